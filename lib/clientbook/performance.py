@@ -1,0 +1,558 @@
+"""Performance review: how the client is doing against its goals.
+
+A scorecard of the method's KPIs for the slice's current period, set against the previous
+period and against targets, with a traffic light per KPI (met / near / missed).
+
+KPI definitions (all on the current window `book.period`, the book cut at its end):
+- new_customers: customers acquired in the period (signup date, else first order date).
+- new_customer_growth: new customers vs the previous period, as a fraction (+0.10 = +10%).
+- retention_rate: of the customers who bought in the previous period, the share who bought
+  again in the current one. churn_rate = 1 - retention_rate (lower is better).
+- repeat_rate: of the customers who bought in the period, the share with at least two orders
+  to date (returning, not one-off buyers).
+- revenue_per_customer: net revenue of the period (refunds included) per buying customer.
+- nps: share of 9-10 minus share of 0-6, in points (-100..100). Needs surveys.nps_score.
+- csat: share of 4-5 answers on the 1..5 scale ("90% satisfied"). Needs surveys.csat_score.
+- complaint_rate: complaint tickets opened in the period per buying customer (lower is
+  better). Needs tickets with a category.
+- sla_attainment: tickets answered within the SLA (first response within `sla_hours`,
+  default 24) among tickets opened in the period. Needs tickets.first_response_at.
+- acquisition_cost: marketing spend of the period per new customer (lower is better).
+  Needs marketing.
+
+Settings (the audit's `settings:`; each key may also sit under `settings.performance_review`):
+- `targets`: {kpi: value}, blanket targets; the `targets` table wins over them, and within
+  the table a row for this region and period wins over a period-only row, which wins over a
+  region-only row, which wins over a blanket row.
+- `thresholds`: {near: 0.05, <kpi>: {near: 0.10, better: lower}}: a KPI short of its target
+  by no more than `near` x |target| is "near"; `better` flips the direction of "good".
+- `sla_hours`: first-response SLA in hours (default 24).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clientbook.book import Book, Period
+from clientbook.i18n import t
+
+STEP = "performance_review"
+DEFAULT_NEAR = 0.05
+DEFAULT_SLA_HOURS = 24.0
+STATUSES = ("met", "near", "missed", "no_target", "no_data")
+
+
+@dataclass(frozen=True)
+class KPI:
+    key: str
+    unit: str  # count | rate | money | points
+    better: str  # higher | lower
+
+
+KPIS: dict[str, KPI] = {
+    k.key: k
+    for k in (
+        KPI("new_customers", "count", "higher"),
+        KPI("new_customer_growth", "rate", "higher"),
+        KPI("retention_rate", "rate", "higher"),
+        KPI("churn_rate", "rate", "lower"),
+        KPI("repeat_rate", "rate", "higher"),
+        KPI("revenue_per_customer", "money", "higher"),
+        KPI("nps", "points", "higher"),
+        KPI("csat", "rate", "higher"),
+        KPI("complaint_rate", "rate", "lower"),
+        KPI("sla_attainment", "rate", "higher"),
+        KPI("acquisition_cost", "money", "lower"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Actual:
+    """One KPI value; `needs` names the missing table/column when it cannot be computed."""
+
+    value: float = math.nan
+    needs: str | None = None
+
+
+def setting(settings: Mapping[str, Any], key: str, default: Any, step: str = STEP) -> Any:
+    """A setting from `settings[step][key]`, else `settings[key]`, else the default."""
+    scoped = settings.get(step)
+    if isinstance(scoped, Mapping) and key in scoped:
+        return scoped[key]
+    return settings.get(key, default)
+
+
+# ---------------------------------------------------------------- KPI computations
+
+
+def _between(dates: pd.Series, window: Period) -> pd.Series:
+    return (dates >= window.start) & (dates <= window.end)
+
+
+def _buyers(orders: pd.DataFrame, window: Period) -> pd.Index:
+    """Customers with a purchase (a positive line; refunds alone are not buying) in window."""
+    o = orders[_between(orders["order_date"], window) & (orders["amount"] > 0)]
+    return pd.Index(o["customer_id"].astype("string").unique())
+
+
+def _first_seen(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
+    """Acquisition date per customer: signup date, else first order date."""
+    first = orders.groupby(orders["customer_id"].astype("string"))["order_date"].min()
+    ids = pd.Index(customers["customer_id"].astype("string")).union(first.index)
+    seen = first.reindex(ids)
+    if "signup_date" in customers.columns:
+        signup = pd.Series(
+            customers["signup_date"].to_numpy(), index=customers["customer_id"].astype("string")
+        )
+        signup = signup[~signup.index.duplicated()].reindex(ids)
+        seen = signup.where(signup.notna(), seen)
+    return pd.to_datetime(seen)
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else math.nan
+
+
+def new_customers(customers: pd.DataFrame, orders: pd.DataFrame, window: Period) -> int:
+    seen = _first_seen(customers, orders)
+    return int(_between(seen, window).sum())
+
+
+def retention_rate(orders: pd.DataFrame, window: Period, previous: Period) -> float:
+    before = _buyers(orders, previous)
+    return _ratio(len(before.intersection(_buyers(orders, window))), len(before))
+
+
+def repeat_rate(orders: pd.DataFrame, window: Period) -> float:
+    buyers = _buyers(orders, window)
+    to_date = orders[(orders["order_date"] <= window.end) & (orders["amount"] > 0)]
+    n_orders = to_date.groupby(to_date["customer_id"].astype("string"))["order_id"].nunique()
+    return _ratio(int((n_orders.reindex(buyers).fillna(0) >= 2).sum()), len(buyers))
+
+
+def revenue_per_customer(orders: pd.DataFrame, window: Period) -> float:
+    revenue = orders.loc[_between(orders["order_date"], window), "amount"].sum()
+    return _ratio(revenue, len(_buyers(orders, window)))
+
+
+def nps(surveys: pd.DataFrame | None, window: Period) -> Actual:
+    if surveys is None or "nps_score" not in surveys.columns:
+        return Actual(needs="surveys.nps_score")
+    s = surveys.loc[_between(surveys["survey_date"], window), "nps_score"].dropna()
+    if s.empty:
+        return Actual()
+    return Actual(100.0 * (float((s >= 9).mean()) - float((s <= 6).mean())))
+
+
+def csat(surveys: pd.DataFrame | None, window: Period) -> Actual:
+    if surveys is None or "csat_score" not in surveys.columns:
+        return Actual(needs="surveys.csat_score")
+    s = surveys.loc[_between(surveys["survey_date"], window), "csat_score"].dropna()
+    return Actual(float((s >= 4).mean())) if len(s) else Actual()
+
+
+def _is_complaint(category: pd.Series) -> pd.Series:
+    text = category.astype("string").str.lower()
+    return (
+        text.str.contains("complain", regex=False) | text.str.contains("投诉", regex=False)
+    ).fillna(False)
+
+
+def complaint_rate(tickets: pd.DataFrame | None, orders: pd.DataFrame, window: Period) -> Actual:
+    if tickets is None:
+        return Actual(needs="tickets")
+    if "category" not in tickets.columns:
+        return Actual(needs="tickets.category")
+    if not (tickets["opened_at"] <= window.end).any():
+        return Actual()  # ticket records start later: no basis, not "zero complaints"
+    in_window = tickets[_between(tickets["opened_at"], window)]
+    complaints = int(_is_complaint(in_window["category"]).sum())
+    return Actual(_ratio(complaints, len(_buyers(orders, window))))
+
+
+def sla_attainment(
+    tickets: pd.DataFrame | None, window: Period, sla_hours: float, as_of: pd.Timestamp
+) -> Actual:
+    if tickets is None:
+        return Actual(needs="tickets")
+    if "first_response_at" not in tickets.columns:
+        return Actual(needs="tickets.first_response_at")
+    tk = tickets[_between(tickets["opened_at"], window)]
+    sla = pd.Timedelta(hours=float(sla_hours))
+    waited = tk["first_response_at"] - tk["opened_at"]
+    met = waited.notna() & (waited <= sla)
+    # An unanswered ticket counts as missed only once its SLA has run out by the cut-off.
+    cutoff = min(as_of, window.end) if as_of is not None else window.end
+    overdue = waited.isna() & (tk["opened_at"] + sla < cutoff)
+    judged = int(waited.notna().sum() + overdue.sum())
+    return Actual(_ratio(int(met.sum()), judged))
+
+
+_LABEL = re.compile(r"^(\d{4})(?:-(\d{2})|-?Q([1-4]))?$")
+
+
+def label_window(label: str) -> Period | None:
+    """The window of a period label of any frequency ('2025', '2025-Q3', '2025-07')."""
+    m = _LABEL.match(str(label).strip())
+    if not m:
+        return None
+    freq = "month" if m.group(2) else "quarter" if m.group(3) else "year"
+    return Period.parse(str(label).strip(), freq)
+
+
+def _blank(s: pd.Series) -> pd.Series:
+    text = s.astype("string").str.strip()
+    return text.isna() | text.eq("") | text.str.lower().isin(["all", "*"])
+
+
+def marketing_spend(marketing: pd.DataFrame | None, window: Period, region: str | None) -> Actual:
+    """Spend of the rows whose period lies inside the window (monthly rows add up to a
+    quarter); a region slice takes that region's rows only, since blanket spend cannot be
+    split between regions without a rule."""
+    if marketing is None:
+        return Actual(needs="marketing")
+    m = marketing
+    if "region" in m.columns:
+        if region is not None:
+            m = m[m["region"].astype("string").str.strip().str.lower() == region.strip().lower()]
+    elif region is not None:
+        return Actual(needs="marketing.region")
+    windows = [label_window(p) for p in m["period"].astype("string")]
+    inside = [w is not None and w.start >= window.start and w.end <= window.end for w in windows]
+    spend = m.loc[np.array(inside, dtype=bool), "spend"]
+    return Actual(float(spend.sum())) if len(spend) else Actual()
+
+
+def compute_kpis(book: Book, window: Period, previous: Period) -> dict[str, Actual]:
+    """Every KPI of the window (with `previous` as the window before it)."""
+    o, c = book.orders, book.customers
+    new_now = new_customers(c, o, window)
+    new_before = new_customers(c, o, previous)
+    retention = retention_rate(o, window, previous)
+    sla_hours = setting(book.settings, "sla_hours", DEFAULT_SLA_HOURS)
+    spend = marketing_spend(book.marketing if book.has("marketing") else None, window, book.region)
+    cac = spend if spend.needs else Actual(_ratio(spend.value, new_now))
+    surveys = book.surveys if book.has("surveys") else None
+    tickets = book.tickets if book.has("tickets") else None
+    return {
+        "new_customers": Actual(float(new_now)),
+        "new_customer_growth": Actual(_ratio(new_now - new_before, new_before)),
+        "retention_rate": Actual(retention),
+        "churn_rate": Actual(1.0 - retention),
+        "repeat_rate": Actual(repeat_rate(o, window)),
+        "revenue_per_customer": Actual(revenue_per_customer(o, window)),
+        "nps": nps(surveys, window),
+        "csat": csat(surveys, window),
+        "complaint_rate": complaint_rate(tickets, o, window),
+        "sla_attainment": sla_attainment(tickets, window, sla_hours, book.as_of),
+        "acquisition_cost": cac,
+    }
+
+
+# ---------------------------------------------------------------- targets and lights
+
+
+def resolve_targets(
+    targets: pd.DataFrame | None,
+    settings_targets: Mapping[str, Any] | None,
+    region: str | None,
+    period_label: str | None,
+) -> dict[str, float]:
+    """kpi -> target for one slice. The table wins over the audit settings; within the table
+    the most specific row wins (region+period > period > region > blanket)."""
+    out: dict[str, float] = {}
+    for k, v in (settings_targets or {}).items():
+        if v is not None and not isinstance(v, Mapping):
+            out[str(k)] = float(v)
+    if targets is None or targets.empty:
+        return out
+    tb = targets.copy()
+    no_region = _blank(tb["region"]) if "region" in tb.columns else pd.Series(True, tb.index)
+    no_period = _blank(tb["period"]) if "period" in tb.columns else pd.Series(True, tb.index)
+    region_hit = (
+        tb["region"].astype("string").str.strip().str.lower() == region.strip().lower()
+        if region is not None and "region" in tb.columns
+        else pd.Series(False, tb.index)
+    ).fillna(False)
+    period_hit = (
+        tb["period"].astype("string").str.strip() == period_label
+        if period_label is not None and "period" in tb.columns
+        else pd.Series(False, tb.index)
+    ).fillna(False)
+    usable = (no_region | region_hit) & (no_period | period_hit)
+    tb = tb[usable & tb["target"].notna()]
+    rank = period_hit[tb.index].astype(int) * 2 + region_hit[tb.index].astype(int)
+    tb = tb.assign(_rank=rank).sort_values("_rank", kind="stable")
+    for kpi, target in zip(tb["kpi"].astype("string"), tb["target"], strict=True):
+        out[str(kpi).strip()] = float(target)  # later (more specific) rows overwrite
+    return out
+
+
+def book_targets(book: Book) -> dict[str, float]:
+    label = book.period.label if book.period else None
+    settings_targets = setting(book.settings, "targets", {})
+    table = book.targets if book.has("targets") else None
+    return resolve_targets(table, settings_targets, book.region, label)
+
+
+def kpi_rules(settings: Mapping[str, Any]) -> dict[str, tuple[str, float]]:
+    """kpi -> (better, near) from the defaults and the `thresholds` setting."""
+    th = setting(settings, "thresholds", {}) or {}
+    default_near = float(th.get("near", DEFAULT_NEAR))
+    out = {}
+    for key in set(KPIS) | {k for k in th if k != "near"}:
+        better = KPIS[key].better if key in KPIS else "higher"
+        near = default_near
+        over = th.get(key)
+        if isinstance(over, Mapping):
+            better = str(over.get("better", better))
+            near = float(over.get("near", near))
+        elif over is not None:
+            near = float(over)
+        if better not in ("higher", "lower"):
+            raise ValueError(f"thresholds.{key}.better must be 'higher' or 'lower', got {better!r}")
+        out[key] = (better, near)
+    return out
+
+
+def traffic_light(
+    actual: float, target: float, better: str = "higher", near: float = DEFAULT_NEAR
+) -> str:
+    """met / near / missed; `near` is the tolerated shortfall as a share of |target|.
+    Both edges are inclusive: exactly on target is met, exactly at the band edge is near."""
+    if actual is None or pd.isna(actual):
+        return "no_data"
+    if target is None or pd.isna(target):
+        return "no_target"
+    ahead = actual - target if better == "higher" else target - actual  # >= 0 is good
+    eps = 1e-9 * max(1.0, abs(target))  # so that 0.9 * 0.95 counts as exactly at the edge
+    if ahead >= -eps:
+        return "met"
+    if ahead >= -near * abs(target) - eps:
+        return "near"
+    return "missed"
+
+
+# ---------------------------------------------------------------- the scorecard
+
+
+def scorecard(book: Book) -> pd.DataFrame:
+    """One row per KPI: actual, target, previous, change, status and what is missing.
+
+    `change` is actual - previous (points for rates), `change_pct` the relative change;
+    `vs_target` is the signed distance to target as a share of |target|, positive = better.
+    """
+    cols = [
+        "kpi",
+        "unit",
+        "better",
+        "actual",
+        "target",
+        "previous",
+        "change",
+        "change_pct",
+        "vs_target",
+        "status",
+        "needs",
+    ]
+    if book.period is None:
+        return pd.DataFrame(columns=cols)
+    cur, prev = book.period, book.previous_period
+    now = compute_kpis(book, cur, prev)
+    before = compute_kpis(book, prev, prev.previous(book.period_freq))
+    targets = book_targets(book)
+    rules = kpi_rules(book.settings)
+    rows = []
+    for key, kpi in KPIS.items():
+        a, p = now[key], before[key]
+        target = targets.get(key, math.nan)
+        better, near = rules[key]
+        ahead = math.nan
+        if not (math.isnan(a.value) or math.isnan(target)) and target != 0:
+            ahead = (a.value - target) / abs(target) * (1 if better == "higher" else -1)
+        rows.append(
+            {
+                "kpi": key,
+                "unit": kpi.unit,
+                "better": better,
+                "actual": a.value,
+                "target": target,
+                "previous": p.value,
+                "change": a.value - p.value,
+                "change_pct": _ratio(a.value - p.value, abs(p.value)) if p.value else math.nan,
+                "vs_target": ahead,
+                "status": traffic_light(a.value, target, better, near),
+                "needs": a.needs,
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
+
+
+def format_value(unit: str, value: float) -> str:
+    from clientbook.style import money, pct
+
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "rate":
+        return pct(value, 1)
+    if unit == "money":
+        return money(value)
+    return f"{value:.0f}"
+
+
+def format_change(unit: str, change: float) -> str:
+    if change is None or pd.isna(change):
+        return "–"
+    if unit == "rate":
+        return f"{change * 100:+.1f} pp"
+    if unit == "points":
+        return f"{change:+.0f}"
+    if unit == "money":
+        return ("+" if change >= 0 else "-") + format_value(unit, abs(change))
+    return f"{change:+,.0f}"
+
+
+def scorecard_table(card: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The scorecard as the client reads it: localized names and formatted numbers."""
+    lang_args = (lang,) if lang else ()
+    rows = []
+    for r in card.itertuples(index=False):
+        note = t(f"performance.status.{r.status}", *lang_args)
+        if r.needs:
+            note = t("performance.needs", *lang_args, table=r.needs)
+        rows.append(
+            {
+                t("performance.col.kpi", *lang_args): t(f"performance.kpi.{r.kpi}", *lang_args),
+                t("performance.col.actual", *lang_args): format_value(r.unit, r.actual),
+                t("performance.col.target", *lang_args): format_value(r.unit, r.target),
+                t("performance.col.previous", *lang_args): format_value(r.unit, r.previous),
+                t("performance.col.change", *lang_args): format_change(r.unit, r.change),
+                t("performance.col.status", *lang_args): note,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def scorecard_records(card: pd.DataFrame) -> list[dict[str, Any]]:
+    """What 07 records as `scorecard` (the index page's comparison reads it)."""
+    keep = [
+        "kpi",
+        "unit",
+        "better",
+        "actual",
+        "target",
+        "previous",
+        "change",
+        "vs_target",
+        "status",
+    ]
+    out = []
+    for row in card[keep].to_dict("records"):
+        out.append(
+            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+        )
+    return out
+
+
+def distance_chart(card: pd.DataFrame, lang: str | None = None) -> Any:
+    """Horizontal bars: how far each KPI is ahead of (+) or behind (-) its target, in % of
+    the target, coloured by traffic light. None when no KPI has both a target and a value."""
+    from clientbook import style
+
+    lang_args = (lang,) if lang else ()
+    d = card[card["vs_target"].notna()].iloc[::-1]
+    if d.empty:
+        return None
+    colours = {"met": style.GOOD, "near": style.NEAR, "missed": style.BAD}
+    fig, ax = style.fig(8.0, 0.45 * len(d) + 1.4)
+    names = [t(f"performance.kpi.{k}", *lang_args) for k in d["kpi"]]
+    ax.barh(
+        names, d["vs_target"] * 100, color=[colours.get(s, style.PALETTE[6]) for s in d["status"]]
+    )
+    ax.axvline(0, color="#333333", linewidth=1)
+    ax.set_xlabel(t("performance.chart.distance_axis", *lang_args))
+    ax.set_title(t("performance.chart.distance_title", *lang_args))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    return fig
+
+
+def kpi_history(book: Book, periods: int = 6) -> pd.DataFrame:
+    """KPIs of the last `periods` windows up to the current one (rows: period label), for a
+    trend when there are no targets to judge against."""
+    if book.period is None:
+        return pd.DataFrame()
+    windows = [book.period]
+    for _ in range(periods - 1):
+        windows.append(windows[-1].previous(book.period_freq))
+    first = book.orders["order_date"].min()
+    rows = {}
+    for w in reversed(windows):
+        if pd.notna(first) and w.end < first:
+            continue
+        vals = compute_kpis(book, w, w.previous(book.period_freq))
+        rows[w.label] = {k: v.value for k, v in vals.items()}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
+    """Plain-language headlines: how many targets are met, the worst miss, the best move."""
+    lang_args = (lang,) if lang else ()
+    out: list[str] = []
+    judged = card[card["status"].isin(["met", "near", "missed"])]
+    if len(judged):
+        out.append(
+            t(
+                "performance.finding.on_target",
+                *lang_args,
+                met=int((judged["status"] == "met").sum()),
+                total=len(judged),
+            )
+        )
+        missed = judged[judged["status"] == "missed"].sort_values("vs_target")
+        if len(missed):
+            r = missed.iloc[0]
+            out.append(
+                t(
+                    "performance.finding.worst_miss",
+                    *lang_args,
+                    kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
+                    actual=format_value(r.unit, r.actual),
+                    target=format_value(r.unit, r.target),
+                )
+            )
+    else:
+        out.append(t("performance.finding.no_targets", *lang_args))
+    moved = card[card["change_pct"].notna() & card["unit"].isin(["count", "money"])]
+    rates = card[card["change"].notna() & card["unit"].isin(["rate"])]
+    if len(rates):
+        r = rates.loc[rates["change"].abs().idxmax()]
+        out.append(
+            t(
+                "performance.finding.biggest_move",
+                *lang_args,
+                kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
+                change=format_change(r.unit, r.change),
+            )
+        )
+    elif len(moved):
+        r = moved.loc[moved["change_pct"].abs().idxmax()]
+        out.append(
+            t(
+                "performance.finding.biggest_move",
+                *lang_args,
+                kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
+                change=f"{r.change_pct * 100:+.0f}%",
+            )
+        )
+    return out
