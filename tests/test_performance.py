@@ -136,7 +136,10 @@ def _book(**kw) -> Book:
         period=Q2,
         period_freq="quarter",
         as_of=TS("2025-07-01"),
-        settings={"targets": {"nps": 50, "churn_rate": 0.3, "new_customers": 3}},
+        settings={
+            "targets": {"nps": 50, "churn_rate": 0.3, "new_customers": 3},
+            "sla": {"first_response_hours": 24},
+        },
     )
     args.update(kw)
     return Book(**args)
@@ -191,6 +194,21 @@ def test_missing_tables_say_what_is_needed():
     k = perf.compute_kpis(b, Q2, Q1)
     assert k["csat"].needs == "surveys.csat_score" and k["nps"].needs is None
     assert k["complaint_rate"].needs == "tickets.category"
+
+
+@pytest.mark.parametrize("with_service", [True, False])
+def test_sla_attainment_same_with_or_without_the_service_module(monkeypatch, with_service):
+    import sys
+
+    if not with_service:
+        monkeypatch.setitem(sys.modules, "clientbook.service", None)  # import fails
+    settings = {"sla": {"first_response_hours": 24}}
+    got = perf.sla_attainment(_tickets(), Q2, settings, TS("2025-07-01"))
+    assert got.value == pytest.approx(0.5)
+    # per channel: phone gets 48 h, so t3 (48 h) is met too -> 3 of 4
+    settings = {"sla": {"first_response_hours": {"default": 1, "phone": 48}}}
+    got = perf.sla_attainment(_tickets(), Q2, settings, TS("2025-07-01"))
+    assert got.value == pytest.approx(0.75)
 
 
 def test_marketing_spend_region_and_monthly_rows():

@@ -15,8 +15,10 @@ KPI definitions (all on the current window `book.period`, the book cut at its en
 - csat: share of 4-5 answers on the 1..5 scale ("90% satisfied"). Needs surveys.csat_score.
 - complaint_rate: complaint tickets opened in the period per buying customer (lower is
   better). Needs tickets with a category.
-- sla_attainment: tickets answered within the SLA (first response within `sla_hours`,
-  default 24) among tickets opened in the period. Needs tickets.first_response_at.
+- sla_attainment: first-response SLA attainment of the tickets opened in the period, as the
+  service step counts it (`clientbook.service`: settings `sla.first_response_hours`, a number
+  or {default: h, <channel>: h}; unanswered tickets count as missed once overdue at `as_of`,
+  not at all before). Needs tickets.first_response_at.
 - acquisition_cost: marketing spend of the period per new customer (lower is better).
   Needs marketing.
 
@@ -26,7 +28,7 @@ Settings (the audit's `settings:`; each key may also sit under `settings.perform
   region-only row, which wins over a blanket row.
 - `thresholds`: {near: 0.05, <kpi>: {near: 0.10, better: lower}}: a KPI short of its target
   by no more than `near` x |target| is "near"; `better` flips the direction of "good".
-- `sla_hours`: first-response SLA in hours (default 24).
+- `sla`: the service step's SLA targets (see `clientbook.service`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from clientbook.i18n import t
 
 STEP = "performance_review"
 DEFAULT_NEAR = 0.05
-DEFAULT_SLA_HOURS = 24.0
+DEFAULT_SLA_HOURS = 4.0  # the service step's default
 STATUSES = ("met", "near", "missed", "no_target", "no_data")
 
 
@@ -178,20 +180,44 @@ def complaint_rate(tickets: pd.DataFrame | None, orders: pd.DataFrame, window: P
     return Actual(_ratio(complaints, len(_buyers(orders, window))))
 
 
+def _sla_hours(settings: Mapping[str, Any], channel: pd.Series) -> pd.Series:
+    """First-response target per ticket from `settings["sla"]` (same shape as the service
+    step reads; used only when `clientbook.service` is not installed)."""
+    value = (settings.get("sla") or {}).get("first_response_hours", DEFAULT_SLA_HOURS)
+    if isinstance(value, Mapping):
+        default = float(value.get("default", DEFAULT_SLA_HOURS))
+        per = {str(k): float(v) for k, v in value.items() if k != "default"}
+        return channel.astype("string").map(lambda c: per.get(c, default)).astype(float)
+    return pd.Series(float(value), index=channel.index)
+
+
 def sla_attainment(
-    tickets: pd.DataFrame | None, window: Period, sla_hours: float, as_of: pd.Timestamp
+    tickets: pd.DataFrame | None,
+    window: Period,
+    settings: Mapping[str, Any],
+    as_of: pd.Timestamp,
 ) -> Actual:
     if tickets is None:
         return Actual(needs="tickets")
     if "first_response_at" not in tickets.columns:
         return Actual(needs="tickets.first_response_at")
     tk = tickets[_between(tickets["opened_at"], window)]
-    sla = pd.Timedelta(hours=float(sla_hours))
-    waited = tk["first_response_at"] - tk["opened_at"]
-    met = waited.notna() & (waited <= sla)
-    # An unanswered ticket counts as missed only once its SLA has run out by the cut-off.
-    cutoff = min(as_of, window.end) if as_of is not None else window.end
-    overdue = waited.isna() & (tk["opened_at"] + sla < cutoff)
+    if tk.empty:
+        return Actual()
+    try:  # the service step's definition, so both reports show the same number
+        from clientbook import service
+
+        met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
+        met = met.dropna()
+        return Actual(float(met.astype(bool).mean()) if len(met) else math.nan)
+    except ImportError:
+        pass
+    target = pd.to_timedelta(_sla_hours(settings, tk["channel"]), unit="h")
+    responded = tk["first_response_at"].where(tk["first_response_at"] <= as_of)
+    waited = responded - tk["opened_at"]
+    met = waited.notna() & (waited <= target)
+    # An unanswered ticket counts as missed only once its SLA has run out at `as_of`.
+    overdue = waited.isna() & (tk["opened_at"] + target < as_of)
     judged = int(waited.notna().sum() + overdue.sum())
     return Actual(_ratio(int(met.sum()), judged))
 
@@ -237,7 +263,6 @@ def compute_kpis(book: Book, window: Period, previous: Period) -> dict[str, Actu
     new_now = new_customers(c, o, window)
     new_before = new_customers(c, o, previous)
     retention = retention_rate(o, window, previous)
-    sla_hours = setting(book.settings, "sla_hours", DEFAULT_SLA_HOURS)
     spend = marketing_spend(book.marketing if book.has("marketing") else None, window, book.region)
     cac = spend if spend.needs else Actual(_ratio(spend.value, new_now))
     surveys = book.surveys if book.has("surveys") else None
@@ -252,7 +277,7 @@ def compute_kpis(book: Book, window: Period, previous: Period) -> dict[str, Actu
         "nps": nps(surveys, window),
         "csat": csat(surveys, window),
         "complaint_rate": complaint_rate(tickets, o, window),
-        "sla_attainment": sla_attainment(tickets, window, sla_hours, book.as_of),
+        "sla_attainment": sla_attainment(tickets, window, book.settings, book.as_of),
         "acquisition_cost": cac,
     }
 
