@@ -1,0 +1,62 @@
+"""Branding from the audit file: who the deliverables are for and by, and in which colours.
+
+The audit file carries it as
+
+    branding:
+      client: Acme Retail
+      firm: Northwind Consulting
+      consultant: Li Wei
+      logo: branding/logo.png      # relative to the audit file; PNG or JPEG
+      primary: "#1f4e79"
+      accent: "#f18f01"
+
+and the HTML report, the slides and the PPTX deck all read this one object.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from clientbook.style import ACCENT, PRIMARY
+
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class Branding(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    client: str = ""
+    firm: str = ""
+    consultant: str = ""
+    logo: Path | None = None
+    primary: str = PRIMARY
+    accent: str = ACCENT
+
+    @field_validator("primary", "accent")
+    @classmethod
+    def _hex_colour(cls, v: str) -> str:
+        v = v.strip()
+        if len(v) == 4 and v.startswith("#"):  # "#abc" -> "#aabbcc", as CSS reads it
+            v = "#" + "".join(c * 2 for c in v[1:])
+        if not _HEX.match(v):
+            raise ValueError(f"colour must look like #1f4e79, got {v!r}")
+        return v.lower()
+
+    def resolved(self, base_dir: Path) -> Branding:
+        """The same branding with `logo` made absolute against the audit file's folder."""
+        if self.logo is None or self.logo.is_absolute():
+            return self
+        return self.model_copy(update={"logo": (base_dir / self.logo).resolve()})
+
+    def logo_file(self) -> Path | None:
+        """The logo when it exists on disk (a missing logo never fails a render)."""
+        return self.logo if self.logo is not None and self.logo.is_file() else None
+
+
+def rgb(colour: str) -> tuple[int, int, int]:
+    """'#1f4e79' -> (31, 78, 121), for python-pptx's RGBColor."""
+    c = colour.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
