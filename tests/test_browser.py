@@ -9,10 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from decks_fixtures import TEXT, playbooks
-
 from clientbook import pdf, slides
 from clientbook.branding import Branding
+from decks_fixtures import TEXT, playbooks
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "outputs" / "test-artifacts"
@@ -104,7 +103,8 @@ def _demo_reports() -> list[Path]:
 
 
 @pytest.mark.skipif(not _demo_reports(), reason="no rendered report under outputs/: run make demo")
-@pytest.mark.parametrize("report", _demo_reports(), ids=lambda p: f"{p.parent.parent.name}-{p.parent.name}")
+@pytest.mark.parametrize("report", _demo_reports(),
+                         ids=lambda p: f"{p.parent.parent.name}-{p.parent.name}")
 def test_rendered_reports_open_offline_without_console_errors(browser, report):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     v = Visit(browser, report)
