@@ -334,3 +334,23 @@ def test_tables_and_charts_render():
     # 2024-Q3 ends before the first order and is skipped
     assert list(hist.index) == ["2024-Q4", "2025-Q1", "2025-Q2"]
     assert hist.loc["2025-Q2", "retention_rate"] == pytest.approx(2 / 3)
+
+
+def test_acquisition_date_is_the_earlier_of_signup_and_first_order():
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.array(["X", "Y"], dtype="string"),
+            # X "signed up" after already buying in March: acquired in March (Q1), not Q2
+            "signup_date": pd.to_datetime(["2025-04-15", "2025-04-20"]),
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(["1", "2"], dtype="string"),
+            "customer_id": pd.array(["X", "Y"], dtype="string"),
+            "order_date": pd.to_datetime(["2025-03-10", "2025-05-01"]),
+            "amount": [10.0, 10.0],
+        }
+    )
+    assert perf.new_customers(customers, orders, Q2) == 1
+    assert perf.new_customers(customers, orders, Q1) == 1

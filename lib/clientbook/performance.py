@@ -114,8 +114,9 @@ def _first_seen(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.Series:
         signup = pd.Series(
             customers["signup_date"].to_numpy(), index=customers["customer_id"].astype("string")
         )
-        signup = signup[~signup.index.duplicated()].reindex(ids)
-        seen = signup.where(signup.notna(), seen)
+        signup = pd.to_datetime(signup[~signup.index.duplicated()].reindex(ids))
+        # the earlier of signup and first order: an order before "signup" means acquired then
+        seen = signup.where(signup.notna() & ~(signup > seen), seen)
     return pd.to_datetime(seen)
 
 

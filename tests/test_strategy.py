@@ -1,0 +1,359 @@
+"""Action plan: rule matching, the strategy matrix, masking (also in the XLSX) and the
+executive summary, on hand-built tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from clientbook import strategy as st
+from clientbook.book import Book, Period
+
+
+def _profile(**extra) -> pd.DataFrame:
+    df = pd.DataFrame(
+        {
+            "customer_id": pd.array(["c1", "c2", "c3", "c4", "c5", "c6"], dtype="string"),
+            "rfm_segment": pd.array(
+                ["champions", "at_risk", "new", "loyal", "cant_lose", "hibernating"], dtype="string"
+            ),
+            "tier": pd.array(["A", "A", "A", "B", "C", "C"], dtype="string"),
+            "is_new": [False, False, True, False, False, False],
+            "recency_days": [5, 200, 3, 40, 300, 400],
+            "frequency": [10, 6, 1, 4, 8, 1],
+            "value": [1000.0, 800.0, 300.0, 200.0, 100.0, 50.0],
+        }
+    )
+    for k, v in extra.items():
+        df[k] = v
+    return df
+
+
+def test_default_rules_first_match_wins():
+    got = st.assign_actions(_profile()).set_index("customer_id")
+    assert got["plan_segment"].to_dict() == {
+        "c1": "high_value",  # tier A
+        "c2": "at_risk",  # RFM at_risk beats tier A: the at-risk rule comes first
+        "c3": "new",  # new beats tier A
+        "c4": "mid_value",
+        "c5": "at_risk",  # cant_lose
+        "c6": "low_value",  # the catch-all
+    }
+    assert got.loc["c2", "action"] == "win_back" and got.loc["c2", "uplift"] == 0.15
+    assert got.loc["c6", "action"] == "automated_marketing"
+
+
+def test_churn_rule_waits_for_churn_risk_column():
+    # without churn_risk the churn rule never holds; with it, risky A/B customers are at risk
+    risk = [0.9, 0.1, 0.6, 0.6, 0.1, 0.99]
+    got = st.assign_actions(_profile(churn_risk=risk)).set_index("customer_id")
+    assert got.loc["c1", "plan_segment"] == "at_risk"  # 0.9, tier A
+    assert got.loc["c3", "plan_segment"] == "at_risk"  # exactly 0.6: min is inclusive
+    assert got.loc["c4", "plan_segment"] == "at_risk"  # 0.6, tier B
+    assert got.loc["c6", "plan_segment"] == "low_value"  # 0.99 but tier C
+
+
+def test_custom_rules_ranges_lists_and_no_match():
+    rules = [
+        {
+            "segment": "lapsed",
+            "when": {"recency_days": {"min": 200, "max": 300}},
+            "action": "Call them",
+            "uplift": 0.2,
+        },
+        {
+            "segment": "frequent",
+            "when": {"frequency": {"min": 6}, "tier": ["A", "B"]},
+            "action": "dedicated_service",
+        },
+    ]
+    got = st.assign_actions(_profile(), rules).set_index("customer_id")
+    assert got["plan_segment"].to_dict() == {
+        "c1": "frequent",
+        "c2": "lapsed",
+        "c3": "other",
+        "c4": "other",
+        "c5": "lapsed",
+        "c6": "other",  # 400 days: above the max
+    }
+    assert pd.isna(got.loc["c3", "action"]) and got.loc["c3", "uplift"] == 0.0
+    assert got.loc["c1", "uplift"] == 0.0  # no uplift given
+    assert st.action_name("Call them", "en") == "Call them"  # free text shown as written
+    assert st.action_name("dedicated_service", "en").startswith("Dedicated")
+    assert st.action_name(pd.NA, "en") == "No action set"
+
+
+def test_rules_from_settings():
+    assert st.rules_from({}) is st.DEFAULT_RULES
+    mine = [{"segment": "x", "action": "y"}]
+    assert st.rules_from({"action_plan": {"rules": mine}}) == mine
+    with pytest.raises(ValueError, match=r"rules\[0\]"):
+        st.rules_from({"rules": [{"segment": "x"}]})
+
+
+def test_strategy_matrix_by_hand():
+    m = st.strategy_matrix(st.assign_actions(_profile())).set_index("segment")
+    # at_risk: c2 800 + c5 100 = 900 x 0.15 = 135; high_value c1 1000 x 0.05 = 50;
+    # new c3 300 x 0.10 = 30; mid c4 200 x 0.08 = 16; low c6 50 x 0.03 = 1.5
+    assert m["rank"].to_dict() == {
+        "at_risk": 1,
+        "high_value": 2,
+        "new": 3,
+        "mid_value": 4,
+        "low_value": 5,
+    }
+    assert m.loc["at_risk", "customers"] == 2
+    assert m.loc["at_risk", "value_at_stake"] == pytest.approx(900.0)
+    assert m.loc["at_risk", "expected_impact"] == pytest.approx(135.0)
+    assert m.loc["at_risk", "value_share"] == pytest.approx(900 / 2450)
+    assert m.loc["at_risk", "customer_share"] == pytest.approx(2 / 6)
+    assert m.loc["at_risk", "avg_recency_days"] == pytest.approx(250.0)
+    assert m.loc["low_value", "expected_impact"] == pytest.approx(1.5)
+    table = st.matrix_table(m.reset_index(), "en")
+    assert table.iloc[0].tolist()[:3] == [
+        1,
+        "At risk",
+        "Win-back: personal call and a tailored offer",
+    ]
+
+
+def test_mask_pii():
+    df = pd.DataFrame(
+        {
+            "customer_id": pd.array(["007"], dtype="string"),
+            "name": pd.array(["Alice Wang"], dtype="string"),
+            "email": pd.array(["alice@example.com"], dtype="string"),
+            "phone": pd.array(["138-1234-5678"], dtype="string"),
+        }
+    )
+    out = st.mask_pii(df)
+    assert out.iloc[0].tolist() == ["007", "A**** W***", "a***@example.com", "***-****-5678"]
+    assert df.loc[0, "name"] == "Alice Wang"  # the input is untouched
+    zh = st.mask_pii(pd.DataFrame({"name": ["王小明", None], "phone": ["13812345678", None]}))
+    assert zh["name"].iloc[0] == "王**" and pd.isna(zh["name"].iloc[1])
+    assert zh["phone"].iloc[0] == "*******5678"
+    assert st.masking_on({}) is True
+    assert st.masking_on({"mask_pii": False}) is False
+    assert st.masking_on({"mask_pii": True, "action_plan": {"mask_pii": False}}) is False
+
+
+def _plan_with_pii() -> st.ActionPlan:
+    prof = _profile(
+        name=pd.array(["Alice Wang", "Bo Li", "Chen Jie", "Dan", "Eve", "Fay"], dtype="string"),
+        email=pd.array([f"{n}@x.cn" for n in "abcdef"], dtype="string"),
+        phone=pd.array(
+            [
+                "13800000001",
+                "13800000002",
+                "13800000003",
+                "13800000004",
+                "13800000005",
+                "13800000006",
+            ],
+            dtype="string",
+        ),
+    )
+    assigned = st.assign_actions(prof)
+    return st.ActionPlan(assigned, st.strategy_matrix(assigned), "revenue_12m")
+
+
+def test_action_lists_sheets():
+    sheets = st.action_lists(_plan_with_pii(), "en")
+    assert list(sheets) == [
+        "Plan - At risk",
+        "Plan - High value",
+        "Plan - New",
+        "Plan - Mid value",
+        "Plan - Low value",
+    ]
+    risk = sheets["Plan - At risk"]
+    assert risk["Customer ID"].tolist() == ["c2", "c5"]  # highest value first
+    assert risk["Name"].tolist() == ["B* L*", "E**"]
+    assert risk["Action"].iloc[0].startswith("Win-back")
+    plain = st.action_lists(_plan_with_pii(), "en", mask=False)["Plan - At risk"]
+    assert plain["Name"].tolist() == ["Bo Li", "Eve"]
+    assert "计划 - 流失风险" in st.action_lists(_plan_with_pii(), "zh")
+
+
+def _book(tmp_path, settings) -> Book:
+    customers = pd.DataFrame(
+        {
+            "customer_id": pd.array(["1", "2", "3"], dtype="string"),
+            "name": pd.array(["Alice Wang", "Bo Li", "Chen Jie"], dtype="string"),
+            "email": pd.array(["alice@example.com", "bo@example.com", None], dtype="string"),
+            "phone": pd.array(["13812345678", "13900001111", "13700002222"], dtype="string"),
+            "region": pd.array(["East"] * 3, dtype="string"),
+            "signup_date": pd.to_datetime(["2024-01-05", "2025-04-20", "2025-05-01"]),
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": pd.array(["a", "b", "c", "d", "e"], dtype="string"),
+            "customer_id": pd.array(["1", "1", "2", "3", "1"], dtype="string"),
+            # customer 3 ordered before signing up: acquired in Q1, not new in Q2
+            "order_date": pd.to_datetime(
+                ["2024-01-05", "2024-03-01", "2025-04-25", "2025-03-01", "2025-05-10"]
+            ),
+            "amount": [500.0, 100.0, 50.0, 70.0, 200.0],
+        }
+    )
+    return Book(
+        customers=customers,
+        orders=orders,
+        as_of=pd.Timestamp("2025-07-01"),
+        period=Period.parse("2025-Q2", "quarter"),
+        period_freq="quarter",
+        settings=settings,
+        output_dir=tmp_path,
+    )
+
+
+def test_customer_profile(tmp_path):
+    prof = st.customer_profile(_book(tmp_path, {})).set_index("customer_id")
+    assert prof["is_new"].to_dict() == {"1": False, "2": True, "3": False}
+    # last 12 months (after 2024-07-01): customer 1 only the 200 of May 2025
+    assert prof["revenue_12m"].to_dict() == {"1": 200.0, "2": 50.0, "3": 70.0}
+    assert (prof["value"] == prof["revenue_12m"]).all()
+    assert prof.loc["1", "name"] == "Alice Wang"
+    clv = pd.Series([1000.0, 10.0], index=pd.Index(["1", "2"], dtype="string"))
+    risk = pd.Series([0.2, 0.9, 0.4], index=pd.Index(["1", "2", "3"], dtype="string"))
+    prof = st.customer_profile(_book(tmp_path, {}), clv, risk).set_index("customer_id")
+    assert prof["value"].to_dict() == {"1": 1000.0, "2": 10.0, "3": 70.0}  # no CLV: 12m revenue
+    assert prof.loc["2", "churn_risk"] == 0.9
+
+
+@pytest.mark.parametrize(("settings", "masked"), [({}, True), ({"mask_pii": False}, False)])
+def test_masking_in_the_workbook(tmp_path, settings, masked):
+    from openpyxl import load_workbook
+
+    book = _book(tmp_path, settings)
+    plan = st.action_plan(book)
+    sheets = st.action_lists(plan, "en", mask=st.masking_on(book.settings))
+    path = st.write_action_lists(book, sheets)
+    assert path == tmp_path / "actions.xlsx"
+    wb = load_workbook(path)
+    rows = [r for name in wb.sheetnames for r in wb[name].iter_rows(values_only=True)]
+    header = rows[0]
+    assert header[:4] == ("Customer ID", "Name", "E-mail", "Phone")
+    people = {r[0]: r[1:4] for r in rows if r[0] in {"1", "2", "3"}}
+    if masked:
+        assert people["1"] == ("A**** W***", "a***@example.com", "*******5678")
+        assert people["3"][1] is None  # a missing e-mail stays empty
+        text = " ".join(str(v) for r in rows for v in r)
+        assert "Alice" not in text and "13812345678" not in text
+    else:
+        assert people["1"] == ("Alice Wang", "alice@example.com", "13812345678")
+
+
+def test_write_keeps_other_sheets(tmp_path):
+    from clientbook import actions
+    from openpyxl import load_workbook
+
+    book = _book(tmp_path, {})
+    actions.write_action_lists(tmp_path / "actions.xlsx", {"Win-back": pd.DataFrame({"a": [1]})})
+    st.write_action_lists(book, st.action_lists(st.action_plan(book), "en"))
+    names = load_workbook(tmp_path / "actions.xlsx").sheetnames
+    assert names[0] == "Win-back" and any(n.startswith("Plan - ") for n in names)
+
+
+SCORECARD = [
+    {
+        "kpi": "retention_rate",
+        "actual": 0.6,
+        "target": 0.75,
+        "previous": 0.65,
+        "change": -0.05,
+        "vs_target": -0.2,
+        "status": "missed",
+    },
+    {
+        "kpi": "nps",
+        "actual": 15.0,
+        "target": 30.0,
+        "previous": 20.0,
+        "change": -5.0,
+        "vs_target": -0.5,
+        "status": "missed",
+    },
+    {
+        "kpi": "csat",
+        "actual": 0.7,
+        "target": 0.9,
+        "previous": 0.8,
+        "change": -0.1,
+        "vs_target": -0.222,
+        "status": "missed",
+    },  # same action as NPS: left out
+    {
+        "kpi": "sla_attainment",
+        "actual": 0.88,
+        "target": 0.9,
+        "previous": None,
+        "change": None,
+        "vs_target": -0.022,
+        "status": "near",
+    },
+    {
+        "kpi": "new_customers",
+        "actual": 120.0,
+        "target": 100.0,
+        "previous": 90.0,
+        "change": 30.0,
+        "vs_target": 0.2,
+        "status": "met",
+    },
+]
+
+
+def _matrix() -> pd.DataFrame:
+    return st.strategy_matrix(st.assign_actions(_profile()))
+
+
+def test_executive_summary_picks_the_strongest():
+    results = {
+        "data_audit": {"findings": ["12 duplicate rows were excluded."]},
+        "classification": {
+            "findings": ["Champions are 10% of customers and 40% of revenue.", "second finding"]
+        },
+        "performance_review": {"scorecard": SCORECARD},
+    }
+    got = st.executive_summary(results, matrix=_matrix(), lang="en")
+    findings = [g["finding"] for g in got]
+    # NPS (3 + 0.5) > retention (3 + 0.2) > at risk (2.5 + 135/232.5) > high value (2.5 + ...)
+    # > classification (1.6) > SLA near (1.52) > data audit (0.5); 5 at most
+    assert findings == [
+        "NPS missed its target: 15 against 30.",
+        "Retention rate missed its target: 60.0% against 75.0%.",
+        "At risk: 2 customers hold 900 of value.",
+        "High value: 1 customers hold 1.0k of value.",
+        "Champions are 10% of customers and 40% of revenue.",
+    ]
+    assert got[0]["evidence"] == "previous period 20, change -5"
+    assert got[0]["action"].startswith("Fix the top detractor themes")
+    assert got[2]["action"].startswith("Win-back")
+    assert got[4]["evidence"] == "from Customer classification"
+    zh = st.executive_summary(results, matrix=_matrix(), lang="zh")
+    assert zh[0]["finding"].startswith("净推荐值（NPS） 未达成目标")
+
+
+def test_executive_summary_all_met_and_few_results():
+    met = [{**SCORECARD[4]}]
+    got = st.executive_summary({"performance_review": {"scorecard": met}}, lang="en")
+    assert got == [
+        {
+            "finding": "All 1 KPIs with a target are on target.",
+            "evidence": "New customers",
+            "action": "Keep the course and consider raising the targets for next period.",
+        }
+    ]
+    assert st.executive_summary({}, [], None, "en") == []
+    md = st.summary_markdown(got, "en")
+    assert md.startswith("1. **All 1 KPIs") and "Action: Keep the course" in md
+
+
+def test_load_results(tmp_path):
+    book = _book(tmp_path, {})
+    assert st.load_results(book) == {}
+    (tmp_path / "results.json").write_text('{"classification": {"findings": ["x"]}}')
+    assert st.load_results(book) == {"classification": {"findings": ["x"]}}
+    (tmp_path / "results.json").write_text("not json")
+    assert st.load_results(book) == {}
