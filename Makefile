@@ -1,0 +1,34 @@
+# Two commands from a fresh clone: `make demo`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint lab sample clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+sample: $(STAMP)
+	$(BIN)/clientbook sample outputs/sample/raw --customers 3000 --seed 7
+
+demo: sample
+	$(BIN)/clientbook run audits/demo.yaml
+	@echo "Open: $(CURDIR)/outputs/demo/index.html"
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+lab: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[lab]'
+	$(BIN)/clientbook sample outputs/sample/raw --customers 3000 --seed 7
+	$(BIN)/jupyter lab playbooks/
+
+clean:
+	rm -rf outputs

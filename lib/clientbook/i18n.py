@@ -1,0 +1,64 @@
+"""One message catalogue for every generated text (headings, segment and KPI names, chart
+titles and axes, findings, slide headlines).
+
+The catalogue is split into one YAML file per topic so that each step owns its own file:
+``messages/<lang>/<topic>.yaml``; a key is ``<topic>.<nested.key>``, e.g.
+``classification.segment.champions``. Chinese falls back to English for a key it lacks, so a
+missing translation shows English rather than breaking a report; a key missing in English is
+an error (tests catch it).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+LANGS = ("en", "zh")
+_DIR = Path(__file__).parent / "messages"
+_current = {"lang": "en"}
+
+
+def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = str(node)
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, got {lang!r}")
+    out: dict[str, str] = {}
+    for f in sorted((_DIR / lang).glob("*.yaml")):
+        _flatten(f.stem, yaml.safe_load(f.read_text(encoding="utf-8")) or {}, out)
+    return out
+
+
+def use(lang: str) -> None:
+    """Set the language for `t` calls without an explicit lang (a playbook does this once)."""
+    catalogue(lang)
+    _current["lang"] = lang
+
+
+def current() -> str:
+    return _current["lang"]
+
+
+def t(key: str, lang: str | None = None, /, **fields: Any) -> str:
+    """The text for `key` in `lang` (default: the language set by `use`), formatted with fields."""
+    lang = lang or _current["lang"]
+    text = catalogue(lang).get(key)
+    if text is None:
+        text = catalogue("en").get(key)
+    if text is None:
+        raise KeyError(f"message {key!r} is not in the catalogue (lib/clientbook/messages/en/)")
+    return text.format(**fields) if fields else text
+
+
+def has(key: str, lang: str = "en") -> bool:
+    return key in catalogue(lang)

@@ -1,0 +1,231 @@
+"""Running an audit: every playbook for every slice, in parallel, failures isolated.
+
+Each worker owns one Jupyter kernel for the whole run (a fresh kernel costs ~3 s per notebook,
+a reused one well under a second) and clears the namespace between notebooks. A worker takes a
+slice and runs its playbooks in step order, so later steps can read what earlier ones recorded.
+Everything is written to `outputs/<audit>.new/` and moved into `outputs/<audit>/` only once the
+run is complete, so earlier outputs stay intact until the new ones are whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from clientbook import dataset, render, results
+from clientbook.audit import Audit, step_name
+from clientbook.dataset import Slice
+
+DATASET_FROM_NOTEBOOK = "../../../dataset"  # slices/<id>/notebooks/ -> dataset/
+SLICE_FROM_NOTEBOOK = ".."
+
+
+@dataclass
+class NotebookRun:
+    slice_id: str
+    step: str
+    notebook: str
+    seconds: float
+    ok: bool
+    error: str | None = None
+
+
+@dataclass
+class RunSummary:
+    audit: str
+    out_dir: Path
+    started: str
+    seconds: float = 0.0
+    jobs: int = 1
+    mode: str = "client"
+    notebooks: list[NotebookRun] = field(default_factory=list)
+    slices: list[dict[str, Any]] = field(default_factory=list)
+    render_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[NotebookRun]:
+        return [n for n in self.notebooks if not n.ok]
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["out_dir"] = str(self.out_dir)
+        d["failures"] = [asdict(f) for f in self.failures]
+        return d
+
+
+class KernelWorker:
+    """One kernel, reused across notebooks with a clean namespace each time."""
+
+    def __init__(self, kernel_name: str = "python3"):
+        self.kernel_name = kernel_name
+        self.km: Any = None
+
+    def _ensure_kernel(self) -> None:
+        from jupyter_client.manager import KernelManager
+
+        if self.km is not None and self.km.is_alive():
+            return
+        if self.km is not None:
+            self.km.shutdown_kernel(now=True)
+        # IPC sockets on POSIX: no TCP ports to pick, and no plain-text-over-TCP warning.
+        transport = "ipc" if os.name == "posix" else "tcp"
+        self.km = KernelManager(kernel_name=self.kernel_name, transport=transport)
+        if transport == "ipc":
+            import tempfile
+
+            self.km.ip = os.path.join(tempfile.mkdtemp(prefix="clientbook-kernel-"), "k")
+        self.km.start_kernel(env={**os.environ, "MPLBACKEND": "module://matplotlib_inline."
+                                  "backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+
+    def reset(self, cwd: Path) -> None:
+        """Clear the user namespace and move to the notebook's folder (modules stay loaded)."""
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            code = ("get_ipython().run_line_magic('reset', '-f')\n"
+                    f"import os as _os; _os.chdir({str(cwd)!r}); del _os\n"
+                    "get_ipython().execution_count = 1")
+            reply = kc.execute_interactive(code, timeout=60, store_history=False,
+                                           output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"kernel reset failed: {reply['content']}")
+        finally:
+            kc.stop_channels()
+
+    def execute(self, playbook: Path, out_path: Path, parameters: dict[str, Any]) -> Any:
+        import papermill
+
+        self._ensure_kernel()
+        self.reset(out_path.parent)
+        return papermill.execute_notebook(
+            str(playbook), str(out_path), parameters=parameters, km=self.km,
+            progress_bar=False, request_save_on_cell_execute=False, kernel_name=self.kernel_name,
+        )
+
+    def shutdown(self) -> None:
+        if self.km is not None and self.km.has_kernel:
+            self.km.shutdown_kernel(now=True)
+
+
+def _error_text(exc: BaseException) -> str:
+    ename = getattr(exc, "ename", type(exc).__name__)
+    evalue = getattr(exc, "evalue", str(exc))
+    return f"{ename}: {evalue}".strip()[:500]
+
+
+def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
+              summary: RunSummary, lock: threading.Lock, advance: Any) -> None:
+    slice_dir = root / "slices" / sl.id
+    nb_dir = slice_dir / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    slice_results: dict[str, Any] = {}
+    failed: list[str] = []
+    for pb in playbooks:
+        step = step_name(pb)
+        out = nb_dir / pb.name
+        params = {"dataset_dir": DATASET_FROM_NOTEBOOK, "slice_id": sl.id, "lang": audit.lang,
+                  "output_dir": SLICE_FROM_NOTEBOOK}
+        t0 = time.perf_counter()
+        error = None
+        try:
+            nb = worker.execute(pb, out, params)
+        except Exception as exc:  # noqa: BLE001 - any failure is isolated to this notebook
+            error = _error_text(exc)
+            failed.append(step)
+            nb = nbformat.read(out, as_version=4) if out.exists() else None
+        if nb is not None:
+            slice_results[step] = results.collect(nb)
+        (slice_dir / "results.json").write_text(
+            json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")
+        with lock:
+            summary.notebooks.append(NotebookRun(sl.id, step, str(out.relative_to(root)),
+                                                 round(time.perf_counter() - t0, 3),
+                                                 error is None, error))
+        advance()
+    try:
+        render.render_slice(root, sl, [nb_dir / pb.name for pb in playbooks], audit, failed)
+    except Exception as exc:  # noqa: BLE001 - a report that fails to render is reported
+        with lock:
+            summary.render_errors.append(f"{sl.id}: {_error_text(exc)}")
+    with lock:
+        summary.slices.append({"id": sl.id, "kind": sl.kind, "label": sl.label,
+                               "failed_steps": failed})
+
+
+def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
+        mode: str | None = None, show_progress: bool = True) -> RunSummary:
+    """Run the whole audit; returns the summary (also written to run.json)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    t_start = time.perf_counter()
+    outputs = outputs.resolve()
+    final = outputs / audit.slug
+    root = outputs / f"{audit.slug}.new"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    audit.mode = mode or audit.mode
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    summary = RunSummary(audit.slug, final, time.strftime("%Y-%m-%dT%H:%M:%S"), jobs=jobs,
+                         mode=audit.mode)
+    try:
+        manifest = dataset.build(audit, root / "dataset")
+        plan = dataset.slices(manifest)
+        playbooks = audit.playbooks()
+        todo: queue.Queue[Slice] = queue.Queue()
+        for sl in plan:
+            todo.put(sl)
+        lock = threading.Lock()
+        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress)
+        with progress:
+            task = progress.add_task(f"{audit.slug}: {len(plan)} slices x {len(playbooks)} "
+                                     "playbooks", total=len(plan) * len(playbooks))
+
+            def advance() -> None:
+                progress.advance(task)
+
+            def work() -> None:
+                worker = KernelWorker()
+                try:
+                    while True:
+                        try:
+                            sl = todo.get_nowait()
+                        except queue.Empty:
+                            return
+                        run_slice(worker, sl, playbooks, root, audit, summary, lock, advance)
+                finally:
+                    worker.shutdown()
+
+            threads = [threading.Thread(target=work, daemon=True) for _ in range(jobs)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        order = {sl.id: i for i, sl in enumerate(plan)}
+        summary.slices.sort(key=lambda s: order[s["id"]])
+        summary.notebooks.sort(key=lambda n: (order[n.slice_id], n.notebook))
+        render.render_index(root, audit, manifest, summary)
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)  # nothing half-done replaces earlier outputs
+        raise
+    summary.seconds = round(time.perf_counter() - t_start, 2)
+    (root / "run.json").write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=1),
+                                   encoding="utf-8")
+    old = outputs / f"{audit.slug}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    root.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return summary
