@@ -67,16 +67,19 @@ def md_out(text: str):
 def chart_out(headline: str, notes: str, png: str):
     return nbformat.v4.new_output(
         "display_data",
-        data={"image/png": png, "text/plain": "<Figure size 600x300 with 1 Axes>"},
+        data={"image/png": png, "text/plain": headline},
         metadata={"clientbook": {"kind": "chart", "headline": headline, "notes": notes}},
     )
 
 
 def table_out(headline: str, columns: list[str], rows: list[list]):
+    # As playbook.table shows it: the headline above the table, for the report.
     df = pd.DataFrame(rows, columns=columns)
+    html = df.to_html(index=False, classes="cb-table", border=0, na_rep="")
     return nbformat.v4.new_output(
         "display_data",
-        data={"text/html": df.to_html(index=False), "text/plain": str(df)},
+        data={"text/html": f"<h4 class='cb-headline'>{headline}</h4>{html}",
+              "text/plain": headline},
         metadata={"clientbook": {"kind": "table", "headline": headline, "notes": "",
                                  "columns": columns, "rows": rows}},
     )

@@ -56,7 +56,7 @@ def _render(tmp_path: Path, lang: str) -> Path:
         title="Acme customer review" if lang == "en" else "Acme 客户回顾",
         subtitle="All customers · 2025-Q3", lang=lang,
         branding=Branding(client="Acme", firm="Northwind", consultant="Li Wei",
-                          primary="#0b6e4f", accent="#e07a5f"),
+                          primary_color="#0b6e4f", accent_color="#e07a5f"),
         assets_dir=tmp_path / "audit" / "assets",
     )
 

@@ -7,16 +7,19 @@ The audit file carries it as
       firm: Northwind Consulting
       consultant: Li Wei
       logo: branding/logo.png      # relative to the audit file; PNG or JPEG
-      primary: "#1f4e79"
-      accent: "#f18f01"
+      primary_color: "#1f4e79"
+      accent_color: "#f18f01"
 
-and the HTML report, the slides and the PPTX deck all read this one object.
+(the client's name is the audit's top-level `client:`), and the HTML report, the slides and
+the PPTX deck all read this one object. `Branding.from_audit(audit)` builds it from the
+lead's `clientbook.audit.Audit` (same field names as its `branding:` section).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -32,10 +35,10 @@ class Branding(BaseModel):
     firm: str = ""
     consultant: str = ""
     logo: Path | None = None
-    primary: str = PRIMARY
-    accent: str = ACCENT
+    primary_color: str = PRIMARY
+    accent_color: str = ACCENT
 
-    @field_validator("primary", "accent")
+    @field_validator("primary_color", "accent_color")
     @classmethod
     def _hex_colour(cls, v: str) -> str:
         v = v.strip()
@@ -44,6 +47,14 @@ class Branding(BaseModel):
         if not _HEX.match(v):
             raise ValueError(f"colour must look like #1f4e79, got {v!r}")
         return v.lower()
+
+    @classmethod
+    def from_audit(cls, audit: Any) -> Branding:
+        """From a loaded audit file: its client plus its `branding:` section, logo resolved."""
+        b = audit.branding
+        logo = audit.resolve(b.logo) if getattr(b, "logo", None) else None
+        return cls(client=audit.client, firm=b.firm, consultant=b.consultant, logo=logo,
+                   primary_color=b.primary_color, accent_color=b.accent_color)
 
     def resolved(self, base_dir: Path) -> Branding:
         """The same branding with `logo` made absolute against the audit file's folder."""

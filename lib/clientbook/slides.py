@@ -60,7 +60,7 @@ class KeyItem:
 
     def speaker_notes(self) -> str:
         """The notes given with the chart first, then the narrative around it."""
-        return "\n\n".join(p for p in [self.notes, *self.narrative] if p.strip())
+        return "\n\n".join(p.strip() for p in [self.notes, *self.narrative] if p.strip())
 
 
 @dataclass
@@ -253,8 +253,8 @@ def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, 
         "assets": rel,
         "title": title,
         "html_lang": HTML_LANG.get(lang, lang),
-        "primary": branding.primary,
-        "accent": branding.accent,
+        "primary": branding.primary_color,
+        "accent": branding.accent_color,
         "logo": data_uri(branding.logo_file()),
         "footer": " · ".join(x for x in (branding.client, subtitle) if x),
     }}
