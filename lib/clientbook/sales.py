@@ -1,0 +1,286 @@
+"""Sales: the lead funnel, win rate and cycle length; cross-sell rules and next-best offers.
+
+Funnel: a lead's `stage` is the furthest stage it reached, so a lead counts as having reached
+every stage up to its own (a won lead counts as reaching the last stage whatever its stage
+says). Conversion = leads reaching a stage / leads reaching the stage before.
+
+Win rate = won / (won + lost): open leads are not decided yet. Cycle length = days from
+created_date to closed_date of closed leads.
+
+Cross-sell rules are product pairs "A -> B" over baskets (the products of one order, or of
+one customer over the whole history):
+
+- support = share of baskets holding both A and B,
+- confidence = share of baskets holding A that also hold B,
+- lift = confidence / share of baskets holding B (above 1: A makes B likelier).
+
+Pairs only, counted with a sparse basket x product matrix (B^T B gives every pair's count in
+one product): pairs are what a consultant turns into an action ("offer B to buyers of A"),
+and this stays fast without a mining library.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from clientbook.i18n import t
+
+DEFAULT_STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
+
+
+def stages_from(settings: dict | None) -> list[str]:
+    """Funnel stages from the audit's settings (``funnel_stages``) or the contract's default."""
+    stages = (settings or {}).get("funnel_stages") or DEFAULT_STAGES
+    return [str(s) for s in stages]
+
+
+def _stage_index(leads: pd.DataFrame, stages: Sequence[str]) -> pd.Series:
+    """Position of each lead's stage in `stages` (won leads: the last); NaN if unknown."""
+    pos = {s.lower(): i for i, s in enumerate(stages)}
+    idx = leads["stage"].astype("string").str.strip().str.lower().map(pos).astype(float)
+    won = _status(leads) == "won"
+    return idx.mask(won, float(len(stages) - 1))
+
+
+def _status(leads: pd.DataFrame) -> pd.Series:
+    return leads["status"].astype("string").str.strip().str.lower()
+
+
+def funnel(leads: pd.DataFrame, stages: Sequence[str] = DEFAULT_STAGES) -> pd.DataFrame:
+    """Leads reaching each stage: stage, leads, conversion (from the previous stage),
+    from_top (from the first stage), amount (deal value of those leads, when known).
+
+    Leads whose stage is not one of `stages` are left out (count them with `unknown_stages`).
+    """
+    idx = _stage_index(leads, stages)
+    amount = (
+        pd.to_numeric(leads["amount"], errors="coerce")
+        if "amount" in leads
+        else pd.Series(np.nan, index=leads.index)
+    )
+    rows = []
+    for i, s in enumerate(stages):
+        reached = idx >= i
+        rows.append(
+            {"stage": s, "leads": int(reached.sum()), "amount": float(amount[reached].sum())}
+        )
+    out = pd.DataFrame(rows)
+    n = out["leads"].astype(float)
+    out["conversion"] = n / n.shift(1)
+    out["from_top"] = n / n.iloc[0] if len(n) and n.iloc[0] else np.nan
+    out.loc[0, "conversion"] = np.nan
+    out["conversion"] = out["conversion"].replace([np.inf], np.nan)
+    return out[["stage", "leads", "conversion", "from_top", "amount"]]
+
+
+def unknown_stages(leads: pd.DataFrame, stages: Sequence[str] = DEFAULT_STAGES) -> pd.Series:
+    """Counts of stage values that are not in `stages` (a data-quality hint)."""
+    idx = _stage_index(leads, stages)
+    return leads.loc[idx.isna(), "stage"].astype("string").value_counts()
+
+
+def _cycle_days(leads: pd.DataFrame) -> pd.Series:
+    if "closed_date" not in leads:
+        return pd.Series(np.nan, index=leads.index)
+    d = pd.to_datetime(leads["closed_date"]) - pd.to_datetime(leads["created_date"])
+    return (d.dt.total_seconds() / 86400).where(_status(leads).isin(["won", "lost"]))
+
+
+def _row(g: pd.DataFrame, stages: Sequence[str]) -> dict[str, float | int]:
+    st = _status(g)
+    won, lost = int((st == "won").sum()), int((st == "lost").sum())
+    cycle = _cycle_days(g)
+    amount = (
+        pd.to_numeric(g["amount"], errors="coerce")
+        if "amount" in g
+        else pd.Series(np.nan, index=g.index)
+    )
+    return {
+        "leads": len(g),
+        "open": int((st == "open").sum()),
+        "won": won,
+        "lost": lost,
+        "win_rate": won / (won + lost) if won + lost else math.nan,
+        "cycle_days_median": float(cycle[st == "won"].median()) if won else math.nan,
+        "won_amount": float(amount[st == "won"].sum()),
+        "pipeline_amount": float(amount[st == "open"].sum()),
+    }
+
+
+@dataclass(frozen=True)
+class SalesSummary:
+    leads: int
+    open: int
+    won: int
+    lost: int
+    win_rate: float  # won / (won + lost)
+    cycle_days_median: float  # won leads, created -> closed
+    won_amount: float
+    pipeline_amount: float  # amount of open leads
+
+
+def summary(leads: pd.DataFrame, stages: Sequence[str] = DEFAULT_STAGES) -> SalesSummary:
+    return SalesSummary(**_row(leads, stages))
+
+
+def scorecard(leads: pd.DataFrame, by: str, stages: Sequence[str] = DEFAULT_STAGES) -> pd.DataFrame:
+    """Per owner / region / source: leads, open, won, lost, win_rate, cycle_days_median,
+    won_amount, pipeline_amount, and each group's conversion to the last stage (reached_last).
+    Missing values of `by` show as 'Unknown'. Sorted by won amount, then leads."""
+    if by not in leads:
+        return pd.DataFrame()
+    key = leads[by].astype("string").fillna("Unknown")
+    idx = _stage_index(leads, stages)
+    rows = []
+    for k, g in leads.groupby(key, sort=True):
+        row = {by: k, **_row(g, stages)}
+        known = idx[g.index].dropna()
+        row["reached_last"] = float((known >= len(stages) - 1).mean()) if len(known) else math.nan
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    return out.sort_values(["won_amount", "leads", by], ascending=[False, False, True],
+                           ignore_index=True)  # fmt: skip
+
+
+# ---------------------------------------------------------------- cross-sell
+
+
+def pair_rules(
+    orders: pd.DataFrame,
+    basket: str = "order_id",
+    min_support: float = 0.01,
+    min_count: int = 3,
+    min_confidence: float = 0.05,
+) -> pd.DataFrame:
+    """Association rules A -> B between pairs of products (see the module docstring).
+
+    `basket` is ``"order_id"`` (bought together) or ``"customer_id"`` (bought by the same
+    customer, at any time). Refund lines (amount <= 0) do not make a product "bought".
+    Columns: antecedent, consequent, baskets (holding both), support, confidence, lift,
+    antecedent_baskets, consequent_support. Rules below `min_support`, `min_count` baskets or
+    `min_confidence` are dropped; sorted by lift, then support.
+    """
+    cols = ["antecedent", "consequent", "baskets", "support", "confidence", "lift",
+            "antecedent_baskets", "consequent_support"]  # fmt: skip
+    if "product" not in orders or orders.empty:
+        return pd.DataFrame(columns=cols)
+    lines = orders[[basket, "product"]]
+    if "amount" in orders:
+        lines = lines[pd.to_numeric(orders["amount"], errors="coerce") > 0]
+    lines = lines.dropna().astype("string").drop_duplicates()
+    if lines.empty:
+        return pd.DataFrame(columns=cols)
+    b_codes, _ = pd.factorize(lines[basket])
+    p_codes, products = pd.factorize(lines["product"])
+    n_baskets = int(b_codes.max()) + 1
+    m = sparse.csr_matrix(
+        (np.ones(len(lines), dtype=np.int32), (b_codes, p_codes)),
+        shape=(n_baskets, len(products)),
+    )
+    item = np.asarray(m.sum(axis=0)).ravel().astype(float)  # baskets holding each product
+    both = (m.T @ m).tocoo()  # pair counts (symmetric; diagonal = item counts)
+    keep = (both.row != both.col) & (both.data >= min_count)
+    a, c, k = both.row[keep], both.col[keep], both.data[keep].astype(float)
+    out = pd.DataFrame(
+        {
+            "antecedent": np.asarray(products)[a],
+            "consequent": np.asarray(products)[c],
+            "baskets": k.astype(int),
+            "support": k / n_baskets,
+            "confidence": k / item[a],
+            "lift": (k / item[a]) / (item[c] / n_baskets),
+            "antecedent_baskets": item[a].astype(int),
+            "consequent_support": item[c] / n_baskets,
+        }
+    )
+    out = out[(out["support"] >= min_support) & (out["confidence"] >= min_confidence)]
+    return out.sort_values(
+        ["lift", "support", "antecedent", "consequent"],
+        ascending=[False, False, True, True],
+        ignore_index=True,
+    )[cols]
+
+
+def rule_sentences(rules: pd.DataFrame, top: int = 5, min_lift: float = 1.0) -> list[str]:
+    """The strongest rules in plain words (catalogue key ``sales.rule.sentence``), one per
+    product pair (the direction with the higher confidence)."""
+    r = rules[rules["lift"] > min_lift]
+    pair = r.apply(lambda x: tuple(sorted((x["antecedent"], x["consequent"]))), axis=1)
+    r = r.assign(_pair=pair).sort_values(["lift", "confidence"], ascending=False)
+    r = r.drop_duplicates("_pair").head(top)
+    return [
+        t(
+            "sales.rule.sentence",
+            a=x.antecedent,
+            b=x.consequent,
+            confidence=f"{x.confidence * 100:.0f}%",
+            lift=f"{x.lift:.1f}",
+        )
+        for x in r.itertuples()
+    ]
+
+
+def next_best_offer(
+    orders: pd.DataFrame,
+    segments: pd.Series,
+    rules: pd.DataFrame | None = None,
+    min_lift: float = 1.0,
+) -> pd.DataFrame:
+    """The product to offer next, per segment.
+
+    `segments` maps customer_id (index) to a segment label. `rules` are customer-level rules
+    (``pair_rules(orders, basket="customer_id")``, computed when not given). Each customer's
+    best offer is the product they have not bought with the highest-confidence rule (lift above
+    `min_lift`) from a product they have; a segment's offer is the one most of its customers
+    get. Columns: segment, customers, offer, customers_offered (who get it as best offer), share
+    (of the segment), confidence (their mean), because (the most common antecedent).
+    """
+    cols = ["segment", "customers", "offer", "customers_offered", "share", "confidence",
+            "because"]  # fmt: skip
+    if rules is None:
+        rules = pair_rules(orders, basket="customer_id")
+    seg = segments.copy()
+    seg.index = seg.index.astype("string")
+    seg = seg.astype("string").fillna("Unknown")
+    r = rules[rules["lift"] > min_lift]
+    if r.empty or "product" not in orders:
+        return pd.DataFrame(columns=cols)
+    owned = orders[["customer_id", "product"]].dropna().astype("string").drop_duplicates()
+    cand = owned.merge(r, left_on="product", right_on="antecedent")
+    # drop offers the customer already has
+    have = set(zip(owned["customer_id"], owned["product"], strict=True))
+    cand = cand[[(c, p) not in have for c, p in zip(cand["customer_id"], cand["consequent"],
+                                                     strict=True)]]  # fmt: skip
+    best = cand.sort_values(["confidence", "lift", "consequent"], ascending=[False, False, True])
+    best = best.drop_duplicates("customer_id")
+    best = best.assign(segment=best["customer_id"].map(seg).fillna("Unknown"))
+    sizes = seg.value_counts()
+    rows = []
+    for s, g in best.groupby("segment", sort=True):
+        top_offer = (
+            g["consequent"]
+            .value_counts()
+            .sort_index()
+            .sort_values(ascending=False, kind="stable")
+            .index[0]
+        )
+        h = g[g["consequent"] == top_offer]
+        size = int(sizes.get(s, g["customer_id"].nunique()))
+        rows.append(
+            {
+                "segment": s,
+                "customers": size,
+                "offer": top_offer,
+                "customers_offered": len(h),
+                "share": len(h) / size if size else math.nan,
+                "confidence": float(h["confidence"].mean()),
+                "because": h["antecedent"].value_counts().index[0],
+            }
+        )
+    return pd.DataFrame(rows, columns=cols)
