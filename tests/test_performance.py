@@ -234,6 +234,28 @@ def test_targets_most_specific_row_wins():
     assert perf.resolve_targets(None, {}, None, "2025-Q2") == {}
 
 
+def test_count_targets_without_region_are_the_whole_books():
+    tb = pd.DataFrame(
+        {
+            "kpi": pd.array(["new_customers", "new_customers", "retention_rate"], dtype="string"),
+            "target": [500.0, 80.0, 0.7],
+            "region": pd.array([None, "East", None], dtype="string"),
+            "period": pd.array(["2025-Q2", "2025-Q2", None], dtype="string"),
+        }
+    )
+    settings = {"new_customers": 400, "retention_rate": 0.6}
+    assert perf.resolve_targets(tb, settings, None, "2025-Q2") == {
+        "new_customers": 500.0,
+        "retention_rate": 0.7,
+    }
+    assert perf.resolve_targets(tb, settings, "East", "2025-Q2") == {
+        "new_customers": 80.0,
+        "retention_rate": 0.7,
+    }
+    # West has no target of its own: the book's 500 (or the settings' 400) is not West's
+    assert perf.resolve_targets(tb, settings, "West", "2025-Q2") == {"retention_rate": 0.7}
+
+
 @pytest.mark.parametrize(
     ("actual", "target", "better", "near", "expected"),
     [

@@ -293,11 +293,17 @@ def resolve_targets(
     period_label: str | None,
 ) -> dict[str, float]:
     """kpi -> target for one slice. The table wins over the audit settings; within the table
-    the most specific row wins (region+period > period > region > blanket)."""
+    the most specific row wins (region+period > period > region > blanket).
+
+    A count KPI (new customers) adds up over regions, so a target without a region is the
+    whole book's and does not apply to a region slice; rates and per-customer KPIs do.
+    """
+    totals = {k for k, v in KPIS.items() if v.unit == "count"}
     out: dict[str, float] = {}
     for k, v in (settings_targets or {}).items():
         if v is not None and not isinstance(v, Mapping):
-            out[str(k)] = float(v)
+            if region is None or str(k) not in totals:
+                out[str(k)] = float(v)
     if targets is None or targets.empty:
         return out
     tb = targets.copy()
@@ -314,6 +320,8 @@ def resolve_targets(
         else pd.Series(False, tb.index)
     ).fillna(False)
     usable = (no_region | region_hit) & (no_period | period_hit)
+    if region is not None:
+        usable &= ~(no_region & tb["kpi"].astype("string").str.strip().isin(totals)).fillna(False)
     tb = tb[usable & tb["target"].notna()]
     rank = period_hit[tb.index].astype(int) * 2 + region_hit[tb.index].astype(int)
     tb = tb.assign(_rank=rank).sort_values("_rank", kind="stable")
