@@ -1,0 +1,153 @@
+"""PPTX deck: slide order and titles, native tables with the expected cells, notes, CJK."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from clientbook import deck
+from clientbook.branding import Branding
+from decks_fixtures import TEXT, executed_playbook, playbooks
+from pptx import Presentation
+from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.oxml.ns import qn
+from pptx.util import Inches
+
+BRAND = Branding(client="Acme", firm="Northwind", consultant="Li Wei")
+RESULTS = {
+    "02_segments": {"findings": ["Champions bring 61% of revenue.", "At-risk grew by 12."],
+                    "kpis": {"customers": 400}},
+    "03_service": {"findings": ["FCR fell to 71%."]},
+}
+
+
+def _build(tmp_path, lang="en", results=RESULTS, nbs=None, **kw):
+    out = deck.build_deck(nbs or playbooks(lang), results, tmp_path / "deck.pptx",
+                          title="Acme customer review", subtitle="Slice: North", lang=lang,
+                          branding=BRAND, today=date(2025, 10, 1), **kw)
+    return Presentation(str(out))
+
+
+def _title(slide) -> str:
+    return slide.shapes.title.text_frame.text
+
+
+def _tables(slide):
+    return [s.table for s in slide.shapes if s.has_table]
+
+
+def test_slide_order_and_titles(tmp_path):
+    prs = _build(tmp_path)
+    x = TEXT["en"]
+    assert [_title(s) for s in prs.slides] == [
+        "Acme customer review", "Agenda", "Key findings",
+        x["chart_headline"], x["table_headline"], x["chart2_headline"],
+    ]
+    title_text = "\n".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
+    for part in ("Slice: North", "Prepared for Acme", "Prepared by Li Wei, Northwind",
+                 "Date: 2025-10-01"):
+        assert part in title_text
+    agenda = prs.slides[1].placeholders[1].text_frame.text.split("\n")
+    # The step whose table is missing has no key content, so it is not on the agenda.
+    assert agenda == ["Key findings", "Customer segments", "Service quality"]
+    findings = prs.slides[2].placeholders[1].text_frame.text.split("\n")
+    assert findings == ["Champions bring 61% of revenue.", "At-risk grew by 12.",
+                        "FCR fell to 71%."]
+    assert prs.slide_width == Inches(13.333)
+
+
+def test_tables_are_native_table_shapes_with_the_cells(tmp_path):
+    prs = _build(tmp_path)
+    table_slide = prs.slides[4]
+    (table,) = _tables(table_slide)
+    cells = [[table.cell(i, j).text for j in range(3)] for i in range(len(table.rows))]
+    assert cells == [["Segment", "Customers", "Revenue"], ["A", "120", "61,000"],
+                     ["B", "80", "25,000.5"], ["C", "200", "14,000"]]
+    # ... and no picture of a table.
+    assert not [s for s in table_slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    # Header filled with the branding primary colour.
+    assert str(table.cell(0, 0).fill.fore_color.rgb) == BRAND.primary_color[1:].upper()
+
+
+def test_chart_slides_have_the_picture_and_speaker_notes(tmp_path):
+    prs = _build(tmp_path)
+    chart_slide = prs.slides[3]
+    pics = [s for s in chart_slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+    assert len(pics) == 1
+    assert pics[0].image.content_type == "image/png"
+    # Inside the slide.
+    assert pics[0].left + pics[0].width <= prs.slide_width
+    assert pics[0].top + pics[0].height <= prs.slide_height
+    notes = chart_slide.notes_slide.notes_text_frame.text
+    assert notes == f"{TEXT['en']['chart_notes']}\n\n{TEXT['en']['intro']}"
+    assert not _tables(chart_slide)
+
+
+def test_long_tables_are_cut_with_a_note_and_findings_paginate(tmp_path):
+    rows = [[f"S{i}", i, float(i)] for i in range(15)]
+    many = {"s": {"findings": [f"Finding {i}" for i in range(8)]}}
+    prs = _build(tmp_path, results=many, nbs=[executed_playbook("en", rows=rows)])
+    titles = [_title(s) for s in prs.slides]
+    assert titles[:4] == ["Acme customer review", "Agenda", "Key findings", "Key findings"]
+    assert len(prs.slides[3].placeholders[1].text_frame.paragraphs) == 2
+    (table,) = _tables(prs.slides[5])
+    assert len(table.rows) == deck.MAX_TABLE_ROWS + 1
+    assert table.cell(12, 0).text == "S11"
+    assert "12 of 15 rows shown" in prs.slides[5].notes_slide.notes_text_frame.text
+
+
+def test_no_findings_says_so(tmp_path):
+    prs = _build(tmp_path, results={})
+    assert prs.slides[2].placeholders[1].text_frame.text == t_en("deck.no_findings")
+
+
+def t_en(key: str) -> str:
+    from clientbook.i18n import t
+    return t(key, "en")
+
+
+def test_chinese_deck_text_is_tagged_for_east_asian_fonts(tmp_path):
+    prs = _build(tmp_path, lang="zh")
+    x = TEXT["zh"]
+    assert [_title(s) for s in prs.slides][1:4] == ["议程", "主要发现", x["chart_headline"]]
+    run = prs.slides[3].shapes.title.text_frame.paragraphs[0].runs[0]
+    rpr = run._r.find(qn("a:rPr"))
+    assert rpr.get("lang") == "zh-CN"
+    assert rpr.find(qn("a:ea")).get("typeface") == "Microsoft YaHei"
+    (table,) = _tables(prs.slides[4])
+    assert [table.cell(0, j).text for j in range(3)] == x["columns"]
+    assert "日期：2025-10-01" in prs.slides[0].placeholders[1].text_frame.text
+
+
+def test_client_template_supplies_layouts_and_its_slides_are_dropped(tmp_path):
+    tpl = Presentation()  # 4:3, like many corporate templates
+    tpl.slides.add_slide(tpl.slide_layouts[0]).shapes.title.text = "Template example slide"
+    tpl_path = tmp_path / "client.pptx"
+    tpl.save(str(tpl_path))
+    prs = _build(tmp_path, template=tpl_path)
+    titles = [_title(s) for s in prs.slides]
+    assert "Template example slide" not in titles
+    assert len(titles) == 6
+    assert prs.slide_width == tpl.slide_width  # the template's size, not ours
+    assert prs.slides[0].slide_layout.name == "Title Slide"
+    assert prs.slides[3].slide_layout.name == "Title Only"
+    # The template's theme colours apply: no colour forced on the title.
+    run = prs.slides[3].shapes.title.text_frame.paragraphs[0].runs[0]
+    assert run.font.color.type is None
+
+
+@pytest.mark.parametrize(("md", "text"), [
+    ("## Heading\n\nSome **bold** and *it* and `code`.", "Heading\n\nSome bold and it and code."),
+    ("- one\n- two", "• one\n• two"),
+    ("See [the report](report.html).", "See the report."),
+])
+def test_plain_notes_from_markdown(md, text):
+    assert deck.plain(md) == text
+
+
+@pytest.mark.parametrize(("v", "text"), [
+    (61000.0, "61,000"), (25000.5, "25,000.5"), (0.125, "0.12"), (1234, "1,234"),
+    (None, ""), (float("nan"), ""), ("12.3%", "12.3%"), (True, "True"),
+])
+def test_cell_text(v, text):
+    assert deck.cell_text(v) == text
