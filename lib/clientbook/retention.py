@@ -1,0 +1,246 @@
+"""Retention and loyalty: do customers come back, how often, and who moved where.
+
+All counts are on *purchases* (a customer's orders of one day merged, see
+`clientbook.clv.utils.purchases`), so an order split into several lines or a customer who
+ordered twice in one visit is not mistaken for loyalty.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from clientbook.book import period_labels
+from clientbook.clv.utils import purchases
+from clientbook.i18n import t
+
+_FREQ = {"month": ("M", 12), "quarter": ("Q", 4), "year": ("Y", 1)}
+
+
+def _ordinal(dates: pd.Series, freq: str) -> pd.Series:
+    """Calendar period number (consecutive integers) for month / quarter / year."""
+    if freq not in _FREQ:
+        raise ValueError(f"freq must be one of {', '.join(_FREQ)}, got {freq!r}")
+    y = dates.dt.year.astype("int64")
+    if freq == "month":
+        return y * 12 + dates.dt.month.astype("int64") - 1
+    if freq == "quarter":
+        return y * 4 + dates.dt.quarter.astype("int64") - 1
+    return y
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """Customers by first-purchase period (rows) and periods since then (columns, 0 = the
+    first-purchase period itself, always 100%)."""
+
+    freq: str
+    sizes: pd.Series  # customers per cohort
+    active: pd.DataFrame  # customers of the cohort with a purchase in that period
+    rate: pd.DataFrame  # active / size; NaN for periods after as_of (not yet observed)
+
+    def average_rate(self, min_cohorts: int = 1) -> pd.Series:
+        """Customer-weighted retention per period offset over the cohorts that reached it."""
+        seen = self.rate.notna()
+        weights = seen.mul(self.sizes, axis=0)
+        out = self.active.where(seen).sum() / weights.sum()
+        return out[seen.sum() >= min_cohorts]
+
+
+def cohort_retention(
+    orders: pd.DataFrame, freq: str = "month", as_of: pd.Timestamp | None = None
+) -> Cohorts:
+    """Cohort retention matrix by first-purchase month or quarter."""
+    p = purchases(orders, as_of)
+    last_date = as_of if as_of is not None else p["date"].max()
+    ordn = _ordinal(p["date"], freq)
+    first = ordn.groupby(p["customer_id"]).transform("min")
+    label_of_first = (
+        p.assign(ord=ordn).sort_values("date").groupby("customer_id", observed=True)["date"].first()
+    )
+    cohort_label = period_labels(label_of_first, freq)
+    d = pd.DataFrame(
+        {
+            "customer_id": p["customer_id"],
+            "cohort": p["customer_id"].map(cohort_label),
+            "first": first,
+            "offset": ordn - first,
+        }
+    )
+    sizes = d.groupby("cohort", observed=True)["customer_id"].nunique().sort_index()
+    active = (
+        d.drop_duplicates(["customer_id", "offset"])
+        .groupby(["cohort", "offset"], observed=True)
+        .size()
+        .unstack(fill_value=0)
+        .reindex(index=sizes.index)
+    )
+    last_ord = int(_ordinal(pd.Series([pd.Timestamp(last_date)]), freq).iloc[0])
+    first_ord = d.groupby("cohort", observed=True)["first"].first().reindex(sizes.index)
+    n_off = int(last_ord - first_ord.min()) + 1 if len(first_ord) else 0
+    active = active.reindex(columns=range(n_off), fill_value=0)
+    observable = np.arange(n_off)[None, :] <= (last_ord - first_ord.to_numpy())[:, None]
+    active = active.where(observable)
+    rate = active.div(sizes, axis=0)
+    active.columns.name = rate.columns.name = "periods_since_first"
+    return Cohorts(freq=freq, sizes=sizes, active=active, rate=rate)
+
+
+@dataclass(frozen=True)
+class RepeatRate:
+    customers: int
+    repeat_customers: int  # with two or more purchases
+
+    @property
+    def rate(self) -> float:
+        return self.repeat_customers / self.customers if self.customers else float("nan")
+
+
+def repeat_purchase_rate(orders: pd.DataFrame, as_of: pd.Timestamp | None = None) -> RepeatRate:
+    """Share of customers who bought on at least two different days."""
+    n = purchases(orders, as_of).groupby("customer_id", observed=True).size()
+    return RepeatRate(int(len(n)), int((n >= 2).sum()))
+
+
+@dataclass(frozen=True)
+class ChurnRate:
+    inactive_days: int
+    base: int  # customers first seen at least `inactive_days` before as_of
+    churned: int  # of those, no purchase in the last `inactive_days`
+
+    @property
+    def rate(self) -> float:
+        return self.churned / self.base if self.base else float("nan")
+
+
+def churn_rate(
+    orders: pd.DataFrame, as_of: pd.Timestamp | None = None, inactive_days: int = 180
+) -> ChurnRate:
+    """Share of customers with no purchase in the last `inactive_days` days.
+
+    Only customers who could have been inactive that long count (first purchase at least
+    `inactive_days` before as_of); newer customers are neither churned nor retained yet.
+    """
+    p = purchases(orders, as_of)
+    as_of = as_of if as_of is not None else p["date"].max()
+    cutoff = pd.Timestamp(as_of).normalize() - pd.Timedelta(days=inactive_days)
+    g = p.groupby("customer_id", observed=True)["date"]
+    first, last = g.min(), g.max()
+    base = first <= cutoff
+    return ChurnRate(inactive_days, int(base.sum()), int((base & (last <= cutoff)).sum()))
+
+
+def customer_rhythm(orders: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Per customer: purchases, first / last purchase, median and mean days between purchases
+    (NaN for one-time buyers), days since the last purchase."""
+    p = purchases(orders, as_of)
+    as_of = pd.Timestamp(as_of if as_of is not None else p["date"].max()).normalize()
+    gap = p.groupby("customer_id", observed=True)["date"].diff().dt.days
+    p = p.assign(gap=gap)
+    g = p.groupby("customer_id", observed=True)
+    out = pd.DataFrame(
+        {
+            "purchases": g.size().astype("int64"),
+            "first_purchase": g["date"].min(),
+            "last_purchase": g["date"].max(),
+            "median_gap_days": g["gap"].median(),
+            "mean_gap_days": g["gap"].mean(),
+        }
+    )
+    out["days_since_last"] = (as_of - out["last_purchase"]).dt.days
+    out.index.name = "customer_id"
+    return out
+
+
+@dataclass(frozen=True)
+class InterPurchase:
+    gaps: int  # number of intervals between consecutive purchases
+    customers: int  # repeat customers they come from
+    mean_days: float
+    median_days: float
+
+
+def inter_purchase_time(orders: pd.DataFrame, as_of: pd.Timestamp | None = None) -> InterPurchase:
+    """Average and median days between a customer's consecutive purchases (repeat buyers)."""
+    p = purchases(orders, as_of)
+    gaps = p.groupby("customer_id", observed=True)["date"].diff().dt.days.dropna()
+    n_cust = int((p.groupby("customer_id", observed=True).size() >= 2).sum())
+    if gaps.empty:
+        return InterPurchase(0, 0, float("nan"), float("nan"))
+    return InterPurchase(int(len(gaps)), n_cust, float(gaps.mean()), float(gaps.median()))
+
+
+@dataclass(frozen=True)
+class Migration:
+    """Customers moving between segments from one period to the next."""
+
+    counts: pd.DataFrame  # rows: segment before, columns: segment after
+    revenue: pd.DataFrame  # revenue behind each flow: previous period's (current for new)
+    flows: pd.DataFrame  # one row per (before, after): customers, revenue_before, revenue_after
+
+
+def segment_migration(
+    before: pd.Series,
+    after: pd.Series,
+    revenue_before: pd.Series | None = None,
+    revenue_after: pd.Series | None = None,
+    order: list[str] | None = None,
+    new_label: str | None = None,
+    gone_label: str | None = None,
+) -> Migration:
+    """Who moved from which segment to which, with counts and the revenue behind each flow.
+
+    `before` / `after` map customer_id -> segment in the previous / current period; a
+    customer present on one side only is counted as new (no segment before) or gone (no
+    segment now). Revenue per customer (e.g. revenue in each period) is optional.
+    """
+    new_label = new_label or t("retention.migration.new")
+    gone_label = gone_label or t("retention.migration.gone")
+    b = before.copy()
+    a = after.copy()
+    b.index = b.index.astype("string")
+    a.index = a.index.astype("string")
+    ids = b.index.union(a.index)
+    df = pd.DataFrame(
+        {
+            "before": b.astype("string").reindex(ids).fillna(new_label),
+            "after": a.astype("string").reindex(ids).fillna(gone_label),
+        },
+        index=ids,
+    )
+    for name, rev in (("revenue_before", revenue_before), ("revenue_after", revenue_after)):
+        if rev is None:
+            df[name] = 0.0
+        else:
+            r = rev.copy()
+            r.index = r.index.astype("string")
+            df[name] = r.groupby(level=0).sum().reindex(ids).fillna(0.0).astype(float)
+    flows = (
+        df.groupby(["before", "after"], observed=True)
+        .agg(
+            customers=("before", "size"),
+            revenue_before=("revenue_before", "sum"),
+            revenue_after=("revenue_after", "sum"),
+        )
+        .reset_index()
+    )
+    segs = list(order) if order else sorted(set(df["before"]) | set(df["after"]))
+    rows = [s for s in segs if s in set(df["before"]) and s != new_label]
+    cols = [s for s in segs if s in set(df["after"]) and s != gone_label]
+    rows += [new_label] if (df["before"] == new_label).any() else []
+    cols += [gone_label] if (df["after"] == gone_label).any() else []
+    rows += [s for s in sorted(set(df["before"]) - set(rows))]
+    cols += [s for s in sorted(set(df["after"]) - set(cols))]
+    counts = flows.pivot(index="before", columns="after", values="customers")
+    counts = counts.reindex(index=rows, columns=cols).fillna(0).astype("int64")
+    # The revenue a flow puts at stake is what its customers spent before; new customers
+    # have no "before", so their row shows what they brought now.
+    flows["revenue"] = flows["revenue_before"].where(
+        flows["before"] != new_label, flows["revenue_after"]
+    )
+    revenue = flows.pivot(index="before", columns="after", values="revenue")
+    revenue = revenue.reindex(index=rows, columns=cols).fillna(0.0)
+    flows = flows.sort_values("customers", ascending=False).reset_index(drop=True)
+    return Migration(counts=counts, revenue=revenue, flows=flows)
