@@ -54,8 +54,9 @@ def test_xlsx_sheet_by_name(tmp_path):
     path = tmp_path / "export.xlsx"
     with pd.ExcelWriter(path) as xw:
         pd.DataFrame({"x": [1]}).to_excel(xw, sheet_name="Notes", index=False)
-        pd.DataFrame({"订单号": ["A1"], "客户编号": ["007"], "下单日期": [pd.Timestamp("2025-01-02")],
-                      "金额": [9.5]}).to_excel(xw, sheet_name="Orders", index=False)
+        pd.DataFrame({"订单号": ["A1"], "客户编号": ["007"],
+                      "下单日期": [pd.Timestamp("2025-01-02")], "金额": [9.5]}
+                     ).to_excel(xw, sheet_name="Orders", index=False)
     df = _load(path, sheet="Orders")
     assert df["customer_id"].tolist() == ["007"]
     assert df["order_date"].tolist() == [pd.Timestamp("2025-01-02")]

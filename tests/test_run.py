@@ -106,8 +106,8 @@ def test_same_results_in_a_fresh_and_a_reused_kernel(small_audit, tmp_path):
     nb_dir.mkdir(parents=True)
     params = {"dataset_dir": str(ds), "slice_id": "all", "lang": "en", "output_dir": ".."}
     probe = tmp_path / "99_probe.ipynb"
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
+    spec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": spec})
     nb.cells = [CHECK_CLEAN]
     nbformat.write(nb, probe)
     classification = REPO / "playbooks" / "01_classification.ipynb"
