@@ -25,12 +25,19 @@ def _validate(args: argparse.Namespace) -> int:
     from clientbook import dataset
 
     a = audit_mod.load(args.audit)
-    tables, sources = dataset.read_tables(a)
+    prep = dataset.prepare(a)
     plan = a.playbooks()
     print(f"{args.audit}: OK - {len(plan)} playbook(s): "
           + ", ".join(audit_mod.step_name(p) for p in plan))
-    for table, info in sources.items():
+    for table, info in prep.sources.items():
         print(f"  {table:10s} {info['rows']:>9,} rows  {info['file']}")
+    if prep.findings:
+        print(f"{len(prep.findings)} data-quality finding(s) (the run goes on; the data audit "
+              "shows them):")
+    for f in prep.findings:
+        rows = ", ".join(str(r) for r in f.rows[:8]) + (" ..." if f.count > 8 else "")
+        col = f", column '{f.column}'" if f.column else ""
+        print(f"  - {f.file}{col}: {f.check}, {f.count} row(s) {f.action}: rows {rows}")
     return 0
 
 

@@ -79,11 +79,18 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None) -> p
     return out.reset_index(drop=True)
 
 
-def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
-    """Read, validate and normalize the export into `out_dir` (written whole, then moved in).
+@dataclass
+class Prepared:
+    """The export read, checked and normalized, before anything is written."""
 
-    Returns the manifest. Raises DataError (every problem at once) when data is unusable.
-    """
+    tables: dict[str, pd.DataFrame]
+    findings: list[validate.Finding]
+    sources: dict[str, Any]
+    as_of: pd.Timestamp
+
+
+def prepare(audit: Audit) -> Prepared:
+    """Read and check every source; raises DataError (every problem at once) when unusable."""
     tables, sources = read_tables(audit)
     as_of = default_as_of(audit)
     findings: list[validate.Finding] = []
@@ -91,8 +98,7 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
     for table, df in tables.items():
         kept, found = validate.check_table(table, df, sources[table]["file"], as_of)
         clean[table], findings = kept, findings + found
-    orders = clean["orders"]
-    if orders.empty:
+    if clean["orders"].empty:
         raise DataError([intake.Problem(sources["orders"]["file"], "no usable order rows")])
     known = clean["customers"]["customer_id"] if "customers" in clean else None
     if known is not None:
@@ -100,8 +106,22 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
             if table in clean:
                 f = validate.orphans(table, clean[table], sources[table]["file"], known)
                 findings += [f] if f else []
-    customers = _derive_customers(orders, clean.get("customers"))
+    clean["customers"] = _derive_customers(clean["orders"], clean.get("customers"))
+    for f in findings:  # name the column as the client's file does
+        header = audit.sources[f.table].columns.get(f.column or "")
+        if header:
+            f.column = f"{header} ({f.column})"
+    return Prepared(clean, findings, sources, as_of)
 
+
+def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
+    """Read, validate and normalize the export into `out_dir` (written whole, then moved in).
+
+    Returns the manifest. Raises DataError (every problem at once) when data is unusable.
+    """
+    prep = prepare(audit)
+    clean, findings, sources, as_of = prep.tables, prep.findings, prep.sources, prep.as_of
+    orders, customers = clean["orders"], clean["customers"]
     freq = audit.slicing.period
     labels = sorted(period_labels(orders["order_date"], freq).unique())
     if audit.slicing.last_periods:
@@ -123,7 +143,6 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "settings": audit.settings,
         "slicing": audit.slicing.by,
     }
-    clean["customers"] = customers
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

@@ -1,0 +1,112 @@
+"""Time the demo audit three ways and print the ratios.
+
+1. `clientbook run audits/demo.yaml`: kernels reused per worker, rendering in-process.
+2. The naive loop a user would write: for every slice and playbook, the papermill CLI, then
+   `jupyter nbconvert --to html --no-input` CLI, one notebook at a time.
+3. The limit: the same lib functions in one plain Python process, no kernels (each playbook's
+   code cells executed in-process with display captured; charts still drawn to PNG).
+
+Targets: (1) at least 10x faster than (2), and within 2x of (3).
+
+    .venv/bin/python bench/batch.py [--audit audits/demo.yaml] [--naive-slices N]
+
+--naive-slices N times the naive loop on the first N slices only and scales it to all slices
+(every notebook costs the same there: two fresh processes); the default runs all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run_clientbook(audit: Path, out: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run([str(BIN / "clientbook"), "run", str(audit), "--outputs", str(out), "--quiet"],
+                   check=True)
+    return time.perf_counter() - t
+
+
+def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None) -> tuple[float, int, int]:
+    """papermill CLI + nbconvert CLI per notebook, on the dataset run (1) built."""
+    from clientbook import audit as audit_mod
+    from clientbook.book import read_manifest
+    from clientbook.dataset import slices
+
+    ds = work / "dataset"
+    shutil.copytree(built / "dataset", ds)
+    a = audit_mod.load(REPO / "audits" / f"{audit_slug}.yaml")
+    plan = slices(read_manifest(ds))
+    chosen = plan[:limit] if limit else plan
+    t = time.perf_counter()
+    for sl in chosen:
+        d = work / "slices" / sl.id
+        d.mkdir(parents=True)
+        for pb in a.playbooks():
+            out = d / pb.name
+            subprocess.run([str(BIN / "papermill"), str(pb), str(out), "-p", "dataset_dir",
+                            str(ds), "-p", "slice_id", sl.id, "-p", "lang", a.lang,
+                            "-p", "output_dir", str(d), "--no-progress-bar"],
+                           check=True, capture_output=True)
+            subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
+                            str(out)], check=True, capture_output=True)
+    return time.perf_counter() - t, len(chosen), len(plan)
+
+
+def run_plain(audit: Path, work: Path) -> float:
+    """Each playbook's code executed in this process: lib calls, charts, no kernels."""
+    import IPython.display
+    import nbformat
+
+    from clientbook import audit as audit_mod
+    from clientbook import dataset
+
+    shown: list[object] = []
+    IPython.display.display = lambda *objs, **kw: shown.extend(objs)  # type: ignore[assignment]
+    t = time.perf_counter()
+    a = audit_mod.load(audit)
+    manifest = dataset.build(a, work / "dataset")
+    books = [(pb, nbformat.read(pb, as_version=4)) for pb in a.playbooks()]
+    for sl in dataset.slices(manifest):
+        for _pb, nb in books:
+            ns = {"dataset_dir": str(work / "dataset"), "slice_id": sl.id, "lang": a.lang,
+                  "output_dir": str(work / "slices" / sl.id)}
+            for cell in nb.cells:
+                if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
+                    exec(compile(cell.source, "<playbook>", "exec"), ns)  # noqa: S102
+            shown.clear()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--audit", default=str(REPO / "audits" / "demo.yaml"))
+    p.add_argument("--naive-slices", type=int, default=None)
+    args = p.parse_args()
+    audit = Path(args.audit)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        t1 = run_clientbook(audit, tmp_path / "run")
+        print(f"(1) clientbook run:        {t1:8.1f} s", flush=True)
+        t3 = run_plain(audit, tmp_path / "plain")
+        print(f"(3) plain Python (limit):  {t3:8.1f} s", flush=True)
+        t2, done, total = run_naive(audit.stem, tmp_path / "run" / audit.stem,
+                                    tmp_path / "naive", args.naive_slices)
+        if done < total:
+            print(f"    naive loop timed on {done} of {total} slices: {t2:.1f} s, scaled")
+            t2 = t2 * total / done
+        print(f"(2) naive CLI loop:        {t2:8.1f} s", flush=True)
+    print(f"(2)/(1) = {t2 / t1:5.1f}x  (target >= 10x)")
+    print(f"(1)/(3) = {t1 / t3:5.2f}x  (target <= 2x)")
+
+
+if __name__ == "__main__":
+    main()
