@@ -13,6 +13,7 @@ import io
 import matplotlib
 import nbformat
 import pandas as pd
+
 from clientbook import style
 
 matplotlib.use("Agg")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from clientbook import pdf, slides
 from clientbook.branding import Branding
 from decks_fixtures import TEXT, playbooks
@@ -99,18 +100,23 @@ def test_the_recorder_sees_a_remote_asset(browser, tmp_path):
 
 
 def _demo_reports() -> list[Path]:
-    return sorted((ROOT / "outputs").glob("*/*/report.html"))[:4]
+    # outputs/<audit>/slices/<slice>/report.html: the `all` slice and one more per audit.
+    found = []
+    for audit in sorted((ROOT / "outputs").glob("*/slices")):
+        reports = sorted(audit.glob("*/report.html"), key=lambda p: p.parent.name != "all")
+        found += reports[:2]
+    return found
 
 
 @pytest.mark.skipif(not _demo_reports(), reason="no rendered report under outputs/: run make demo")
 @pytest.mark.parametrize("report", _demo_reports(),
-                         ids=lambda p: f"{p.parent.parent.name}-{p.parent.name}")
+                         ids=lambda p: f"{p.parents[2].name}-{p.parent.name}")
 def test_rendered_reports_open_offline_without_console_errors(browser, report):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     v = Visit(browser, report)
     v.page.wait_for_timeout(500)
-    v.page.screenshot(path=str(ARTIFACTS / f"report-{report.parent.parent.name}-"
-                                           f"{report.parent.name}.png"), full_page=False)
+    name = f"report-{report.parents[2].name}-{report.parent.name}.png"
+    v.page.screenshot(path=str(ARTIFACTS / name), full_page=False)
     assert v.errors == []
     assert v.remote_requests() == []
     v.page.close()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from clientbook import deck
-from clientbook.branding import Branding
-from decks_fixtures import TEXT, executed_playbook, playbooks
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 from pptx.util import Inches
+
+from clientbook import deck
+from clientbook.branding import Branding
+from decks_fixtures import TEXT, executed_playbook, playbooks
 
 BRAND = Branding(client="Acme", firm="Northwind", consultant="Li Wei")
 RESULTS = {

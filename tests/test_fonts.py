@@ -8,8 +8,9 @@ import warnings
 
 import matplotlib
 import pytest
-from clientbook import fonts, style
 from matplotlib import font_manager
+
+from clientbook import fonts, style
 
 matplotlib.use("Agg")
 

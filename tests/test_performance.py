@@ -153,8 +153,9 @@ def test_kpis_by_hand():
     # Q1 buyers A, B, C; of them A and B bought in Q2
     assert k["retention_rate"].value == pytest.approx(2 / 3)
     assert k["churn_rate"].value == pytest.approx(1 / 3)
-    # Q2 buyers A(3 orders), B(2), D(2), E(1), F(1) -> 3 of 5
-    assert k["repeat_rate"].value == pytest.approx(0.6)
+    # buying days to the end of Q2: A 3, B 2, C 2 (its refund day counts, as in the retention
+    # step), D 2, E 1, F 1 -> 4 of 6
+    assert k["repeat_rate"].value == pytest.approx(4 / 6)
     # 80 + 100 - 20 + 40 + 40 + 30 + 90 = 360 over 5 buyers
     assert k["revenue_per_customer"].value == pytest.approx(72.0)
     assert k["nps"].value == pytest.approx(40.0)
@@ -172,7 +173,7 @@ def test_previous_period_kpis():
     assert k["new_customers"].value == 2  # B, C; 2024-Q4 had A only -> growth +100%
     assert k["new_customer_growth"].value == pytest.approx(1.0)
     assert k["retention_rate"].value == pytest.approx(1.0)  # A bought in Q4 and in Q1
-    assert k["repeat_rate"].value == pytest.approx(1 / 3)  # only A has 2 orders by Q1
+    assert k["repeat_rate"].value == pytest.approx(2 / 3)  # A and C bought on 2 days by Q1
     assert k["revenue_per_customer"].value == pytest.approx(250 / 3)  # 50+200+60-60
     assert k["nps"].value == pytest.approx(-100.0)
     assert math.isnan(k["complaint_rate"].value)  # tickets start in Q2: no basis in Q1
@@ -194,6 +195,16 @@ def test_missing_tables_say_what_is_needed():
     k = perf.compute_kpis(b, Q2, Q1)
     assert k["csat"].needs == "surveys.csat_score" and k["nps"].needs is None
     assert k["complaint_rate"].needs == "tickets.category"
+
+
+@pytest.mark.parametrize("with_retention", [True, False])
+def test_repeat_rate_same_with_or_without_the_retention_module(monkeypatch, with_retention):
+    import sys
+
+    if not with_retention:
+        monkeypatch.setitem(sys.modules, "clientbook.retention", None)  # import fails
+    assert perf.repeat_rate(_orders(), Q2) == pytest.approx(4 / 6)
+    assert perf.repeat_rate(_orders(), Q1) == pytest.approx(2 / 3)
 
 
 @pytest.mark.parametrize("with_service", [True, False])

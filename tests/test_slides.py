@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 from bs4 import BeautifulSoup
+
 from clientbook import slides
 from clientbook.branding import Branding
 from decks_fixtures import TEXT, executed_playbook, playbooks
