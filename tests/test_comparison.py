@@ -6,6 +6,7 @@ import math
 from html.parser import HTMLParser
 
 import pytest
+
 from clientbook import comparison as cmp
 from clientbook import style
 

@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from clientbook import performance as perf
 from clientbook.book import Book, Period
 
@@ -362,7 +363,13 @@ def test_tables_and_charts_render():
     assert perf.scorecard_table(card, "zh").columns[0] == "指标"
     assert perf.distance_chart(card, "en") is not None
     found = perf.findings(card, "en")
-    assert found[0].endswith("KPIs with a target are on target.")
+    # targets: new customers (met), retention (met), churn (missed), NPS (met)
+    assert found == [
+        "3 of 4 KPIs with a target are on target.",
+        "Churn rate is furthest behind its target: 33.3% against 30.0%.",
+        # growth and churn are left out of "moved most"; retention fell 1 -> 2/3
+        "Retention rate moved most since the previous period (-33.3 pp).",
+    ]
     hist = perf.kpi_history(_book(), periods=4)
     # 2024-Q3 ends before the first order and is skipped
     assert list(hist.index) == ["2024-Q4", "2025-Q1", "2025-Q2"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+
 from clientbook import strategy as st
 from clientbook.book import Book, Period
 
@@ -245,8 +246,9 @@ def test_masking_in_the_workbook(tmp_path, settings, masked):
 
 
 def test_write_keeps_other_sheets(tmp_path):
-    from clientbook import actions
     from openpyxl import load_workbook
+
+    from clientbook import actions
 
     book = _book(tmp_path, {})
     actions.write_action_lists(tmp_path / "actions.xlsx", {"Win-back": pd.DataFrame({"a": [1]})})

@@ -8,8 +8,8 @@ KPI definitions (all on the current window `book.period`, the book cut at its en
 - new_customer_growth: new customers vs the previous period, as a fraction (+0.10 = +10%).
 - retention_rate: of the customers who bought in the previous period, the share who bought
   again in the current one. churn_rate = 1 - retention_rate (lower is better).
-- repeat_rate: of the customers who bought in the period, the share with at least two orders
-  to date (returning, not one-off buyers).
+- repeat_rate: of every customer who has bought by the period's end, the share who bought on
+  at least two different days (the retention step's repeat purchase rate).
 - revenue_per_customer: net revenue of the period (refunds included) per buying customer.
 - nps: share of 9-10 minus share of 0-6, in points (-100..100). Needs surveys.nps_score.
 - csat: share of 4-5 answers on the 1..5 scale ("90% satisfied"). Needs surveys.csat_score.
@@ -135,10 +135,19 @@ def retention_rate(orders: pd.DataFrame, window: Period, previous: Period) -> fl
 
 
 def repeat_rate(orders: pd.DataFrame, window: Period) -> float:
-    buyers = _buyers(orders, window)
-    to_date = orders[(orders["order_date"] <= window.end) & (orders["amount"] > 0)]
-    n_orders = to_date.groupby(to_date["customer_id"].astype("string"))["order_id"].nunique()
-    return _ratio(int((n_orders.reindex(buyers).fillna(0) >= 2).sum()), len(buyers))
+    """The retention step's repeat purchase rate as at the window's end: of every customer who
+    has bought so far, the share who bought on at least two different days."""
+    try:  # the retention step's own function, so both reports show the same number
+        from clientbook import retention
+
+        return retention.repeat_purchase_rate(orders, window.end).rate
+    except ImportError:
+        pass
+    to_date = orders[orders["order_date"] <= window.end]
+    days = to_date.groupby(to_date["customer_id"].astype("string"))["order_date"].agg(
+        lambda d: d.dt.normalize().nunique()
+    )
+    return _ratio(int((days >= 2).sum()), len(days))
 
 
 def revenue_per_customer(orders: pd.DataFrame, window: Period) -> float:
@@ -568,7 +577,12 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
     else:
         out.append(t("performance.finding.no_targets", *lang_args))
     moved = card[card["change_pct"].notna() & card["unit"].isin(["count", "money"])]
-    rates = card[card["change"].notna() & card["unit"].isin(["rate"])]
+    # growth is itself a change, and churn mirrors retention: neither is a move of its own
+    rates = card[
+        card["change"].notna()
+        & card["unit"].isin(["rate"])
+        & ~card["kpi"].isin(["new_customer_growth", "churn_rate"])
+    ]
     if len(rates):
         r = rates.loc[rates["change"].abs().idxmax()]
         out.append(
@@ -590,3 +604,53 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
             )
         )
     return out
+
+
+def near_band(settings: Mapping[str, Any]) -> float:
+    """The default "near" band (a share of the target) for the narrative."""
+    return float((setting(settings, "thresholds", {}) or {}).get("near", DEFAULT_NEAR))
+
+
+def has_targets(card: pd.DataFrame) -> bool:
+    return bool(card["target"].notna().any()) if len(card) else False
+
+
+TREND_KPIS = (
+    "new_customers",
+    "retention_rate",
+    "repeat_rate",
+    "revenue_per_customer",
+    "nps",
+    "csat",
+)
+
+
+def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = None) -> Any:
+    """Small multiples of the main KPIs over recent periods, the current target dashed.
+    None when fewer than two periods have data."""
+    from clientbook import style
+
+    la = (lang,) if lang else ()
+    kpis = [k for k in TREND_KPIS if k in history.columns and history[k].notna().sum() >= 2]
+    if len(history) < 2 or not kpis:
+        return None
+    targets = card.set_index("kpi")["target"] if len(card) else pd.Series(dtype=float)
+    cols = 3 if len(kpis) > 2 else len(kpis)
+    rows = math.ceil(len(kpis) / cols)
+    fig, axes = style.fig(9.0, 2.4 * rows + 0.6, nrows=rows, ncols=cols, squeeze=False)
+    for ax, kpi in zip(axes.flat, kpis, strict=False):
+        unit = KPIS[kpi].unit
+        scale = 100.0 if unit == "rate" else 1.0
+        ax.plot(history.index, history[kpi] * scale, marker="o", color=style.PRIMARY)
+        target = targets.get(kpi, math.nan)
+        if pd.notna(target):
+            ax.axhline(target * scale, color=style.ACCENT, linestyle="--", linewidth=1.2)
+        ax.set_title(
+            t(f"performance.kpi.{kpi}", *la) + (" (%)" if unit == "rate" else ""), fontsize=10
+        )
+        ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    for ax in list(axes.flat)[len(kpis) :]:
+        ax.set_visible(False)
+    fig.suptitle(t("performance.chart.trend_title", *la), x=0.01, ha="left", fontweight="bold")
+    fig.tight_layout()
+    return fig

@@ -226,9 +226,32 @@ class ActionPlan:
     value_basis: str  # "clv" or "revenue_12m"
 
 
+def forecasts(book: Book) -> tuple[pd.Series | None, pd.Series | None]:
+    """(CLV, churn risk) per customer from the value and churn steps' models; each is None
+    when its module is not installed or the slice has too little data to fit the model."""
+    clv = p_alive = risk = None
+    try:
+        from clientbook import value
+
+        pv = value.predict_value(book.orders, book.as_of)
+        if getattr(pv, "ok", False):
+            clv, p_alive = pv.customers["clv"], pv.customers["p_alive"]
+    except ImportError:
+        pass
+    try:
+        from clientbook import churn
+
+        if len(book.orders):
+            risk = churn.churn_risk(book.orders, book.as_of, p_alive)["risk"]
+    except ImportError:
+        pass
+    return clv, risk
+
+
 def action_plan(
     book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
 ) -> ActionPlan:
+    """The plan for a slice; pass `forecasts(book)` to size by CLV and use churn risk."""
     profile = customer_profile(book, value, churn_risk)
     assigned = assign_actions(profile, rules_from(book.settings))
     return ActionPlan(
@@ -390,7 +413,7 @@ def load_results(book: Book) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _scorecard_from(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+def scorecard_from(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     for step_results in results.values():
         if isinstance(step_results, Mapping) and isinstance(step_results.get("scorecard"), list):
             return step_results["scorecard"]
@@ -418,7 +441,7 @@ def executive_summary(
     defaults to the one in `results`.
     """
     la = (lang,) if lang else ()
-    card = scorecard if scorecard is not None else _scorecard_from(results)
+    card = scorecard if scorecard is not None else scorecard_from(results)
     cands: list[tuple[float, str, dict[str, str]]] = []  # (priority, source, item)
 
     def add(priority: float, source: str, finding: str, evidence: str, action: str) -> None:
