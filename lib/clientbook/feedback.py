@@ -32,7 +32,10 @@ from clientbook.satisfaction import nps_group, wilson
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
-_NEGATIONS = {"not", "no", "never", "isn't", "wasn't", "don't", "didn't", "doesn't", "wasnt"}
+_NEGATIONS = {
+    "not", "no", "nothing", "never", "isn't", "wasn't", "don't", "didn't", "doesn't", "wasnt",
+    "没有", "没", "无", "不", "未", "并不", "从不", "毫无",
+}  # fmt: skip
 VOICES = ("detractor", "passive", "promoter")
 
 
@@ -105,22 +108,34 @@ def tokenize(text: str | None) -> list[str]:
     return [w for w in _raw_tokens(str(text)) if w not in stops and not w.isdigit()]
 
 
+def _zh_hit(word: str, lexicon: frozenset[str]) -> bool:
+    """A Chinese word matches a lexicon word it equals or, for words of 2+ characters, holds
+    (jieba may keep 产品质量 whole; it is still about 质量). Single characters must match
+    exactly: 错 is a complaint, 不错 is praise."""
+    return word in lexicon or any(len(w) > 1 and w in word for w in lexicon)
+
+
 def themes_of(text: str | None) -> list[str]:
     """The themes a comment is about, in catalogue order."""
     words = set(tokenize(text))
-    return [theme for theme, lex in theme_words().items() if words & lex["en"] or words & lex["zh"]]
+    zh = [w for w in words if _CJK.match(w)]
+    return [
+        theme
+        for theme, lex in theme_words().items()
+        if words & lex["en"] or any(_zh_hit(w, lex["zh"]) for w in zh)
+    ]
 
 
 def is_complaint(text: str | None) -> bool:
-    """True when the comment holds a complaint cue word (not right after an English negation)."""
+    """True when the comment holds a complaint cue word that no negation in the two words
+    before it cancels ("not bad", "没有任何破损")."""
     if text is None or pd.isna(text):
         return False
     cues = _cues()
     words = _raw_tokens(str(text))
     for i, w in enumerate(words):
-        if w in cues["zh"]:
-            return True
-        if w in cues["en"] and not (i > 0 and words[i - 1] in _NEGATIONS):
+        cue = w in cues["en"] or (_CJK.match(w) is not None and _zh_hit(w, cues["zh"]))
+        if cue and not _NEGATIONS & set(words[max(0, i - 2) : i]):
             return True
     return False
 
@@ -177,13 +192,16 @@ def theme_table(surveys: pd.DataFrame, examples: int = 1, max_chars: int = 120) 
 
     Columns: theme, mentions (commented responses naming it), detractors, passives, promoters
     (share of that group's commented responses naming it), gap (detractors - promoters: the
-    larger, the more the theme drives detraction), detractor_example, promoter_example (the
-    most recent comments, `examples` of each joined by ' | '). Themes nobody named are left
+    larger, the more the theme drives detraction), detractor_example, promoter_example
+    (`examples` comments of each, joined by ' | ': those naming the fewest themes, newest
+    first). Themes nobody named are left
     out; sorted by gap, then mentions.
     """
     ct = comment_themes(surveys)
-    if "survey_date" in ct:
-        ct = ct.sort_values("survey_date", ascending=False, kind="stable")
+    # examples: comments about fewer themes first (they speak to this one), then the newest
+    ct = ct.assign(_focus=ct["themes"].map(len))
+    keys = ["_focus", "survey_date"] if "survey_date" in ct else ["_focus"]
+    ct = ct.sort_values(keys, ascending=[True, False][: len(keys)], kind="stable")
     group_size = ct["voice"].value_counts()
     rows = []
     for theme in themes():

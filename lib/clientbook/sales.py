@@ -226,6 +226,55 @@ def rule_sentences(rules: pd.DataFrame, top: int = 5, min_lift: float = 1.0) -> 
     ]
 
 
+def best_offers(orders: pd.DataFrame, rules: pd.DataFrame, min_lift: float = 1.0) -> pd.DataFrame:
+    """Each customer's best offer: the product they have not bought with the highest-confidence
+    rule (lift above `min_lift`) from a product they have (ties: the rule listed first).
+
+    Columns: customer_id, offer, confidence, because (the rule's antecedent). Customers with no
+    applicable rule are left out. Works on integer codes, one rule at a time over the customers
+    holding its antecedent, so it stays fast on Arrow strings.
+    """
+    cols = ["customer_id", "offer", "confidence", "because"]
+    r = rules[rules["lift"] > min_lift]
+    if r.empty or "product" not in orders:
+        return pd.DataFrame(columns=cols)
+    r = r.sort_values(["confidence", "lift"], ascending=False, kind="stable")
+    owned = orders[["customer_id", "product"]].dropna().astype("string").drop_duplicates()
+    c_codes, customers = pd.factorize(owned["customer_id"])
+    # every product a rule names gets a code, bought in these orders or not
+    products = pd.unique(
+        pd.concat([owned["product"], r["antecedent"].astype("string"),
+                   r["consequent"].astype("string")])
+    )  # fmt: skip
+    code = {p: k for k, p in enumerate(products)}
+    p_codes = owned["product"].map(code).to_numpy(dtype=int)
+    holds = sparse.csc_matrix(
+        (np.ones(len(owned), dtype=bool), (c_codes, p_codes)),
+        shape=(len(customers), len(products)),
+    )
+    # best[c] = (confidence, consequent code, antecedent code) so far
+    best_conf = np.zeros(len(customers))
+    best_offer = np.full(len(customers), -1)
+    best_from = np.full(len(customers), -1)
+    for a, b, conf in zip(r["antecedent"], r["consequent"], r["confidence"], strict=True):
+        ia, ib = code[a], code[b]
+        who = holds.indices[holds.indptr[ia] : holds.indptr[ia + 1]]
+        who = who[conf > best_conf[who]]  # strictly better: the earlier rule wins ties
+        has_b = holds[who, ib].toarray().ravel() if len(who) else np.array([], dtype=bool)
+        who = who[~has_b]
+        best_conf[who], best_offer[who], best_from[who] = conf, ib, ia
+    got = best_offer >= 0
+    prods = np.asarray(products, dtype=object)
+    return pd.DataFrame(
+        {
+            "customer_id": pd.array(np.asarray(customers, dtype=object)[got], dtype="string"),
+            "offer": pd.array(prods[best_offer[got]], dtype="string"),
+            "confidence": best_conf[got],
+            "because": pd.array(prods[best_from[got]], dtype="string"),
+        }
+    )
+
+
 def next_best_offer(
     orders: pd.DataFrame,
     segments: pd.Series,
@@ -235,10 +284,9 @@ def next_best_offer(
     """The product to offer next, per segment.
 
     `segments` maps customer_id (index) to a segment label. `rules` are customer-level rules
-    (``pair_rules(orders, basket="customer_id")``, computed when not given). Each customer's
-    best offer is the product they have not bought with the highest-confidence rule (lift above
-    `min_lift`) from a product they have; a segment's offer is the one most of its customers
-    get. Columns: segment, customers, offer, customers_offered (who get it as best offer), share
+    (``pair_rules(orders, basket="customer_id")``, computed when not given). Each customer gets
+    a best offer (`best_offers`); a segment's offer is the one most of its customers get.
+    Columns: segment, customers, offer, customers_offered (who get it as best offer), share
     (of the segment), confidence (their mean), because (the most common antecedent).
     """
     cols = ["segment", "customers", "offer", "customers_offered", "share", "confidence",
@@ -248,29 +296,16 @@ def next_best_offer(
     seg = segments.copy()
     seg.index = seg.index.astype("string")
     seg = seg.astype("string").fillna("Unknown")
-    r = rules[rules["lift"] > min_lift]
-    if r.empty or "product" not in orders:
+    best = best_offers(orders, rules, min_lift)
+    if best.empty:
         return pd.DataFrame(columns=cols)
-    owned = orders[["customer_id", "product"]].dropna().astype("string").drop_duplicates()
-    cand = owned.merge(r, left_on="product", right_on="antecedent")
-    # drop offers the customer already has
-    have = set(zip(owned["customer_id"], owned["product"], strict=True))
-    cand = cand[[(c, p) not in have for c, p in zip(cand["customer_id"], cand["consequent"],
-                                                     strict=True)]]  # fmt: skip
-    best = cand.sort_values(["confidence", "lift", "consequent"], ascending=[False, False, True])
-    best = best.drop_duplicates("customer_id")
     best = best.assign(segment=best["customer_id"].map(seg).fillna("Unknown"))
     sizes = seg.value_counts()
     rows = []
     for s, g in best.groupby("segment", sort=True):
-        top_offer = (
-            g["consequent"]
-            .value_counts()
-            .sort_index()
-            .sort_values(ascending=False, kind="stable")
-            .index[0]
-        )
-        h = g[g["consequent"] == top_offer]
+        counts = g["offer"].value_counts().sort_index()
+        top_offer = counts.sort_values(ascending=False, kind="stable").index[0]
+        h = g[g["offer"] == top_offer]
         size = int(sizes.get(s, g["customer_id"].nunique()))
         rows.append(
             {
@@ -280,7 +315,7 @@ def next_best_offer(
                 "customers_offered": len(h),
                 "share": len(h) / size if size else math.nan,
                 "confidence": float(h["confidence"].mean()),
-                "because": h["antecedent"].value_counts().index[0],
+                "because": h["because"].value_counts().index[0],
             }
         )
     return pd.DataFrame(rows, columns=cols)
