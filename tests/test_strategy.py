@@ -334,7 +334,10 @@ def test_executive_summary_picks_the_strongest():
     assert got[2]["action"].startswith("Win-back")
     assert got[4]["evidence"] == "from Customer classification"
     zh = st.executive_summary(results, matrix=_matrix(), lang="zh")
-    assert zh[0]["finding"].startswith("净推荐值（NPS） 未达成目标")
+    assert zh[0]["finding"] == "净推荐值（NPS）未达成目标：实际 15，目标 30。"
+    assert zh[0]["evidence"] == "上期 20，变化 -5"
+    md = st.summary_markdown(zh, "zh")
+    assert "依据：上期 20，变化 -5" in md and "行动：解决贬损者" in md
 
 
 def test_executive_summary_all_met_and_few_results():
@@ -348,6 +351,9 @@ def test_executive_summary_all_met_and_few_results():
         }
     ]
     assert st.executive_summary({}, [], None, "en") == []
+    first = [{**SCORECARD[0], "previous": None, "change": None}]
+    got_first = st.executive_summary({}, first, None, "en")
+    assert got_first[0]["evidence"] == "no previous period in the data to compare with"
     md = st.summary_markdown(got, "en")
     assert md.startswith("1. **All 1 KPIs") and "Action: Keep the course" in md
 

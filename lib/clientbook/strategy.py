@@ -462,12 +462,15 @@ def executive_summary(
             actual=format_value(unit, _num(r.get("actual"))),
             target=format_value(unit, _num(r.get("target"))),
         )
-        evidence = t(
-            "strategy.summary.kpi_evidence",
-            *la,
-            previous=format_value(unit, _num(r.get("previous"))),
-            change=format_change(unit, _num(r.get("change"))),
-        )
+        if math.isnan(_num(r.get("previous"))):
+            evidence = t("strategy.summary.kpi_evidence_first", *la)
+        else:
+            evidence = t(
+                "strategy.summary.kpi_evidence",
+                *la,
+                previous=format_value(unit, _num(r.get("previous"))),
+                change=format_change(unit, _num(r.get("change"))),
+            )
         base = 3.0 if status == "missed" else 1.5
         add(
             base + min(behind, 1.0),
@@ -543,9 +546,7 @@ def summary_markdown(summary: list[dict[str, str]], lang: str | None = None) -> 
     la = (lang,) if lang else ()
     lines = []
     for i, s in enumerate(summary, 1):
-        lines.append(
-            f"{i}. **{s['finding']}**  \n"
-            f"   {t('strategy.summary.evidence_label', *la)}: {s['evidence']}  \n"
-            f"   {t('strategy.summary.action_label', *la)}: {s['action']}"
-        )
+        evidence = t("strategy.summary.evidence_line", *la, text=s["evidence"])
+        action = t("strategy.summary.action_line", *la, text=s["action"])
+        lines.append(f"{i}. **{s['finding']}**  \n   {evidence}  \n   {action}")
     return "\n".join(lines)
