@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -68,6 +69,26 @@ def has_cjk_system_font() -> bool | None:
     return bool(out.stdout.strip())
 
 
+def fontconfig_env(workdir: Path) -> dict[str, str]:
+    """Environment for Chromium that adds the pip-installed Noto Sans CJK (mplfonts) to the
+    system fonts when the system has no Chinese font, so Chinese PDFs never print as boxes.
+    Empty when nothing needs adding."""
+    from clientbook.fonts import mplfonts_file
+
+    bundled = mplfonts_file()
+    if bundled is None or has_cjk_system_font() is not False:
+        return {}
+    conf = workdir / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n'
+        '  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>\n'
+        f"  <dir>{Path(bundled).parent}</dir>\n  <cachedir>{workdir / 'cache'}</cachedir>\n"
+        "</fontconfig>\n",
+        encoding="utf-8",
+    )
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
 def _offline_only(route) -> None:  # type: ignore[no-untyped-def]
     # A report is self-contained: anything that is not a local file is a bug, never fetched.
     url = route.request.url
@@ -98,8 +119,10 @@ def _print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
     except ImportError:
         return "PDF skipped: the Python package `playwright` is not installed (pip install it)."
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS, headless=True)
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+            env = fontconfig_env(Path(tmp)) or None
+            browser = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS, headless=True,
+                                        env=env)
             try:
                 page = browser.new_page()
                 page.route("**/*", _offline_only)
@@ -113,10 +136,11 @@ def _print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
                              footer_template=FOOTER,
                              margin={"top": "14mm", "bottom": "16mm", "left": "12mm",
                                      "right": "12mm"})
-                    if _CJK.search(html_path.read_text(encoding="utf-8", errors="ignore")) \
-                            and has_cjk_system_font() is False:
+                    if env is None and has_cjk_system_font() is False and _CJK.search(
+                            html_path.read_text(encoding="utf-8", errors="ignore")):
                         print(f"clientbook: {pdf_path} has Chinese text but the system has no "
-                              "Chinese font for Chromium; install fonts-wqy-microhei.",
+                              "Chinese font for Chromium; pip install mplfonts or "
+                              "apt-get install fonts-wqy-microhei.",
                               file=sys.stderr)
             finally:
                 browser.close()
