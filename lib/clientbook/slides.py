@@ -20,6 +20,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -230,6 +231,23 @@ def data_uri(path: Path | None) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+@cache  # compiling the templates is half the cost of a render; do it once per process
+def _exporter() -> SlidesExporter:
+    c = Config()
+    # Our template links cb.assets itself; the prefix only keeps nbconvert's CDN default
+    # out of anything that might still read it.
+    c.SlidesExporter.reveal_url_prefix = "assets/reveal"
+    c.SlidesExporter.reveal_transition = "slide"
+    c.SlidesExporter.reveal_width = "1280"
+    c.SlidesExporter.reveal_height = "760"
+    exporter = SlidesExporter(config=c, template_name=TEMPLATE_NAME,
+                              extra_template_basedirs=[str(TEMPLATES)])
+    exporter.exclude_input = True  # all code hidden: clients read the narrative, not Python
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
 def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, subtitle: str,
                   lang: str, branding: Branding, assets_dir: Path) -> Path:
     """Write slides.html for one slice; reveal.js/require.js go to the shared `assets_dir`."""
@@ -239,16 +257,6 @@ def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, 
     rel = Path(os.path.relpath(Path(assets_dir).resolve(), out_path.parent.resolve())).as_posix()
     nb = slides_notebook(notebooks, title=title, subtitle=subtitle, lang=lang, branding=branding)
 
-    c = Config()
-    c.SlidesExporter.reveal_url_prefix = f"{rel}/reveal"
-    c.SlidesExporter.reveal_transition = "slide"
-    c.SlidesExporter.reveal_width = "1280"
-    c.SlidesExporter.reveal_height = "760"
-    exporter = SlidesExporter(config=c, template_name=TEMPLATE_NAME,
-                              extra_template_basedirs=[str(TEMPLATES)])
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
     resources = {"clientbook": {
         "assets": rel,
         "title": title,
@@ -258,6 +266,6 @@ def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, 
         "logo": data_uri(branding.logo_file()),
         "footer": " · ".join(x for x in (branding.client, subtitle) if x),
     }}
-    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    body, _ = _exporter().from_notebook_node(nb, resources=resources)
     out_path.write_text(body, encoding="utf-8")
     return out_path
