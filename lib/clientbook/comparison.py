@@ -118,11 +118,11 @@ _CSS = """
 .cb-comparison .cb-cmp-wrap{overflow-x:auto}
 .cb-comparison table{border-collapse:collapse;font-size:.88em}
 .cb-comparison th,.cb-comparison td{border:1px solid #fff;padding:.35em .6em;text-align:center;
-white-space:nowrap}
+white-space:nowrap;color:#222}
 .cb-comparison thead th{background:#1f4e79;color:#fff;font-weight:600}
 .cb-comparison thead tr.cb-cmp-groups th{background:#163a5a}
-.cb-comparison tbody th{text-align:left;background:#f7f7f7;font-weight:600}
-.cb-comparison td.cb-no-target{color:#777}
+.cb-comparison tbody th{text-align:left;background:#f7f7f7;color:#222;font-weight:600}
+.cb-comparison td.cb-no-target{color:#6b6b6b}
 .cb-comparison .cb-cmp-legend{margin-top:.6em;font-size:.85em;color:#444}
 .cb-comparison .cb-cmp-legend span{display:inline-block;padding:.15em .6em;margin-right:.4em;
 border-radius:3px}
