@@ -24,7 +24,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from clientbook.book import period_labels
@@ -207,3 +209,243 @@ def change(trend_table: pd.DataFrame, metric: str = "nps") -> float:
     """Change of `metric` between the last two periods of a trend table (NaN if < 2)."""
     vals = trend_table[metric].dropna()
     return float(vals.iloc[-1] - vals.iloc[-2]) if len(vals) >= 2 else math.nan
+
+
+# ---------------------------------------------------------------- playbook helpers
+
+def _legend_below(fig: Any, handles: list, labels: list) -> None:
+    """Legend under the chart, clear of the left-aligned title."""
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))
+
+
+def in_period(surveys: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Answers given between `start` and `end` (inclusive)."""
+    d = pd.to_datetime(surveys["survey_date"])
+    return surveys[(d >= start) & (d <= end)]
+
+
+def attach_segments(
+    surveys: pd.DataFrame, customers: pd.DataFrame | None, segments: pd.Series | None = None
+) -> pd.DataFrame:
+    """Surveys with segment, region and channel of the customer who answered (a new frame).
+
+    The client's own `segment` column wins; without it, `segments` (customer_id -> label, e.g.
+    the classification step's RFM segment names) fills it.
+    """
+    cust = customers
+    if cust is not None and "segment" not in cust.columns and segments is not None:
+        lookup = segments.rename("segment").astype("string")
+        lookup.index = lookup.index.astype("string")
+        cust = cust.assign(segment=cust["customer_id"].astype("string").map(lookup))
+    return with_customer_columns(surveys, cust)
+
+
+def score_text(score: Score, kind: str) -> str:
+    """'32 (25 to 39)' for NPS, '72% (70% to 74%)' for CSAT; '–' without answers."""
+    if score.n == 0 or math.isnan(score.value):
+        return "–"
+    if kind == "nps":
+        return f"{score.value:+.0f} ({score.low:+.0f} … {score.high:+.0f})"
+    return f"{score.value * 100:.0f}% ({score.low * 100:.0f}% … {score.high * 100:.0f}%)"
+
+
+def trend_chart(trend_table: pd.DataFrame) -> Any:
+    """NPS (bars with 95% interval whiskers) and CSAT (line, right axis) per period."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    fig, ax = style.fig()
+    tr = trend_table
+    x = np.arange(len(tr))
+    colors = [style.PALETTE[6] if low else style.PRIMARY for low in tr["low_sample"]]
+    err = np.vstack([tr["nps"] - tr["nps_low"], tr["nps_high"] - tr["nps"]])
+    ax.bar(x, tr["nps"], color=colors, yerr=np.nan_to_num(err), capsize=3, label="NPS")
+    ax.axhline(0, color="#555", lw=0.8)
+    ax.set_xticks(x, tr["period"], rotation=45 if len(tr) > 8 else 0)
+    ax.set_ylabel(t("satisfaction.axis.nps"))
+    ax2 = ax.twinx()
+    ax2.plot(x, tr["csat"] * 100, color=style.ACCENT, marker="o", label="CSAT")
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel(t("satisfaction.axis.csat"))
+    ax2.grid(False)
+    ax.set_title(t("satisfaction.chart.trend"))
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    _legend_below(fig, h1 + h2, l1 + l2)
+    return fig
+
+
+def group_chart(card: pd.DataFrame, by: str, title: str) -> Any:
+    """NPS per group as a dot with its 95% interval; grey = low sample."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    c = card.dropna(subset=["nps"]).sort_values("nps")
+    fig, ax = style.fig(8.0, max(2.2, 0.45 * len(c) + 1.2))
+    y = np.arange(len(c))
+    colors = [style.PALETTE[6] if low else style.PRIMARY for low in c["low_sample"]]
+    ax.hlines(y, c["nps_low"], c["nps_high"], color=colors, lw=2)
+    ax.scatter(c["nps"], y, color=colors, zorder=3)
+    ax.axvline(0, color="#555", lw=0.8)
+    ax.set_yticks(y, [f"{g} (n={n})" for g, n in zip(c[by], c["nps_n"], strict=True)])
+    ax.set_xlabel(t("satisfaction.axis.nps"))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    return fig
+
+
+def theme_chart(themes_table: pd.DataFrame) -> Any:
+    """Share of detractors' vs promoters' comments naming each theme."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    th = themes_table.iloc[::-1]
+    fig, ax = style.fig(8.0, max(2.4, 0.5 * len(th) + 1.2))
+    y = np.arange(len(th))
+    names = [t(f"satisfaction.theme.{k}") for k in th["theme"]]
+    ax.barh(y + 0.2, th["detractors"].fillna(0) * 100, 0.4, color=style.BAD,
+            label=t("satisfaction.voice.detractor"))  # fmt: skip
+    ax.barh(y - 0.2, th["promoters"].fillna(0) * 100, 0.4, color=style.GOOD,
+            label=t("satisfaction.voice.promoter"))  # fmt: skip
+    ax.set_yticks(y, names)
+    ax.set_xlabel(t("satisfaction.axis.theme_share"))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    _legend_below(fig, *ax.get_legend_handles_labels())
+    ax.set_title(t("satisfaction.chart.themes"))
+    return fig
+
+
+def findings(
+    current: Score,
+    current_csat: Score,
+    period: str,
+    trend_table: pd.DataFrame,
+    groups: pd.DataFrame | None,
+    group_by: str | None,
+    themes_table: pd.DataFrame,
+    complaint_rate: float,
+    targets: dict[str, float] | None = None,
+) -> list[str]:
+    """Plain-language findings for the executive summary (in the current language)."""
+    from clientbook.i18n import t
+
+    out: list[str] = []
+    targets = targets or {}
+    if current.n:
+        ch = change(trend_table, "nps")
+        out.append(
+            t("satisfaction.finding.nps", nps=f"{current.value:+.0f}", period=period, n=current.n)
+            + (
+                " " + t("satisfaction.finding.nps_change", change=f"{ch:+.0f}")
+                if not math.isnan(ch)
+                else ""
+            )
+        )
+        if current.low_sample:
+            out.append(t("satisfaction.finding.low_sample", n=current.n))
+    if current_csat.n and "csat" in targets:
+        target = targets["csat"]
+        key = "met" if current_csat.value >= target else "missed"
+        out.append(
+            t(f"satisfaction.finding.csat_{key}", csat=f"{current_csat.value * 100:.0f}%",
+              target=f"{target * 100:.0f}%")
+        )  # fmt: skip
+    if "nps" in targets and current.n:
+        key = "met" if current.value >= targets["nps"] else "missed"
+        out.append(t(f"satisfaction.finding.nps_{key}", target=f"{targets['nps']:+.0f}"))
+    if groups is not None and group_by and len(groups) >= 2:
+        ok = groups[~groups["low_sample"]].dropna(subset=["nps"])
+        if len(ok) >= 2:
+            lo, hi = ok.loc[ok["nps"].idxmin()], ok.loc[ok["nps"].idxmax()]
+            out.append(
+                t("satisfaction.finding.groups", worst=lo[group_by], worst_nps=f"{lo['nps']:+.0f}",
+                  best=hi[group_by], best_nps=f"{hi['nps']:+.0f}")
+            )  # fmt: skip
+    top = themes_table.dropna(subset=["detractors"])
+    if len(top) and top["gap"].iloc[0] > 0:
+        r = top.iloc[0]
+        out.append(
+            t("satisfaction.finding.theme", theme=t(f"satisfaction.theme.{r['theme']}"),
+              det=f"{r['detractors'] * 100:.0f}%",
+              pro="–" if pd.isna(r["promoters"]) else f"{r['promoters'] * 100:.0f}%")
+        )  # fmt: skip
+    if not math.isnan(complaint_rate):
+        out.append(t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.0f}%"))
+    return out
+
+
+def scores(
+    surveys: pd.DataFrame, min_sample: int = MIN_SAMPLE, confidence: float = CONFIDENCE
+) -> tuple[Score, Score]:
+    """(NPS, CSAT) of a survey table; a score whose column is absent has n = 0."""
+    empty = pd.Series(dtype=float)
+    return (
+        nps(surveys.get("nps_score", empty), confidence, min_sample),
+        csat(surveys.get("csat_score", empty), confidence, min_sample),
+    )
+
+
+def headline_fields(
+    now: tuple[Score, Score], to_date: tuple[Score, Score], period: str
+) -> dict[str, Any]:
+    """The fields of ``satisfaction.scores`` (current period vs to date)."""
+    from clientbook.i18n import t
+
+    def warn(s: Score) -> str:
+        return t("satisfaction.small_sample") if s.n and s.low_sample else ""
+
+    return {
+        "period": period,
+        "nps": score_text(now[0], "nps"),
+        "nps_n": now[0].n,
+        "nps_warn": warn(now[0]),
+        "csat": score_text(now[1], "csat"),
+        "csat_n": now[1].n,
+        "csat_warn": warn(now[1]),
+        "all_n": max(to_date[0].n, to_date[1].n),
+        "all_nps": score_text(to_date[0], "nps"),
+        "all_csat": score_text(to_date[1], "csat"),
+    }
+
+
+def group_table(card: pd.DataFrame, by: str) -> pd.DataFrame:
+    """A scorecard for reading: group, answers, NPS and CSAT with intervals, small-sample mark."""
+    from clientbook.i18n import t
+
+    rows = []
+    for r in card.itertuples(index=False):
+        n_ = Score(r.nps, r.nps_low, r.nps_high, int(r.nps_n), bool(r.low_sample))
+        c_ = Score(r.csat, r.csat_low, r.csat_high, int(r.csat_n), bool(r.low_sample))
+        rows.append(
+            {
+                by: getattr(r, by),
+                "responses": int(r.responses),
+                "nps": score_text(n_, "nps"),
+                "csat": score_text(c_, "csat"),
+                "low_sample": "⚠" if r.low_sample else "",
+            }
+        )
+    out = pd.DataFrame(rows, columns=[by, "responses", "nps", "csat", "low_sample"])
+    return out.rename(columns={c: t(f"satisfaction.column.{c}") for c in out.columns})
+
+
+def examples_table(themes_table: pd.DataFrame) -> pd.DataFrame:
+    """Theme, comments, share among detractors / promoters, and an example comment of each."""
+    from clientbook.i18n import t
+
+    def share(x: float) -> str:
+        return "–" if pd.isna(x) else f"{x * 100:.0f}%"
+
+    out = pd.DataFrame(
+        {
+            "theme": [t(f"satisfaction.theme.{k}") for k in themes_table["theme"]],
+            "mentions": themes_table["mentions"].astype(int),
+            "detractors": themes_table["detractors"].map(share),
+            "promoters": themes_table["promoters"].map(share),
+            "detractor_example": themes_table["detractor_example"],
+            "promoter_example": themes_table["promoter_example"],
+        }
+    )
+    return out.rename(columns={c: t(f"satisfaction.column.{c}") for c in out.columns})

@@ -283,3 +283,212 @@ def by_category(tickets: pd.DataFrame) -> pd.DataFrame:
         {"category": c.index.astype("string"), "tickets": c.to_numpy(),
          "share": c.to_numpy() / c.sum()}
     )  # fmt: skip
+
+
+# ---------------------------------------------------------------- playbook helpers
+
+def _legend_below(fig: Any, handles: list, labels: list) -> None:
+    """Legend under the chart, clear of the left-aligned title."""
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))
+
+
+def in_period(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Tickets opened between `start` and `end` (inclusive)."""
+    d = pd.to_datetime(tickets["opened_at"])
+    return tickets[(d >= start) & (d <= end)]
+
+
+def targets_text(sla: SlaTargets) -> tuple[str, str]:
+    """("4 h (chat 0.5 h)", "48 h") : the first-response and resolution targets in words."""
+
+    def one(h: float, per: Mapping[str, float]) -> str:
+        extra = ", ".join(f"{k} {v:g} h" for k, v in per.items())
+        return f"{h:g} h" + (f" ({extra})" if extra else "")
+
+    return one(sla.first_response_hours, sla.first_response_by_channel), one(
+        sla.resolution_hours, sla.resolution_by_channel
+    )
+
+
+def hours_text(h: float) -> str:
+    """Hours as a consultant says them: '12 min', '5.2 h', '3.1 days'."""
+    if h is None or math.isnan(h):
+        return "–"
+    if h < 1:
+        return f"{h * 60:.0f} min"
+    if h < 48:
+        return f"{h:.1f} h"
+    return f"{h / 24:.1f} d"
+
+
+def channel_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The by-channel table for reading (times as text, rates as %)."""
+    from clientbook.i18n import t
+
+    def pct(x: float) -> str:
+        return "–" if pd.isna(x) else f"{x * 100:.0f}%"
+
+    out = pd.DataFrame(
+        {
+            "channel": table["channel"],
+            "tickets": table["tickets"].astype(int),
+            "share": table["share"].map(pct),
+            "first_response": [
+                f"{hours_text(m)} / {hours_text(p)}"
+                for m, p in zip(
+                    table["first_response_median_h"], table["first_response_p90_h"], strict=True
+                )
+            ],
+            "resolution": [
+                f"{hours_text(m)} / {hours_text(p)}"
+                for m, p in zip(
+                    table["resolution_median_h"], table["resolution_p90_h"], strict=True
+                )
+            ],
+            "first_response_sla": table["first_response_sla"].map(pct),
+            "resolution_sla": table["resolution_sla"].map(pct),
+            "fcr": table["fcr"].map(pct),
+            "reopen_rate": table["reopen_rate"].map(pct),
+            "open": table["open"].astype(int),
+        }
+    )
+    return out.rename(columns={c: t(f"service.column.{c}") for c in out.columns})
+
+
+def sla_chart(table: pd.DataFrame, target: float | None = None) -> Any:
+    """SLA attainment per channel, first response and resolution; the target as a line."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    fig, ax = style.fig(8.0, max(2.4, 0.55 * len(table) + 1.2))
+    tb = table.iloc[::-1]
+    y = np.arange(len(tb))
+    ax.barh(y + 0.2, tb["first_response_sla"].fillna(0) * 100, 0.4, color=style.PRIMARY,
+            label=t("service.column.first_response_sla"))  # fmt: skip
+    ax.barh(y - 0.2, tb["resolution_sla"].fillna(0) * 100, 0.4, color=style.PALETTE[1],
+            label=t("service.column.resolution_sla"))  # fmt: skip
+    if target is not None and not math.isnan(target):
+        ax.axvline(target * 100, color=style.BAD, ls="--", lw=1.2, label=t("service.target"))
+    ax.set_yticks(y, list(tb["channel"]))
+    ax.set_xlim(0, 100)
+    ax.set_xlabel(t("service.axis.attainment"))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    _legend_below(fig, *ax.get_legend_handles_labels())
+    ax.set_title(t("service.chart.sla"))
+    return fig
+
+
+def trend_chart(periods: pd.DataFrame) -> Any:
+    """Tickets opened per period (bars) and SLA attainment (lines, right axis)."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    fig, ax = style.fig()
+    x = np.arange(len(periods))
+    ax.bar(x, periods["tickets"], color=style.PALETTE[6], label=t("service.column.tickets"))
+    ax.set_xticks(x, periods["period"], rotation=45 if len(periods) > 8 else 0)
+    ax.set_ylabel(t("service.column.tickets"))
+    ax2 = ax.twinx()
+    ax2.plot(x, periods["first_response_sla"] * 100, marker="o", color=style.PRIMARY,
+             label=t("service.column.first_response_sla"))  # fmt: skip
+    ax2.plot(x, periods["resolution_sla"] * 100, marker="o", color=style.ACCENT,
+             label=t("service.column.resolution_sla"))  # fmt: skip
+    ax2.set_ylim(0, 100)
+    ax2.set_ylabel(t("service.axis.attainment"))
+    ax2.grid(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    _legend_below(fig, h1 + h2, l1 + l2)
+    ax.set_title(t("service.chart.trend"))
+    return fig
+
+
+def backlog_chart(table: pd.DataFrame) -> Any:
+    """Open tickets by age bucket; the old ones in red."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    fig, ax = style.fig(8.0, 3.4)
+    names = [t(f"service.age.{b}") for b in table["bucket"]]
+    colors = [style.BAD if b in ("d7_30", "gt30d") else style.PRIMARY for b in table["bucket"]]
+    ax.bar(names, table["tickets"], color=colors)
+    ax.set_ylabel(t("service.column.open"))
+    ax.set_title(t("service.chart.backlog"))
+    return fig
+
+
+def csat_chart(table: pd.DataFrame) -> Any:
+    """CSAT (share of 4-5) per resolution-time bucket, with Wilson whiskers and sample sizes."""
+    from clientbook import style
+    from clientbook.i18n import t
+
+    fig, ax = style.fig(8.0, 3.6)
+    names = [
+        f"{t(f'service.resolution.{b}')}\n(n={n})"
+        for b, n in zip(table["bucket"], table["responses"], strict=True)
+    ]
+    err = np.vstack([table["csat"] - table["csat_low"], table["csat_high"] - table["csat"]]) * 100
+    ax.bar(names, table["csat"].fillna(0) * 100, yerr=np.nan_to_num(err), capsize=3,
+           color=style.PRIMARY)  # fmt: skip
+    ax.set_ylim(0, 100)
+    ax.set_ylabel(t("service.axis.csat"))
+    ax.set_title(t("service.chart.csat"))
+    return fig
+
+
+def findings(
+    now: ServiceSummary,
+    period: str,
+    table: pd.DataFrame,
+    backlog_table: pd.DataFrame,
+    csat_table: pd.DataFrame,
+    target: float | None = None,
+) -> list[str]:
+    """Plain-language findings for the executive summary (in the current language)."""
+    from clientbook.i18n import t
+
+    def pct(x: float) -> str:
+        return f"{x * 100:.0f}%"
+
+    out: list[str] = []
+    if now.tickets:
+        out.append(
+            t("service.finding.volume", tickets=now.tickets, period=period,
+              fr=hours_text(now.first_response_median_h),
+              res=hours_text(now.resolution_median_h))
+        )  # fmt: skip
+    if not math.isnan(now.first_response_sla):
+        key = "sla"
+        if target is not None and not math.isnan(target):
+            key = "sla_met" if now.first_response_sla >= target else "sla_missed"
+        out.append(
+            t(f"service.finding.{key}", fr=pct(now.first_response_sla),
+              res="–" if math.isnan(now.resolution_sla) else pct(now.resolution_sla),
+              target=pct(target) if target is not None else "")
+        )  # fmt: skip
+    ok = table.dropna(subset=["first_response_sla"])
+    ok = ok[ok["tickets"] >= 10]
+    if len(ok) >= 2:
+        worst = ok.loc[ok["first_response_sla"].idxmin()]
+        out.append(
+            t("service.finding.worst_channel", channel=worst["channel"],
+              fr=pct(worst["first_response_sla"]),
+              median=hours_text(worst["first_response_median_h"]))
+        )  # fmt: skip
+    if not math.isnan(now.fcr):
+        out.append(
+            t("service.finding.fcr", fcr=pct(now.fcr),
+              reopen="–" if math.isnan(now.reopen_rate) else pct(now.reopen_rate))
+        )  # fmt: skip
+    old = int(backlog_table.loc[backlog_table["bucket"].isin(["d7_30", "gt30d"]), "tickets"].sum())
+    if old:
+        out.append(t("service.finding.backlog", old=old, open=int(backlog_table["tickets"].sum())))
+    c = csat_table[csat_table["responses"] >= 10].dropna(subset=["csat"])
+    if len(c) >= 2 and c["csat"].iloc[0] - c["csat"].iloc[-1] >= 0.1:
+        out.append(
+            t("service.finding.csat", fast=pct(c["csat"].iloc[0]), slow=pct(c["csat"].iloc[-1]),
+              fast_bucket=t(f"service.resolution.{c['bucket'].iloc[0]}"),
+              slow_bucket=t(f"service.resolution.{c['bucket'].iloc[-1]}"))
+        )  # fmt: skip
+    return out
