@@ -152,3 +152,22 @@ def test_plain_notes_from_markdown(md, text):
 ])
 def test_cell_text(v, text):
     assert deck.cell_text(v) == text
+
+
+def test_logo_on_every_slide_and_svg_logo_skipped(tmp_path):
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (200, 80), "#0b6e4f").save(logo)
+    b = Branding(client="Acme", logo=logo)
+    out = deck.build_deck(playbooks("en"), RESULTS, tmp_path / "d.pptx", title="T",
+                          subtitle="S", lang="en", branding=b)
+    prs = Presentation(str(out))
+    for slide in prs.slides:
+        pics = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
+        assert any(p.image.size == (200, 80) for p in pics)
+    svg = tmp_path / "logo.svg"
+    svg.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    out = deck.build_deck(playbooks("en"), RESULTS, tmp_path / "d2.pptx", title="T",
+                          subtitle="S", lang="en", branding=Branding(logo=svg))
+    assert len(Presentation(str(out)).slides) == 6

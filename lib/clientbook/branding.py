@@ -9,6 +9,7 @@ The audit file carries it as
       logo: branding/logo.png      # relative to the audit file; PNG or JPEG
       primary_color: "#1f4e79"
       accent_color: "#f18f01"
+      pptx_template: branding/client.pptx   # optional: the client's PowerPoint template
 
 (the client's name is the audit's top-level `client:`), and the HTML report, the slides and
 the PPTX deck all read this one object. `Branding.from_audit(audit)` builds it from the
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from clientbook.style import ACCENT, PRIMARY
 
+RASTER = {".png", ".jpg", ".jpeg", ".gif", ".bmp"}
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -37,6 +39,7 @@ class Branding(BaseModel):
     logo: Path | None = None
     primary_color: str = PRIMARY
     accent_color: str = ACCENT
+    pptx_template: Path | None = None  # layouts, theme colours and fonts for deck.pptx
 
     @field_validator("primary_color", "accent_color")
     @classmethod
@@ -53,18 +56,25 @@ class Branding(BaseModel):
         """From a loaded audit file: its client plus its `branding:` section, logo resolved."""
         b = audit.branding
         logo = audit.resolve(b.logo) if getattr(b, "logo", None) else None
+        tpl = getattr(b, "pptx_template", None)
         return cls(client=audit.client, firm=b.firm, consultant=b.consultant, logo=logo,
-                   primary_color=b.primary_color, accent_color=b.accent_color)
+                   primary_color=b.primary_color, accent_color=b.accent_color,
+                   pptx_template=audit.resolve(tpl) if tpl else None)
 
     def resolved(self, base_dir: Path) -> Branding:
-        """The same branding with `logo` made absolute against the audit file's folder."""
-        if self.logo is None or self.logo.is_absolute():
-            return self
-        return self.model_copy(update={"logo": (base_dir / self.logo).resolve()})
+        """The same branding with its file paths made absolute against the audit's folder."""
+        update = {k: (base_dir / p).resolve() for k in ("logo", "pptx_template")
+                  if (p := getattr(self, k)) is not None and not p.is_absolute()}
+        return self.model_copy(update=update) if update else self
 
-    def logo_file(self) -> Path | None:
-        """The logo when it exists on disk (a missing logo never fails a render)."""
-        return self.logo if self.logo is not None and self.logo.is_file() else None
+    def logo_file(self, raster_only: bool = False) -> Path | None:
+        """The logo when it exists on disk (a missing logo never fails a render).
+        `raster_only`: PowerPoint pictures must be PNG/JPEG/GIF/BMP, not SVG."""
+        if self.logo is None or not self.logo.is_file():
+            return None
+        if raster_only and self.logo.suffix.lower() not in RASTER:
+            return None
+        return self.logo
 
 
 def rgb(colour: str) -> tuple[int, int, int]:

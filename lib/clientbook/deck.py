@@ -178,7 +178,7 @@ class _Deck:
         box = slide.shapes.add_textbox(self.margin, self.h - Inches(0.5), self.w - 2 * self.margin,
                                        Inches(0.35))
         _write(box.text_frame, [self.footer], self.lang, size=10, colour=GREY)
-        logo = self.branding.logo_file()
+        logo = self.branding.logo_file(raster_only=True)
         if logo is not None:
             slide.shapes.add_picture(str(logo), self.w - self.margin - Inches(1.4), Inches(0.35),
                                      height=Inches(0.6))
@@ -212,7 +212,7 @@ class _Deck:
         if not self.templated:
             for p in sub.text_frame.paragraphs:
                 p.alignment = PP_ALIGN.LEFT
-        logo = self.branding.logo_file()
+        logo = self.branding.logo_file(raster_only=True)
         if logo is not None:
             s.shapes.add_picture(str(logo), self.margin, Inches(0.6), height=Inches(1.0))
         return s
