@@ -89,3 +89,15 @@ def test_faces_with_cjk_rejects_a_latin_font():
     dejavu = font_manager.findfont("DejaVu Sans")
     assert fonts._faces_with_cjk(dejavu) == []
     assert fonts._faces_with_cjk("/nonexistent.ttf") == []
+
+
+def test_fonts_installed_after_the_cache_was_built_are_found(monkeypatch):
+    # matplotlib's cache knows nothing about CJK fonts here: the search must look on disk.
+    on_disk = [p for p in fonts.SYSTEM_FILES if fonts.os.path.exists(p)]
+    if not on_disk:
+        pytest.skip("no system CJK font on this machine (apt-get install fonts-wqy-microhei)")
+    stale = [e for e in font_manager.fontManager.ttflist if e.name not in fonts.FAMILIES]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    found = fonts._system_candidates()
+    assert on_disk[0] in found
+    assert fonts._faces_with_cjk(on_disk[0])
