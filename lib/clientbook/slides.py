@@ -18,6 +18,7 @@ import mimetypes
 import os
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -231,8 +232,9 @@ def data_uri(path: Path | None) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-@cache  # compiling the templates is half the cost of a render; do it once per process
-def _exporter() -> SlidesExporter:
+@cache  # compiling the templates is half the cost of a render: once per thread, since the
+# exporter re-registers filters on every call and the runner renders slices in parallel threads
+def _exporter(thread: int) -> SlidesExporter:
     c = Config()
     # Our template links cb.assets itself; the prefix only keeps nbconvert's CDN default
     # out of anything that might still read it.
@@ -266,6 +268,6 @@ def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, 
         "logo": data_uri(branding.logo_file()),
         "footer": " · ".join(x for x in (branding.client, subtitle) if x),
     }}
-    body, _ = _exporter().from_notebook_node(nb, resources=resources)
+    body, _ = _exporter(threading.get_ident()).from_notebook_node(nb, resources=resources)
     out_path.write_text(body, encoding="utf-8")
     return out_path
