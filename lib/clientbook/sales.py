@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,8 +36,11 @@ DEFAULT_STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
 
 
 def stages_from(settings: dict | None) -> list[str]:
-    """Funnel stages from the audit's settings (``funnel_stages``) or the contract's default."""
-    stages = (settings or {}).get("funnel_stages") or DEFAULT_STAGES
+    """Funnel stages from the audit's settings (``funnel_stages``, or ``sales.funnel_stages``)
+    or the contract's default."""
+    settings = settings or {}
+    scoped = settings.get("sales") if isinstance(settings.get("sales"), dict) else {}
+    stages = scoped.get("funnel_stages") or settings.get("funnel_stages") or DEFAULT_STAGES
     return [str(s) for s in stages]
 
 
@@ -208,8 +212,8 @@ def pair_rules(
 
 
 def rule_sentences(rules: pd.DataFrame, top: int = 5, min_lift: float = 1.0) -> list[str]:
-    """The strongest rules in plain words (catalogue key ``sales.rule.sentence``), one per
-    product pair (the direction with the higher confidence)."""
+    """The strongest rules in plain words (catalogue key ``sales.rule.sentence``, worded for
+    order-level rules), one per product pair (the direction with the higher confidence)."""
     r = rules[rules["lift"] > min_lift]
     pair = r.apply(lambda x: tuple(sorted((x["antecedent"], x["consequent"]))), axis=1)
     r = r.assign(_pair=pair).sort_values(["lift", "confidence"], ascending=False)
@@ -319,3 +323,160 @@ def next_best_offer(
             }
         )
     return pd.DataFrame(rows, columns=cols)
+
+
+# ---------------------------------------------------------------- playbook helpers
+
+
+def _pct(x: float) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x * 100:.0f}%"
+
+
+def _money(x: float) -> str:
+    from clientbook.style import money
+
+    return "–" if x is None or pd.isna(x) else money(x)
+
+
+def funnel_chart(table: pd.DataFrame) -> Any:
+    """Leads reaching each stage (bars, widest on top) with stage-to-stage conversion."""
+    from clientbook import style
+
+    fig, ax = style.fig(8.0, max(2.6, 0.55 * len(table) + 1.0))
+    y = np.arange(len(table))[::-1]
+    top = float(table["leads"].max()) if len(table) else 1.0
+    ax.barh(y, table["leads"], color=style.PRIMARY)
+    for yi, (n, conv) in zip(y, zip(table["leads"], table["conversion"], strict=True), strict=True):
+        label = f"{int(n):,}" + ("" if pd.isna(conv) else f"  ({conv * 100:.0f}%)")
+        ax.text(n + top * 0.01, yi, label, va="center", fontsize=9)
+    ax.set_yticks(y, list(table["stage"]))
+    ax.set_xlim(0, top * 1.2 if top else 1)
+    ax.set_xlabel(t("sales.axis.leads"))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(t("sales.chart.funnel"))
+    return fig
+
+
+def funnel_table(table: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "stage": table["stage"],
+            "leads": table["leads"].astype(int),
+            "conversion": table["conversion"].map(_pct),
+            "from_top": table["from_top"].map(_pct),
+            "amount": table["amount"].map(_money),
+        }
+    )
+    return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
+
+
+def scorecard_table(card: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Owner / region scorecard for reading."""
+    out = pd.DataFrame(
+        {
+            by: card[by],
+            "leads": card["leads"].astype(int),
+            "won": card["won"].astype(int),
+            "lost": card["lost"].astype(int),
+            "open": card["open"].astype(int),
+            "win_rate": card["win_rate"].map(_pct),
+            "cycle_days_median": card["cycle_days_median"].map(
+                lambda x: "–" if pd.isna(x) else f"{x:.0f}"
+            ),
+            "won_amount": card["won_amount"].map(_money),
+            "pipeline_amount": card["pipeline_amount"].map(_money),
+        }
+    )
+    return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
+
+
+def win_rate_chart(card: pd.DataFrame, by: str, overall: float) -> Any:
+    """Win rate per owner (or region), the overall rate as a line; decided leads as n."""
+    from clientbook import style
+
+    c = card.dropna(subset=["win_rate"]).sort_values("win_rate")
+    fig, ax = style.fig(8.0, max(2.4, 0.42 * len(c) + 1.2))
+    y = np.arange(len(c))
+    ax.barh(y, c["win_rate"] * 100, color=style.PRIMARY)
+    if not pd.isna(overall):
+        ax.axvline(overall * 100, color=style.ACCENT, ls="--", lw=1.2)
+    names = [f"{k} (n={w + lo})" for k, w, lo in zip(c[by], c["won"], c["lost"], strict=True)]
+    ax.set_yticks(y, names)
+    ax.set_xlabel(t("sales.axis.win_rate"))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(t("sales.chart.win_rate", dim=t(f"sales.dim.{by}")))
+    return fig
+
+
+def rules_table(rules: pd.DataFrame, top: int = 10, min_lift: float = 1.0) -> pd.DataFrame:
+    """The strongest rules (lift above `min_lift`) for reading."""
+    r = rules[rules["lift"] > min_lift].head(top)
+    out = pd.DataFrame(
+        {
+            "antecedent": r["antecedent"],
+            "consequent": r["consequent"],
+            "baskets": r["baskets"].astype(int),
+            "support": r["support"].map(lambda x: f"{x * 100:.1f}%"),
+            "confidence": r["confidence"].map(_pct),
+            "lift": r["lift"].map(lambda x: f"{x:.1f}"),
+        }
+    )
+    return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
+
+
+def offers_table(nbo: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(
+        {
+            "segment": nbo["segment"],
+            "customers": nbo["customers"].astype(int),
+            "offer": nbo["offer"],
+            "because": nbo["because"],
+            "customers_offered": nbo["customers_offered"].astype(int),
+            "share": nbo["share"].map(_pct),
+            "confidence": nbo["confidence"].map(_pct),
+        }
+    )
+    return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
+
+
+def findings(
+    funnel_table_: pd.DataFrame,
+    summary_: SalesSummary,
+    owners: pd.DataFrame | None,
+    rules: pd.DataFrame,
+    nbo: pd.DataFrame,
+) -> list[str]:
+    """Plain-language findings for the executive summary (in the current language)."""
+    out: list[str] = []
+    if summary_.leads:
+        out.append(
+            t("sales.finding.funnel", leads=summary_.leads, won=summary_.won,
+              share=_pct(summary_.won / summary_.leads), win_rate=_pct(summary_.win_rate),
+              cycle="–" if pd.isna(summary_.cycle_days_median)
+              else f"{summary_.cycle_days_median:.0f}")
+        )  # fmt: skip
+    conv = funnel_table_.dropna(subset=["conversion"])
+    if len(conv):
+        worst = conv.loc[conv["conversion"].idxmin()]
+        prev = funnel_table_["stage"].iloc[int(conv["conversion"].idxmin()) - 1]
+        out.append(
+            t("sales.finding.leak", frm=prev, to=worst["stage"], conv=_pct(worst["conversion"]))
+        )
+    if owners is not None and len(owners):
+        ok = owners[(owners["won"] + owners["lost"]) >= 10].dropna(subset=["win_rate"])
+        if len(ok) >= 2:
+            hi, lo = ok.loc[ok["win_rate"].idxmax()], ok.loc[ok["win_rate"].idxmin()]
+            out.append(
+                t("sales.finding.owners", best=hi["owner"], best_rate=_pct(hi["win_rate"]),
+                  worst=lo["owner"], worst_rate=_pct(lo["win_rate"]))
+            )  # fmt: skip
+    out += rule_sentences(rules, top=2)
+    if len(nbo):
+        big = nbo.sort_values("customers_offered", ascending=False).iloc[0]
+        out.append(
+            t("sales.finding.offer", segment=big["segment"], offer=big["offer"],
+              n=int(big["customers_offered"]))
+        )  # fmt: skip
+    return out
