@@ -1,8 +1,9 @@
 """actions.xlsx: one sheet per list, formatted, readable back, other steps' sheets kept."""
 
 import pandas as pd
-from clientbook.actions import sheet_name, write_action_lists
 from openpyxl import load_workbook
+
+from clientbook.actions import sheet_name, write_action_lists
 
 
 def test_write_read_back_and_format(tmp_path):
@@ -48,3 +49,13 @@ def test_sheet_names_are_made_valid():
 def test_empty_list_still_writes_headers(tmp_path):
     path = write_action_lists(tmp_path / "a.xlsx", {"Win-back": pd.DataFrame(columns=["Rank"])})
     assert pd.read_excel(path, sheet_name="Win-back").columns.tolist() == ["Rank"]
+
+
+def test_file_is_readable_by_others_like_any_deliverable(tmp_path):
+    import os
+    import stat
+
+    path = write_action_lists(tmp_path / "a.xlsx", {"x": pd.DataFrame({"a": [1]})})
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask

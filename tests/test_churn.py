@@ -2,6 +2,7 @@
 
 import pandas as pd
 import pytest
+
 from clientbook import churn
 from clientbook.i18n import use
 
@@ -43,6 +44,14 @@ def test_risk_and_reasons_by_hand():
     assert r.loc["W", "risk"] == pytest.approx(0.5)  # (2 - 1) / (3 - 1)
     assert r.loc["W", "spend_trend"] == pytest.approx(0.5)
     assert r.loc["W", "reasons"] == "spend_falling"
+
+
+def test_min_interval_floors_the_rhythm():
+    r = churn.churn_risk(_orders(), AS_OF, min_interval_days=14)
+    # X's 10-day rhythm becomes 14: 30 days silent = 2.14x, no longer overdue; risk 0.57
+    assert r.loc["X", "usual_interval_days"] == 14 and r.loc["X", "reasons"] == ""
+    assert r.loc["X", "risk"] == pytest.approx((30 / 14 - 1) / 2)
+    assert r.loc["Y", "usual_interval_days"] == 30  # above the floor: unchanged
 
 
 def test_p_alive_blends_into_risk():
@@ -109,3 +118,7 @@ def test_nobody_bought_twice_gives_zero_risk_not_error():
     one = _orders().drop_duplicates("customer_id")
     r = churn.churn_risk(one, AS_OF)
     assert (r["risk"] == 0).all() and (r["reasons"] == "").all()
+    # With a fallback rhythm of 20 days, Z (60 days silent) is 3x overdue, W (4 days) is not.
+    r = churn.churn_risk(one, AS_OF, fallback_interval_days=20)
+    assert r.loc["Z", "risk"] == 1.0 and r.loc["Z", "reasons"] == "one_time_lapsed"
+    assert r.loc["W", "risk"] == 0.0

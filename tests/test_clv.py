@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from clientbook.clv import BetaGeoModel, GammaGammaModel, bg_nbd, gamma_gamma, summary_from_orders
 from clientbook.clv.utils import NotFittedError, read_cdnow
 

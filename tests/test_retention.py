@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from clientbook import retention
 
 
@@ -36,6 +37,14 @@ def test_monthly_cohorts_by_hand():
     assert feb.iloc[:2].tolist() == [1.0, 0.5] and np.isnan(feb.iloc[2])  # April not seen yet
     avg = c.average_rate()
     assert avg.tolist() == pytest.approx([1.0, 0.5, 1.0])
+
+
+def test_unfinished_period_is_not_observed():
+    # On 2024-03-15 March is half over: nobody's March counts yet (it would look like churn).
+    c = retention.cohort_retention(_orders(), "month", pd.Timestamp("2024-03-15"))
+    assert c.rate.columns.tolist() == [0, 1]  # only January and February are over
+    assert c.rate.loc["2024-01"].tolist() == [1.0, 0.5]
+    assert c.rate.loc["2024-02", 0] == 1.0 and np.isnan(c.rate.loc["2024-02", 1])
 
 
 def test_quarterly_cohort_is_one_cohort():

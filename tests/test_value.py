@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+
 from clientbook import value
 from clientbook.clv.utils import read_cdnow
 

@@ -100,6 +100,9 @@ def write_action_lists(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Pat
     os.close(fd)
     try:
         wb.save(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a deliverable is not
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -47,6 +47,8 @@ def churn_risk(
     spend_drop: float = 0.3,
     low_p_alive: float = 0.3,
     model_weight: float = 0.5,
+    fallback_interval_days: float | None = None,
+    min_interval_days: float = 0.0,
 ) -> pd.DataFrame:
     """Risk score (0..1) and reason codes per customer.
 
@@ -54,13 +56,18 @@ def churn_risk(
     `one_time_lapsed` (a one-time buyer silent that long against the book's usual interval),
     `spend_falling` (>= 4 purchases and the last two average `spend_drop` less than the
     earlier ones), `low_p_alive` (P(alive) below `low_p_alive`).
+    `fallback_interval_days` is the usual interval to assume when nobody in the slice bought
+    twice (no rhythm to learn from); without it those customers get no rhythm risk.
+    `min_interval_days` floors the usual interval, so a customer who buys every few days is
+    not flagged after a quiet week.
     """
     rhythm = customer_rhythm(orders, as_of)
     book_gap = float(rhythm["median_gap_days"].median())
     if not np.isfinite(book_gap) or book_gap <= 0:
-        book_gap = np.nan  # nobody bought twice: rhythm cannot be judged
+        # Nobody bought twice: no rhythm to learn, so use the caller's fallback (if any).
+        book_gap = fallback_interval_days if fallback_interval_days else np.nan
     own = rhythm["median_gap_days"].where(rhythm["median_gap_days"] > 0)
-    usual = own.fillna(book_gap)
+    usual = own.fillna(book_gap).clip(lower=min_interval_days or None)
     out = rhythm[["purchases", "last_purchase", "days_since_last"]].copy()
     out["usual_interval_days"] = usual
     out["overdue_ratio"] = rhythm["days_since_last"] / usual
@@ -221,5 +228,107 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
     if "risk" in df:
         df["risk"] = df["risk"].round(2)
     if "last_purchase" in df:
-        df["last_purchase"] = df["last_purchase"].dt.date
+        df["last_purchase"] = df["last_purchase"].dt.normalize()
     return df.rename(columns={c: t(k) for c, k in cols.items()})
+
+
+def action_chart(win_back: pd.DataFrame) -> Any:
+    """Value at risk by suggested action: where the win-back effort pays most."""
+    from clientbook import style
+
+    g = win_back.groupby("action_key", observed=True).agg(
+        customers=("risk", "size"), value_at_risk=("value_at_risk", "sum")
+    )
+    g = g.sort_values("value_at_risk")
+    labels = [
+        t(f"{k}_short") if str(k).startswith("churn.action.") else str(k)[:30] for k in g.index
+    ]
+    fig, ax = style.fig(8, 0.5 * len(g) + 1.6)
+    ax.barh(labels, g["value_at_risk"], color=style.BAD)
+    for y, (v, n) in enumerate(zip(g["value_at_risk"], g["customers"], strict=True)):
+        ax.annotate(
+            t("churn.chart.bar_label", value=style.money(v), n=int(n)),
+            (v, y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.xaxis.set_major_formatter(lambda v, _: style.money(v))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(t("churn.axis.value_at_risk"))
+    ax.set_title(t("churn.chart.actions"))
+    return fig
+
+
+def findings(risk: pd.DataFrame, win_back: pd.DataFrame, value_kind: str) -> list[str]:
+    """Headline sentences: how many are at risk, the value behind them, the main reason."""
+    if risk.empty:
+        return []
+    out = [
+        t(
+            "churn.finding.at_risk",
+            n=int((risk["risk"] >= 0.5).sum()),
+            share=f"{(risk['risk'] >= 0.5).mean() * 100:.0f}%",
+        )
+    ]
+    if len(win_back):
+        codes = win_back["reasons"].str.split(";").explode()
+        codes = codes[codes.fillna("") != ""]
+        main = codes.value_counts().index[0] if len(codes) else None
+        out.append(
+            t(
+                "churn.finding.list",
+                n=len(win_back),
+                value=f"{win_back['value_at_risk'].sum():,.0f}",
+                kind=t(f"churn.value_kind.{value_kind}"),
+            )
+        )
+        if main:
+            out.append(t("churn.finding.reason", reason=t(f"churn.reason_name.{main}")))
+    return out
+
+
+def warning_list(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    predicted: Any,
+    cfg: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Risk per customer, the ranked win-back list with actions, and which value ranked it.
+
+    `predicted` is value.predict_value's result: its P(alive) and CLV are used when the fit
+    succeeded; otherwise risk comes from rhythm alone and value is historical revenue.
+    """
+    ok = bool(getattr(predicted, "ok", False))
+    p_alive = predicted.customers["p_alive"] if ok else None
+    multiple = float(cfg["overdue_multiple"])
+    # With no repeat buyers, silence of `inactive_days` (the churn-rate window) is "overdue".
+    fallback = float(cfg["inactive_days"]) / multiple
+    risk = churn_risk(
+        orders,
+        as_of,
+        p_alive,
+        overdue_multiple=multiple,
+        fallback_interval_days=fallback,
+        min_interval_days=float(cfg["min_interval_days"]),
+    )
+    if ok:
+        value, kind = predicted.customers["clv"], "clv"
+    else:
+        o = orders[orders["order_date"] <= as_of]
+        value, kind = o.groupby(o["customer_id"].astype("string"))["amount"].sum(), "revenue"
+    ranked = at_risk_high_value(
+        risk,
+        value,
+        min_risk=float(cfg["min_risk"]),
+        min_value_percentile=float(cfg["min_value_percentile"]),
+        top=cfg["top"],
+    )
+    if customers is not None and "region" in customers:
+        info = customers.assign(customer_id=customers["customer_id"].astype("string"))
+        region = info.drop_duplicates("customer_id").set_index("customer_id")["region"]
+        ranked = ranked.join(region, how="left")
+    return risk, win_back_actions(ranked, cfg.get("win_back_rules")), kind

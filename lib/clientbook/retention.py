@@ -8,10 +8,12 @@ ordered twice in one visit is not mistaken for loyalty.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from clientbook import style
 from clientbook.book import period_labels
 from clientbook.clv.utils import purchases
 from clientbook.i18n import t
@@ -39,7 +41,7 @@ class Cohorts:
     freq: str
     sizes: pd.Series  # customers per cohort
     active: pd.DataFrame  # customers of the cohort with a purchase in that period
-    rate: pd.DataFrame  # active / size; NaN for periods after as_of (not yet observed)
+    rate: pd.DataFrame  # active / size; NaN for periods not yet over at as_of
 
     def average_rate(self, min_cohorts: int = 1) -> pd.Series:
         """Customer-weighted retention per period offset over the cohorts that reached it."""
@@ -77,11 +79,15 @@ def cohort_retention(
         .unstack(fill_value=0)
         .reindex(index=sizes.index)
     )
-    last_ord = int(_ordinal(pd.Series([pd.Timestamp(last_date)]), freq).iloc[0])
+    # Only whole periods count: a period is observed once its last day is on or before as_of
+    # (the first-purchase period itself always is). A half-seen month would look like churn.
+    next_day = pd.Timestamp(last_date).normalize() + pd.Timedelta(days=1)
+    last_full = int(_ordinal(pd.Series([next_day]), freq).iloc[0]) - 1
     first_ord = d.groupby("cohort", observed=True)["first"].first().reindex(sizes.index)
-    n_off = int(last_ord - first_ord.min()) + 1 if len(first_ord) else 0
+    n_off = max(int(last_full - first_ord.min()) + 1, 1) if len(first_ord) else 0
     active = active.reindex(columns=range(n_off), fill_value=0)
-    observable = np.arange(n_off)[None, :] <= (last_ord - first_ord.to_numpy())[:, None]
+    offsets = np.arange(n_off)[None, :]
+    observable = (offsets == 0) | (offsets <= (last_full - first_ord.to_numpy())[:, None])
     active = active.where(observable)
     rate = active.div(sizes, axis=0)
     active.columns.name = rate.columns.name = "periods_since_first"
@@ -244,3 +250,213 @@ def segment_migration(
     revenue = revenue.reindex(index=rows, columns=cols).fillna(0.0)
     flows = flows.sort_values("customers", ascending=False).reset_index(drop=True)
     return Migration(counts=counts, revenue=revenue, flows=flows)
+
+
+# ---- report pieces (settings, charts, findings) -------------------------------------------
+DEFAULTS: dict[str, Any] = {
+    "cohort_freq": "month",  # month or quarter
+    "cohort_periods": 12,  # columns shown in the heatmap
+    "inactive_days": 180,  # no purchase for this long = churned
+    "overdue_multiple": 3.0,  # churn warning: silent for this many usual intervals
+    "min_interval_days": 14,  # floor for the usual interval (daily buyers are not flagged weekly)
+    "min_risk": 0.5,
+    "min_value_percentile": 0.5,  # the at-risk list keeps the upper half of the book by value
+    "top": 100,  # rows in the win-back list
+    "win_back_rules": None,  # list of rules (see clientbook.churn.DEFAULT_RULES)
+}
+
+
+def settings(book_settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The audit's `settings: retention:` merged over the defaults (unknown keys are an error)."""
+    given = dict((book_settings or {}).get("retention") or {})
+    unknown = set(given) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"settings.retention: unknown key(s) {sorted(unknown)}; use {sorted(DEFAULTS)}"
+        )
+    return DEFAULTS | given
+
+
+def cohort_chart(c: Cohorts, max_periods: int = 12, max_cohorts: int = 24) -> Any:
+    """Heatmap of the retention matrix: darker = more of the cohort bought in that period."""
+    rate = c.rate.iloc[-max_cohorts:, : max_periods + 1]
+    sizes = c.sizes.reindex(rate.index)
+    fig, ax = style.fig(min(11, 2.2 + 0.62 * rate.shape[1]), 1.4 + 0.32 * len(rate))
+    data = rate.to_numpy(dtype=float)
+    ax.imshow(np.ma.masked_invalid(data), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), v in np.ndenumerate(data):
+        if np.isfinite(v):
+            ax.text(
+                j,
+                i,
+                f"{v * 100:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v > 0.55 else "#333333",
+            )
+    ax.set_xticks(range(rate.shape[1]), [str(x) for x in rate.columns])
+    ax.set_yticks(range(len(rate)), [f"{i} ({n})" for i, n in sizes.items()])
+    ax.set_xlabel(t(f"retention.axis.periods_since_{c.freq}"))
+    ax.set_ylabel(t("retention.axis.cohort"))
+    ax.grid(False)
+    ax.set_title(t("retention.chart.cohorts"))
+    return fig
+
+
+def migration_chart(m: Migration) -> Any:
+    """Heatmap of customer counts from last period's segment (rows) to this period's."""
+    counts = m.counts
+    fig, ax = style.fig(min(11, 2.5 + 0.9 * counts.shape[1]), 1.6 + 0.42 * len(counts))
+    data = counts.to_numpy(dtype=float)
+    share = data / np.maximum(data.sum(axis=1, keepdims=True), 1)
+    ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for (i, j), v in np.ndenumerate(data):
+        if v > 0:
+            ax.text(
+                j,
+                i,
+                f"{v:.0f}",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share[i, j] > 0.55 else "#333333",
+            )
+    ax.set_xticks(range(counts.shape[1]), list(counts.columns), rotation=35, ha="right")
+    ax.set_yticks(range(len(counts)), list(counts.index))
+    ax.set_xlabel(t("retention.axis.segment_now"))
+    ax.set_ylabel(t("retention.axis.segment_before"))
+    ax.grid(False)
+    ax.set_title(t("retention.chart.migration"))
+    return fig
+
+
+def migration_findings(m: Migration, top: int = 2) -> list[str]:
+    """The largest downward-looking flows (customers leaving a segment), with revenue."""
+    f = m.flows[(m.flows["before"] != m.flows["after"])]
+    f = f[f["before"] != t("retention.migration.new")]
+    f = f.sort_values("revenue_before", ascending=False).head(top)
+    return [
+        t(
+            "retention.finding.flow",
+            n=int(r.customers),
+            before=r.before,
+            after=r.after,
+            revenue=style.money(r.revenue_before),
+        )
+        for r in f.itertuples()
+    ]
+
+
+def findings(
+    repeat: RepeatRate, churn: ChurnRate, gaps: InterPurchase, period_retention: float | None
+) -> list[str]:
+    out = []
+    if repeat.customers:
+        out.append(t("retention.finding.repeat", rate=style.pct(repeat.rate)))
+    if churn.base:
+        out.append(
+            t("retention.finding.churn", rate=style.pct(churn.rate), days=churn.inactive_days)
+        )
+    if gaps.gaps:
+        out.append(
+            t(
+                "retention.finding.gap",
+                median=f"{gaps.median_days:.0f}",
+                mean=f"{gaps.mean_days:.0f}",
+            )
+        )
+    if period_retention is not None and np.isfinite(period_retention):
+        out.append(t("retention.finding.period", rate=style.pct(period_retention)))
+    return out
+
+
+def migration_between(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    previous: Any,
+    current: Any,
+    book_settings: dict[str, Any] | None = None,
+) -> Migration | None:
+    """RFM segment migration from the end of `previous` to the end of `current` (Periods),
+    with each flow's revenue in those two periods. None when nobody had bought by the end of
+    the previous period (nothing to migrate from)."""
+    from clientbook import classification as cls
+
+    def segments_at(end: pd.Timestamp) -> pd.Series:
+        o = orders[orders["order_date"] <= end]
+        if o.empty:
+            return pd.Series(dtype="string")
+        c = cls.classify(o, customers, end.normalize() + pd.Timedelta(days=1), book_settings)
+        return pd.Series(cls.segment_names(c["segment"]), index=c["customer_id"].astype("string"))
+
+    before = segments_at(previous.end)
+    if before.empty:
+        return None
+    after = segments_at(current.end)
+
+    def revenue(p: Any) -> pd.Series:
+        o = orders[(orders["order_date"] >= p.start) & (orders["order_date"] <= p.end)]
+        return o.groupby(o["customer_id"].astype("string"))["amount"].sum()
+
+    order = cls.segment_names(cls.SEGMENTS)
+    return segment_migration(before, after, revenue(previous), revenue(current), order=order)
+
+
+def cohort_headline(c: Cohorts) -> str:
+    freq = t(f"retention.freq.{c.freq}")
+    avg = c.average_rate()
+    if 1 not in avg.index or not np.isfinite(avg.loc[1]):
+        return t("retention.chart.cohorts")
+    return t("retention.headline.cohorts", freq=freq, rate=style.pct(float(avg.loc[1])))
+
+
+def loyalty_table(
+    repeat: RepeatRate, churn: ChurnRate, gaps: InterPurchase, period_retention: float | None
+) -> pd.DataFrame:
+    """The loyalty indicators as a two-column table in the current language."""
+
+    def pct(v: float | None) -> str:
+        return style.pct(v, 1) if v is not None and np.isfinite(v) else "-"
+
+    def days(v: float) -> str:
+        return f"{v:.0f}" if np.isfinite(v) else "-"
+
+    rows = [
+        (t("retention.kpi.repeat_rate"), pct(repeat.rate)),
+        (t("retention.kpi.churn_rate", days=churn.inactive_days), pct(churn.rate)),
+        (t("retention.kpi.period_retention"), pct(period_retention)),
+        (t("retention.kpi.median_gap"), days(gaps.median_days)),
+        (t("retention.kpi.mean_gap"), days(gaps.mean_days)),
+    ]
+    return pd.DataFrame(
+        rows, columns=[t("retention.column.indicator"), t("retention.column.value")]
+    )
+
+
+def flows_table(m: Migration, top: int = 10) -> pd.DataFrame:
+    """The biggest moves between different segments, by customers, labelled for the report."""
+    f = m.flows[m.flows["before"] != m.flows["after"]].head(top)
+    f = f[["before", "after", "customers", "revenue_before", "revenue_after"]].copy()
+    for c in ("revenue_before", "revenue_after"):
+        f[c] = f[c].map(style.money)
+    return f.rename(columns={c: t(f"retention.column.{c}") for c in f.columns})
+
+
+def kpis(
+    repeat: RepeatRate,
+    churn: ChurnRate,
+    gaps: InterPurchase,
+    period_retention: float | None,
+    cohorts: Cohorts,
+) -> dict[str, Any]:
+    avg = cohorts.average_rate()
+    return {
+        "repeat_rate": repeat.rate,
+        "churn_rate": churn.rate,
+        "inactive_days": churn.inactive_days,
+        "period_retention": period_retention,
+        "median_days_between_purchases": gaps.median_days,
+        "mean_days_between_purchases": gaps.mean_days,
+        "next_period_retention": float(avg.loc[1]) if 1 in avg.index else None,
+    }

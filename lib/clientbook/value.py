@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from clientbook import style
 from clientbook.clv import BetaGeoModel, GammaGammaModel, calibration_holdout, summary_from_orders
 from clientbook.clv.gamma_gamma import repeat_buyers
 from clientbook.clv.utils import unit_days
@@ -254,6 +256,15 @@ class HoldoutCheck:
     predicted_total: float
     ok: bool = field(default=True, init=False)
 
+    def window_text(self) -> dict[str, str]:
+        """Calibration end and holdout window as dates, for the report text."""
+        start = self.calibration_end + pd.Timedelta(days=1)
+        return {
+            "cal_end": str(self.calibration_end.date()),
+            "start": str(start.date()),
+            "end": str(self.holdout_end.date()),
+        }
+
     @property
     def error(self) -> float:
         """Relative error of the total predicted repeat purchases (+ = over-forecast)."""
@@ -315,3 +326,262 @@ def holdout_check(
         actual_total=float(cal["frequency_holdout"].sum()),
         predicted_total=float(pred.sum()),
     )
+
+
+# ---- report pieces (settings, charts, findings) -------------------------------------------
+DEFAULTS: dict[str, Any] = {
+    "unit": "W",  # model time unit: "W" weeks or "D" days
+    "horizon_months": 12,
+    "annual_discount_rate": 0.10,
+    "min_customers": 50,
+    "min_repeat_buyers": 20,
+    "holdout_share": 0.3,
+}
+SHORT_HISTORY_DAYS = 180  # under this, a forecast gets a caution in the findings
+
+
+def settings(book_settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The audit's `settings: value:` merged over the defaults (unknown keys are an error)."""
+    given = dict((book_settings or {}).get("value") or {})
+    unknown = set(given) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"settings.value: unknown key(s) {sorted(unknown)}; use {sorted(DEFAULTS)}"
+        )
+    return DEFAULTS | given
+
+
+def pareto_chart(conc: Concentration) -> Any:
+    """Cumulative share of value against share of customers, best customers first."""
+    fig, ax = style.fig(6.5, 4.2)
+    c = conc.pareto
+    ax.plot(c["customer_share"], c["value_share"], color=style.PRIMARY, lw=2.2)
+    ax.plot([0, 1], [0, 1], color=style.PALETTE[6], ls="--", lw=1)
+    ax.axvline(0.2, color=style.ACCENT, lw=1)
+    ax.annotate(
+        style.pct(conc.top20_share),
+        (0.2, conc.top20_share),
+        xytext=(8, -14),
+        textcoords="offset points",
+        color=style.ACCENT,
+        fontweight="bold",
+    )
+    ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))
+    ax.yaxis.set_major_formatter(lambda v, _: style.pct(v))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(t("value.axis.customer_share"))
+    ax.set_ylabel(t("value.axis.revenue_share"))
+    ax.set_title(t("value.chart.pareto"))
+    return fig
+
+
+def value_by_chart(table: pd.DataFrame, title: str) -> Any:
+    """Share of customers vs share of revenue for each group (e.g. region or segment)."""
+    fig, ax = style.fig(8, 0.45 * len(table) + 1.6)
+    y = np.arange(len(table))
+    cust_share = table["customers"] / table["customers"].sum()
+    ax.barh(y - 0.2, cust_share, 0.4, label=t("value.column.customer_share"))
+    ax.barh(y + 0.2, table["revenue_share"], 0.4, label=t("value.column.revenue_share"))
+    ax.set_yticks(y, [str(i) for i in table.index])
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title)
+    ax.legend(loc="lower right")
+    return fig
+
+
+def clv_deciles(pv: PredictiveValue) -> pd.DataFrame:
+    """Customers in ten equal groups by predicted CLV: past revenue vs CLV per group."""
+    c = pv.customers
+    # Compare like with like: past margin against a margin-based CLV.
+    past = c["revenue"] - c["cost"].fillna(0.0) if pv.uses_margin else c["revenue"]
+    c = c.assign(past_value=past)
+    rank = c["clv"].rank(method="first", ascending=False)
+    decile = np.ceil(rank / len(c) * 10).clip(1, 10).astype(int)
+    out = c.groupby(decile).agg(
+        customers=("clv", "size"),
+        past_value=("past_value", "sum"),
+        clv=("clv", "sum"),
+        p_alive=("p_alive", "mean"),
+    )
+    out["clv_share"] = out["clv"] / out["clv"].sum() if out["clv"].sum() else np.nan
+    out.index.name = "decile"
+    out.attrs["past"] = "margin" if pv.uses_margin else "revenue"
+    return out
+
+
+def clv_chart(deciles: pd.DataFrame) -> Any:
+    fig, ax = style.fig(8, 4.0)
+    x = deciles.index.to_numpy()
+    past = deciles.attrs.get("past", "revenue")
+    ax.bar(x - 0.2, deciles["past_value"], 0.4, label=t(f"value.column.past_{past}"))
+    ax.bar(x + 0.2, deciles["clv"], 0.4, label=t("value.column.clv"))
+    ax.set_xticks(x, [str(i) for i in x])
+    ax.yaxis.set_major_formatter(lambda v, _: style.money(v))
+    ax.set_xlabel(t("value.axis.decile"))
+    ax.set_title(t("value.chart.clv_deciles"))
+    ax.legend()
+    return fig
+
+
+def holdout_chart(hc: HoldoutCheck) -> Any:
+    t_ = hc.by_frequency
+    fig, ax = style.fig(7, 3.8)
+    x = np.arange(len(t_))
+    ax.bar(x - 0.2, t_["actual"], 0.4, label=t("value.column.actual"), color=style.PALETTE[6])
+    ax.bar(x + 0.2, t_["predicted"], 0.4, label=t("value.column.predicted"), color=style.PRIMARY)
+    ax.set_xticks(x, list(t_.index))
+    ax.set_xlabel(t("value.axis.calibration_purchases"))
+    ax.set_ylabel(t("value.axis.holdout_purchases"))
+    ax.set_title(t("value.chart.holdout"))
+    ax.legend()
+    return fig
+
+
+def historical_findings(conc: Concentration, by_region: pd.DataFrame | None) -> list[str]:
+    if conc.n_customers == 0 or not np.isfinite(conc.top20_share):
+        return [t("value.finding.no_revenue")]
+    out = [
+        t(
+            "value.finding.top20",
+            share=style.pct(conc.top20_share),
+            gini=f"{conc.gini:.2f}",
+        )
+    ]
+    if by_region is not None and len(by_region) > 1:
+        top = by_region.iloc[0]
+        out.append(
+            t(
+                "value.finding.top_region",
+                region=str(by_region.index[0]),
+                share=style.pct(top["revenue_share"]),
+                per_customer=style.money(top["revenue_per_customer"]),
+            )
+        )
+    return out
+
+
+def predictive_findings(
+    pv: PredictiveValue | TooLittleData, hc: HoldoutCheck | TooLittleData | None = None
+) -> list[str]:
+    if not pv.ok:
+        return [t("value.finding.no_forecast")]
+    assert isinstance(pv, PredictiveValue)
+    c = pv.customers
+    deciles = clv_deciles(pv)
+    out = [
+        t(
+            "value.finding.clv_margin" if pv.uses_margin else "value.finding.clv",
+            months=pv.horizon_months,
+            total=style.money(pv.total_clv),
+            top=style.pct(float(deciles["clv_share"].iloc[0])),
+        ),
+        t(
+            "value.finding.alive",
+            share=style.pct(float((c["p_alive"] >= 0.5).mean())),
+            n=int((c["p_alive"] < 0.5).sum()),
+        ),
+    ]
+    if hc is not None and hc.ok:
+        assert isinstance(hc, HoldoutCheck)
+        out.append(
+            t(
+                "value.finding.holdout",
+                error=style.pct(abs(hc.error)),
+                direction=t("value.word.over" if hc.error > 0 else "value.word.under"),
+            )
+        )
+    span = (c["last_purchase"].max() - c["first_purchase"].min()).days
+    if span < SHORT_HISTORY_DAYS:
+        out.append(t("value.finding.short_history", days=span))
+    if np.isfinite(pv.spend_frequency_corr) and abs(pv.spend_frequency_corr) > 0.3:
+        out.append(t("value.finding.spend_corr", corr=f"{pv.spend_frequency_corr:.2f}"))
+    return out
+
+
+def predict(
+    orders: pd.DataFrame, as_of: pd.Timestamp, cfg: dict[str, Any]
+) -> PredictiveValue | TooLittleData:
+    """`predict_value` with the audit's settings (see `settings`)."""
+    return predict_value(
+        orders,
+        as_of,
+        unit=cfg["unit"],
+        horizon_months=int(cfg["horizon_months"]),
+        annual_discount_rate=float(cfg["annual_discount_rate"]),
+        min_customers=int(cfg["min_customers"]),
+        min_repeat_buyers=int(cfg["min_repeat_buyers"]),
+    )
+
+
+def forecast(
+    orders: pd.DataFrame, as_of: pd.Timestamp, cfg: dict[str, Any]
+) -> tuple[PredictiveValue | TooLittleData, HoldoutCheck | TooLittleData]:
+    """Predictive value and its holdout check with the audit's settings (one playbook call)."""
+    hc = holdout_check(
+        orders,
+        holdout_end=as_of,
+        unit=cfg["unit"],
+        holdout_share=float(cfg["holdout_share"]),
+        min_customers=int(cfg["min_customers"]),
+        min_repeat_buyers=int(cfg["min_repeat_buyers"]),
+    )
+    return predict(orders, as_of, cfg), hc
+
+
+def with_segments(cv: pd.DataFrame, classified: pd.DataFrame) -> pd.DataFrame:
+    """Adds `rfm_segment` (the segment's name in the current language) from classification."""
+    from clientbook import classification as cls
+
+    seg = classified.set_index(classified["customer_id"].astype("string"))["segment"]
+    seg = seg.reindex(cv.index)
+    names = pd.Series(
+        [cls.segment_names([k])[0] if pd.notna(k) else pd.NA for k in seg],
+        index=cv.index,
+        dtype="string",
+    )
+    return cv.assign(rfm_segment=names)
+
+
+def kpis(
+    conc: Concentration,
+    pv: PredictiveValue | TooLittleData,
+    hc: HoldoutCheck | TooLittleData,
+) -> dict[str, Any]:
+    """Headline numbers for results.json (None where the forecast was not made)."""
+    out: dict[str, Any] = {
+        "customers": conc.n_customers,
+        "revenue": conc.total,
+        "top20_share": conc.top20_share,
+        "gini": conc.gini,
+        "forecast": bool(pv.ok),
+        "forecast_reason": None if pv.ok else pv.reason,  # type: ignore[union-attr]
+    }
+    if isinstance(pv, PredictiveValue):
+        c = pv.customers
+        out |= {
+            "horizon_months": pv.horizon_months,
+            "clv_total": pv.total_clv,
+            "clv_per_customer": pv.total_clv / len(c) if len(c) else None,
+            "active_share": float((c["p_alive"] >= 0.5).mean()),
+            "expected_purchases": float(c["expected_purchases"].sum()),
+            "bgnbd": pv.bgnbd.params_,
+            "gamma_gamma": pv.gamma_gamma.params_,
+        }
+    if isinstance(hc, HoldoutCheck):
+        out["holdout_error"] = hc.error
+    return out
+
+
+def top_customers(pv: PredictiveValue, n: int = 10) -> pd.DataFrame:
+    """The customers with the highest predicted CLV, for a table in the report."""
+    cols = ["revenue", "purchases", "p_alive", "expected_purchases", "expected_spend", "clv"]
+    out = pv.customers.head(n)[cols].reset_index()
+    out["p_alive"] = out["p_alive"].map(lambda v: style.pct(v))
+    for c in ("revenue", "expected_spend", "clv"):
+        out[c] = out[c].map(lambda v: f"{v:,.0f}")
+    out["expected_purchases"] = out["expected_purchases"].map(lambda v: f"{v:.1f}")
+    return out
