@@ -198,14 +198,13 @@ def test_missing_tables_say_what_is_needed():
     assert k["complaint_rate"].needs == "tickets.category"
 
 
-@pytest.mark.parametrize("with_retention", [True, False])
-def test_repeat_rate_same_with_or_without_the_retention_module(monkeypatch, with_retention):
-    import sys
-
-    if not with_retention:
-        monkeypatch.setitem(sys.modules, "clientbook.retention", None)  # import fails
+def test_repeat_rate_is_the_retention_steps():
     assert perf.repeat_rate(_orders(), Q2) == pytest.approx(4 / 6)
     assert perf.repeat_rate(_orders(), Q1) == pytest.approx(2 / 3)
+    retention = pytest.importorskip("clientbook.retention")
+    for window in (Q1, Q2):
+        theirs = retention.repeat_purchase_rate(_orders(), window.end).rate
+        assert perf.repeat_rate(_orders(), window) == pytest.approx(theirs)
 
 
 @pytest.mark.parametrize("with_service", [True, False])
