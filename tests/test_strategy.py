@@ -3,6 +3,8 @@ executive summary, on hand-built tables."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -173,6 +175,11 @@ def test_action_lists_sheets():
     plain = st.action_lists(_plan_with_pii(), "en", mask=False)["Plan - At risk"]
     assert plain["Name"].tolist() == ["Bo Li", "Eve"]
     assert "计划 - 流失风险" in st.action_lists(_plan_with_pii(), "zh")
+    top = st.action_lists(_plan_with_pii(), "en", limit=1)
+    assert top["Plan - At risk"]["Customer ID"].tolist() == ["c2"]  # the higher value
+    assert st.list_limit({}) == 10_000
+    assert st.list_limit({"list_limit": 0}) is None
+    assert st.list_limit({"action_plan": {"list_limit": 50}}) == 50
 
 
 def _book(tmp_path, settings) -> Book:
@@ -365,3 +372,14 @@ def test_load_results(tmp_path):
     assert st.load_results(book) == {"classification": {"findings": ["x"]}}
     (tmp_path / "results.json").write_text("not json")
     assert st.load_results(book) == {}
+
+
+def test_lists_note():
+    plan = _plan_with_pii()  # largest segment: at risk, 2 customers
+    note = st.lists_note(plan, Path("x/actions.xlsx"), True, 1, "en")
+    assert note == (
+        "The customer list of every segment, with its action, is in `actions.xlsx` "
+        "(5 sheets, names, e-mails and phones masked, the 1 highest-value customers "
+        "of each segment)."
+    )
+    assert st.lists_note(plan, Path("actions.xlsx"), False, 2, "en").endswith("(5 sheets).")

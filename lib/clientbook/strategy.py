@@ -21,6 +21,7 @@ expected to win or save; expected impact = value at stake x uplift ranks the seg
 Settings (the audit's `settings:`, or under `settings.action_plan`):
 - `rules`: a list of rules replacing the defaults.
 - `mask_pii`: false to keep names, e-mails and phones readable in actions.xlsx (default true).
+- `list_limit`: most customers per list, highest value first (default 10000; 0 = no limit).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from clientbook.performance import KPIS, format_change, format_value, setting
 
 STEP = "action_plan"
 PII_COLUMNS = ("name", "email", "phone")
+DEFAULT_LIST_LIMIT = 10_000  # rows per list: beyond that a CRM import, not a spreadsheet
 
 DEFAULT_RULES: list[dict[str, Any]] = [
     {
@@ -358,18 +360,28 @@ def sheet_name(segment: str, lang: str | None = None) -> str:
     return _SHEET_BAD.sub("-", name)[:31]
 
 
+def list_limit(settings: Mapping[str, Any]) -> int | None:
+    """Most customers per list (highest value first); None = everyone."""
+    limit = setting(settings, "list_limit", DEFAULT_LIST_LIMIT, step=STEP)
+    return None if limit in (None, 0) else int(limit)
+
+
 def action_lists(
-    plan: ActionPlan, lang: str | None = None, mask: bool = True
+    plan: ActionPlan, lang: str | None = None, mask: bool = True, limit: int | None = None
 ) -> dict[str, pd.DataFrame]:
-    """One sheet per plan segment (matrix rank order): its customers, highest value first,
-    with the action; PII masked unless `mask` is False. Headers in the report's language."""
+    """One sheet per plan segment (matrix rank order): its customers, highest value first
+    (at most `limit`), with the action; PII masked unless `mask` is False. Headers in the
+    report's language."""
     la = (lang,) if lang else ()
-    cust = mask_pii(plan.customers) if mask else plan.customers
+    cust = plan.customers.sort_values("value", ascending=False, kind="stable")
+    if limit is not None:
+        cust = cust.groupby("plan_segment", sort=False).head(limit)
+    cust = mask_pii(cust) if mask else cust
     base = ["customer_id", *[c for c in PII_COLUMNS if c in cust.columns]]
     extra = [c for c in ("region", "channel") if c in cust.columns]
     sheets: dict[str, pd.DataFrame] = {}
     for seg in plan.matrix["segment"]:
-        part = cust[cust["plan_segment"] == seg].sort_values("value", ascending=False)
+        part = cust[cust["plan_segment"] == seg]
         df = pd.DataFrame({c: part[c].to_numpy() for c in base + extra})
         df["rfm_segment"] = [
             t(f"classification.segment.{s}", *la) if i18n.has(f"classification.segment.{s}") else s
@@ -387,6 +399,23 @@ def action_lists(
         ]
         sheets[sheet_name(seg, lang)] = df
     return sheets
+
+
+def lists_note(
+    plan: ActionPlan, path: Path, mask: bool, limit: int | None, lang: str | None = None
+) -> str:
+    """The sentence telling the reader where the lists are and what was done to them."""
+    la = (lang,) if lang else ()
+    largest = int(plan.matrix["customers"].max()) if len(plan.matrix) else 0
+    limited = limit is not None and largest > limit
+    return t(
+        "strategy.lists_written",
+        *la,
+        file=Path(path).name,
+        sheets=len(plan.matrix),
+        masked=t("strategy.masked", *la) if mask else "",
+        limited=t("strategy.limited", *la, limit=f"{limit:,}") if limited else "",
+    )
 
 
 def write_action_lists(book: Book, sheets: dict[str, pd.DataFrame]) -> Path:
