@@ -14,10 +14,12 @@ $(STAMP): pyproject.toml
 
 sample: $(STAMP)
 	$(BIN)/clientbook sample outputs/sample/raw --customers 3000 --seed 7
+	$(BIN)/clientbook sample outputs/sample-zh/raw --customers 3000 --seed 7 --lang zh
 
 demo: sample
 	$(BIN)/clientbook run audits/demo.yaml
-	@echo "Open: $(CURDIR)/outputs/demo/index.html"
+	$(BIN)/clientbook run audits/demo-zh.yaml
+	@echo "Open: $(CURDIR)/outputs/demo/index.html (Chinese: outputs/demo-zh/index.html)"
 
 test: $(STAMP)
 	$(BIN)/pytest -q

@@ -63,20 +63,47 @@ class RunSummary:
         return d
 
 
+def _register_engine() -> str:
+    """A papermill engine that runs on the worker's kernel *and* its already-connected client.
+
+    papermill/nbclient would otherwise open and handshake a new client per notebook (~0.3 s).
+    """
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    from papermill.log import logger
+
+    class ReusedKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = 60, execution_timeout: Any = None,
+                                     **kwargs: Any) -> Any:
+            client = PapermillNotebookClient(
+                nb_man, km=kwargs["km"], timeout=execution_timeout,
+                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
+                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+            client.kc = kwargs["kc"]
+            return client.execute()
+
+    papermill_engines.register("clientbook", ReusedKernelEngine)
+    return "clientbook"
+
+
 class KernelWorker:
-    """One kernel, reused across notebooks with a clean namespace each time."""
+    """One kernel and one connected client, reused across notebooks with a clean namespace."""
 
     def __init__(self, kernel_name: str = "python3"):
         self.kernel_name = kernel_name
         self.km: Any = None
+        self.kc: Any = None
+        self.engine = _register_engine()
 
     def _ensure_kernel(self) -> None:
         from jupyter_client.manager import KernelManager
 
         if self.km is not None and self.km.is_alive():
             return
-        if self.km is not None:
-            self.km.shutdown_kernel(now=True)
+        self.shutdown()  # a kernel that died (e.g. out of memory) is replaced
         # IPC sockets on POSIX: no TCP ports to pick, and no plain-text-over-TCP warning.
         transport = "ipc" if os.name == "posix" else "tcp"
         self.km = KernelManager(kernel_name=self.kernel_name, transport=transport)
@@ -84,24 +111,24 @@ class KernelWorker:
             import tempfile
 
             self.km.ip = os.path.join(tempfile.mkdtemp(prefix="clientbook-kernel-"), "k")
-        self.km.start_kernel(env={**os.environ, "MPLBACKEND": "module://matplotlib_inline."
-                                  "backend_inline", "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        # No history database: parallel kernels would contend for one SQLite file, for nothing.
+        self.km.start_kernel(
+            extra_arguments=["--HistoryManager.enabled=False"],
+            env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                 "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        self.kc.wait_for_ready(timeout=60)
+        self.kc.allow_stdin = False
 
     def reset(self, cwd: Path) -> None:
         """Clear the user namespace and move to the notebook's folder (modules stay loaded)."""
-        kc = self.km.client()
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=60)
-            code = ("get_ipython().run_line_magic('reset', '-f')\n"
-                    f"import os as _os; _os.chdir({str(cwd)!r}); del _os\n"
-                    "get_ipython().execution_count = 1")
-            reply = kc.execute_interactive(code, timeout=60, store_history=False,
-                                           output_hook=lambda msg: None)
-            if reply["content"]["status"] != "ok":
-                raise RuntimeError(f"kernel reset failed: {reply['content']}")
-        finally:
-            kc.stop_channels()
+        code = ("__import__('clientbook.kernel').kernel.fresh_namespace("
+                f"{str(cwd)!r})")
+        reply = self.kc.execute_interactive(code, timeout=60, store_history=False,
+                                            output_hook=lambda msg: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
 
     def execute(self, playbook: Path, out_path: Path, parameters: dict[str, Any]) -> Any:
         import papermill
@@ -109,13 +136,18 @@ class KernelWorker:
         self._ensure_kernel()
         self.reset(out_path.parent)
         return papermill.execute_notebook(
-            str(playbook), str(out_path), parameters=parameters, km=self.km,
-            progress_bar=False, request_save_on_cell_execute=False, kernel_name=self.kernel_name,
+            str(playbook), str(out_path), parameters=parameters, engine_name=self.engine,
+            km=self.km, kc=self.kc, progress_bar=False, request_save_on_cell_execute=False,
+            kernel_name=self.kernel_name,
         )
 
     def shutdown(self) -> None:
+        if self.kc is not None:
+            self.kc.stop_channels()
+            self.kc = None
         if self.km is not None and self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
+        self.km = None
 
 
 def _error_text(exc: BaseException) -> str:
