@@ -224,7 +224,7 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
     df = df[[c for c in cols if c in df]].copy()
     for c in ("value", "usual_interval_days"):
         if c in df:
-            df[c] = df[c].round(0)
+            df[c] = df[c].round(0).astype("Int64")
     if "risk" in df:
         df["risk"] = df["risk"].round(2)
     if "last_purchase" in df:
