@@ -215,10 +215,14 @@ def _book(tmp_path, settings) -> Book:
     )
 
 
-def test_customer_profile(tmp_path):
-    prof = st.customer_profile(_book(tmp_path, {})).set_index("customer_id")
+@pytest.mark.parametrize("as_of", ["2025-07-01", "2026-12-01"])
+def test_customer_profile(tmp_path, as_of):
+    # a later export date does not move the 12 months: they end with the current period
+    book = _book(tmp_path, {})
+    book.as_of = pd.Timestamp(as_of)
+    prof = st.customer_profile(book).set_index("customer_id")
     assert prof["is_new"].to_dict() == {"1": False, "2": True, "3": False}
-    # last 12 months (after 2024-07-01): customer 1 only the 200 of May 2025
+    # the 12 months to the end of 2025-Q2: customer 1 only the 200 of May 2025
     assert prof["revenue_12m"].to_dict() == {"1": 200.0, "2": 50.0, "3": 70.0}
     assert (prof["value"] == prof["revenue_12m"]).all()
     assert prof.loc["1", "name"] == "Alice Wang"
@@ -358,6 +362,8 @@ def test_executive_summary_all_met_and_few_results():
         }
     ]
     assert st.executive_summary({}, [], None, "en") == []
+    nothing = _matrix().assign(expected_impact=0.0)
+    assert st.executive_summary({}, [], nothing, "en") == []
     first = [{**SCORECARD[0], "previous": None, "change": None}]
     got_first = st.executive_summary({}, first, None, "en")
     assert got_first[0]["evidence"] == "no previous period in the data to compare with"

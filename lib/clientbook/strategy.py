@@ -77,7 +77,8 @@ def customer_profile(
     book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
 ) -> pd.DataFrame:
     """One row per buying customer: the classification (RFM segment, tier, behaviour),
-    whether acquired in the current period, the last 12 months' revenue, PII columns from
+    whether acquired in the current period, the revenue of the 12 months up to the current
+    period's end (or `as_of` if earlier), PII columns from
     customers, and the optional forward value (CLV) and churn risk (0..1), both indexed by
     customer_id. `value` is CLV when given, else the last 12 months' revenue."""
     from clientbook import classification
@@ -97,9 +98,10 @@ def customer_profile(
         # acquired = the earlier of signup and first order (the scorecard's rule too)
         acquired = signup.where(signup < prof["first_order"], prof["first_order"])
         prof["is_new"] = acquired >= start
-    year = o[
-        (o["order_date"] > book.as_of - pd.Timedelta(days=365)) & (o["order_date"] <= book.as_of)
-    ]
+    # the 12 months up to the current period's end (not a later export date, which would
+    # leave a stale book with no value at stake at all)
+    end = min(book.as_of, book.period.end) if book.period is not None else book.as_of
+    year = o[(o["order_date"] > end - pd.Timedelta(days=365)) & (o["order_date"] <= end)]
     rev = year.groupby(year["customer_id"].astype("string"))["amount"].sum()
     prof["revenue_12m"] = rev.reindex(prof["customer_id"]).fillna(0.0).to_numpy()
     pii = [c for c in PII_COLUMNS if c in book.customers.columns]
@@ -524,7 +526,9 @@ def executive_summary(
 
         total = matrix["expected_impact"].sum()
         for r in matrix.head(2).itertuples(index=False):
-            share = r.expected_impact / total if total > 0 else 0.0
+            if not r.expected_impact > 0:
+                continue  # nothing at stake is no finding
+            share = r.expected_impact / total
             finding = t(
                 "strategy.summary.segment",
                 *la,
