@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+
 from clientbook import feedback as fb
 
 

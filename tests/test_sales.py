@@ -1,5 +1,6 @@
 import pandas as pd
 import pytest
+
 from clientbook import i18n, sales
 
 
@@ -113,3 +114,9 @@ def test_next_best_offer_per_segment():
     assert nbo.loc["S2", "offer"] == "D"
     assert nbo.loc["S2", "share"] == pytest.approx(1.0)
     assert nbo.loc["S2", "confidence"] == pytest.approx(0.6)
+
+
+def test_no_amounts_is_unknown_not_zero():
+    s = sales.summary(_leads().drop(columns=["amount"]))
+    assert pd.isna(s.won_amount) and pd.isna(s.pipeline_amount)
+    assert s.win_rate == pytest.approx(0.5)

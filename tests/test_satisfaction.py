@@ -2,6 +2,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from clientbook import satisfaction as sat
 
 # 5 promoters (10,10,9,9,9), 3 passives (8,8,7), 2 detractors (5,2): NPS = 50% - 20% = 30.
@@ -100,3 +101,22 @@ def test_trend_by_quarter():
     # Q1: 10, 9 -> 100; Q2: 3, 8, 0, 10 -> 1 promoter, 2 detractors of 4 -> -25
     assert tr["nps"].tolist() == pytest.approx([100, -25])
     assert sat.change(tr) == pytest.approx(-125)
+
+
+def test_headline_names_only_the_scores_asked():
+    from clientbook import i18n
+
+    i18n.use("en")
+    only_csat = sat.scores(pd.DataFrame({"csat_score": [5, 4, 1]}))
+    text = sat.headline_text(only_csat, only_csat, "2025-Q4")
+    assert "CSAT 67%" in text and "NPS" not in text
+    assert "small sample" in text
+
+
+def test_catalogue_has_every_key_in_both_languages():
+    from clientbook import i18n
+
+    for topic in ("satisfaction", "service", "sales"):
+        en = {k for k in i18n.catalogue("en") if k.startswith(topic + ".")}
+        zh = {k for k in i18n.catalogue("zh") if k.startswith(topic + ".")}
+        assert en and en == zh, topic

@@ -2,6 +2,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from clientbook import service as svc
 
 AS_OF = pd.Timestamp("2025-01-10 00:00")
@@ -111,3 +112,14 @@ def test_by_category_and_input_untouched():
     assert cats.loc["Unknown", "tickets"] == 1
     svc.ticket_times(t, AS_OF, svc.SlaTargets())
     assert "resolved" not in t.columns
+
+
+def test_missing_columns_say_nothing():
+    # without first_response_at / contacts / reopened the export is silent on them: NaN, not 0%
+    t = _tickets().drop(columns=["first_response_at", "contacts", "reopened"])
+    s = svc.summary(t, svc.SlaTargets(4, 48), AS_OF)
+    assert math.isnan(s.first_response_sla) and math.isnan(s.fcr) and math.isnan(s.reopen_rate)
+    assert s.resolution_sla == pytest.approx(2 / 4)
+    no_resolution = _tickets().drop(columns=["resolved_at"])
+    assert svc.backlog(no_resolution, AS_OF)["tickets"].sum() == 0
+    assert math.isnan(svc.summary(no_resolution, svc.SlaTargets(), AS_OF).resolution_sla)

@@ -72,7 +72,11 @@ def funnel(leads: pd.DataFrame, stages: Sequence[str] = DEFAULT_STAGES) -> pd.Da
     for i, s in enumerate(stages):
         reached = idx >= i
         rows.append(
-            {"stage": s, "leads": int(reached.sum()), "amount": float(amount[reached].sum())}
+            {
+                "stage": s,
+                "leads": int(reached.sum()),
+                "amount": float(amount[reached].sum(min_count=1)),
+            }
         )
     out = pd.DataFrame(rows)
     n = out["leads"].astype(float)
@@ -112,8 +116,9 @@ def _row(g: pd.DataFrame, stages: Sequence[str]) -> dict[str, float | int]:
         "lost": lost,
         "win_rate": won / (won + lost) if won + lost else math.nan,
         "cycle_days_median": float(cycle[st == "won"].median()) if won else math.nan,
-        "won_amount": float(amount[st == "won"].sum()),
-        "pipeline_amount": float(amount[st == "open"].sum()),
+        # sum(min_count=1): no amounts is "unknown", not 0
+        "won_amount": float(amount[st == "won"].sum(min_count=1)),
+        "pipeline_amount": float(amount[st == "open"].sum(min_count=1)),
     }
 
 
@@ -332,7 +337,8 @@ def _pct(x: float) -> str:
     return "–" if x is None or pd.isna(x) else f"{x * 100:.0f}%"
 
 
-def _money(x: float) -> str:
+def money_text(x: float) -> str:
+    """Compact money, or '–' when unknown."""
     from clientbook.style import money
 
     return "–" if x is None or pd.isna(x) else money(x)
@@ -365,7 +371,7 @@ def funnel_table(table: pd.DataFrame) -> pd.DataFrame:
             "leads": table["leads"].astype(int),
             "conversion": table["conversion"].map(_pct),
             "from_top": table["from_top"].map(_pct),
-            "amount": table["amount"].map(_money),
+            "amount": table["amount"].map(money_text),
         }
     )
     return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
@@ -384,8 +390,8 @@ def scorecard_table(card: pd.DataFrame, by: str) -> pd.DataFrame:
             "cycle_days_median": card["cycle_days_median"].map(
                 lambda x: "–" if pd.isna(x) else f"{x:.0f}"
             ),
-            "won_amount": card["won_amount"].map(_money),
-            "pipeline_amount": card["pipeline_amount"].map(_money),
+            "won_amount": card["won_amount"].map(money_text),
+            "pipeline_amount": card["pipeline_amount"].map(money_text),
         }
     )
     return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})

@@ -213,6 +213,7 @@ def change(trend_table: pd.DataFrame, metric: str = "nps") -> float:
 
 # ---------------------------------------------------------------- playbook helpers
 
+
 def _legend_below(fig: Any, handles: list, labels: list) -> None:
     """Legend under the chart, clear of the left-aligned title."""
     fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))
@@ -338,7 +339,8 @@ def findings(
         out.append(
             t("satisfaction.finding.nps", nps=f"{current.value:+.0f}", period=period, n=current.n)
             + (
-                " " + t("satisfaction.finding.nps_change", change=f"{ch:+.0f}")
+                t("satisfaction.scores.sep")
+                + t("satisfaction.finding.nps_change", change=f"{ch:+.0f}")
                 if not math.isnan(ch)
                 else ""
             )
@@ -387,27 +389,31 @@ def scores(
     )
 
 
-def headline_fields(
-    now: tuple[Score, Score], to_date: tuple[Score, Score], period: str
-) -> dict[str, Any]:
-    """The fields of ``satisfaction.scores`` (current period vs to date)."""
+def headline_text(now: tuple[Score, Score], to_date: tuple[Score, Score], period: str) -> str:
+    """The scores paragraph: this period's NPS and CSAT (those the surveys ask), then to date."""
     from clientbook.i18n import t
 
     def warn(s: Score) -> str:
         return t("satisfaction.small_sample") if s.n and s.low_sample else ""
 
-    return {
-        "period": period,
-        "nps": score_text(now[0], "nps"),
-        "nps_n": now[0].n,
-        "nps_warn": warn(now[0]),
-        "csat": score_text(now[1], "csat"),
-        "csat_n": now[1].n,
-        "csat_warn": warn(now[1]),
-        "all_n": max(to_date[0].n, to_date[1].n),
-        "all_nps": score_text(to_date[0], "nps"),
-        "all_csat": score_text(to_date[1], "csat"),
-    }
+    parts = [t("satisfaction.scores.period", period=period)]
+    for s, kind in ((now[0], "nps"), (now[1], "csat")):
+        if s.n:
+            parts.append(t(f"satisfaction.scores.{kind}", score=score_text(s, kind), n=s.n,
+                           warn=warn(s)))  # fmt: skip
+    done = [
+        t(f"satisfaction.scores.{kind}_short", score=score_text(s, kind))
+        for s, kind in ((to_date[0], "nps"), (to_date[1], "csat"))
+        if s.n
+    ]
+    parts.append(
+        t(
+            "satisfaction.scores.to_date",
+            n=max(to_date[0].n, to_date[1].n),
+            scores=t("satisfaction.scores.list_sep").join(done),
+        )
+    )
+    return t("satisfaction.scores.sep").join(parts)
 
 
 def group_table(card: pd.DataFrame, by: str) -> pd.DataFrame:

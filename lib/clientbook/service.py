@@ -120,6 +120,13 @@ def ticket_times(
             t["first_response_hours"], t["age_hours"], fr_target, t["responded"]
         )
         t["resolution_met"] = _met(t["resolution_hours"], t["age_hours"], rs_target, t["resolved"])
+        # a column the export lacks says nothing: not "never answered"
+        for col, met in (
+            ("first_response_at", "first_response_met"),
+            ("resolved_at", "resolution_met"),
+        ):
+            if col not in tickets:
+                t[met] = pd.Series(pd.NA, index=t.index, dtype="boolean")
     return t
 
 
@@ -145,7 +152,7 @@ def _q(x: pd.Series, q: float) -> float:
 def _summary_row(t: pd.DataFrame) -> dict[str, Any]:
     return {
         "tickets": len(t),
-        "open": int((~t["resolved"]).sum()),
+        "open": int((~t["resolved"]).sum()) if "resolved_at" in t else 0,
         "first_response_median_h": _q(t["first_response_hours"], 0.5),
         "first_response_p90_h": _q(t["first_response_hours"], 0.9),
         "resolution_median_h": _q(t["resolution_hours"], 0.5),
@@ -220,6 +227,8 @@ def backlog(
     Bucket keys translate via ``service.age.<key>``.
     """
     t = ticket_times(tickets, as_of)
+    if "resolved_at" not in tickets:  # no resolution dates: the backlog is unknown, not all
+        t = t.iloc[0:0]
     age_days = t.loc[~t["resolved"], "age_hours"] / 24
     bucket = pd.cut(age_days, bins=list(days), labels=list(labels), right=False)
     counts = bucket.value_counts().reindex(list(labels), fill_value=0)
@@ -286,6 +295,7 @@ def by_category(tickets: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- playbook helpers
+
 
 def _legend_below(fig: Any, handles: list, labels: list) -> None:
     """Legend under the chart, clear of the left-aligned title."""
