@@ -85,6 +85,16 @@ def test_custom_rules_ranges_lists_and_no_match():
     assert st.action_name(pd.NA, "en") == "No action set"
 
 
+def test_check_rules_names_the_typo():
+    st.check_rules(st.DEFAULT_RULES, list(_profile().columns))  # churn_risk is optional
+    bad = [
+        {"segment": "x", "when": {"tier": "A"}, "action": "y"},
+        {"segment": "vip", "when": {"teir": "A"}, "action": "y"},
+    ]
+    with pytest.raises(ValueError, match=r"rules\[1\] \(vip\): unknown column\(s\) teir"):
+        st.check_rules(bad, list(_profile().columns))
+
+
 def test_rules_from_settings():
     assert st.rules_from({}) is st.DEFAULT_RULES
     mine = [{"segment": "x", "action": "y"}]

@@ -3,19 +3,23 @@
 Every customer gets one plan segment from a rule table (first matching rule wins), each
 segment one action. The defaults follow the method:
 
-| segment    | who (default rule)                              | action                      |
-|------------|-------------------------------------------------|-----------------------------|
-| at_risk    | churn risk >= 0.6 in tier A/B (churn step ran)  | win-back                    |
-| at_risk    | RFM segment at_risk or cant_lose                | win-back                    |
-| new        | first purchase in the current period            | onboarding                  |
-| high_value | ABC tier A                                      | dedicated service, exclusive|
-| mid_value  | ABC tier B                                      | promotions for frequency    |
-| low_value  | everyone else                                   | automated mkt, reactivation |
+| segment    | who (default rule)                      | action                            |
+|------------|-----------------------------------------|-----------------------------------|
+| at_risk    | churn risk >= 0.6, tier A or B          | win-back                          |
+| at_risk    | RFM segment at_risk or cant_lose        | win-back                          |
+| new        | acquired in the current period          | onboarding                        |
+| high_value | ABC tier A                              | dedicated service, exclusives     |
+| mid_value  | ABC tier B                              | promotions to raise frequency     |
+| low_value  | everyone else                           | automated marketing, reactivation |
+
+The churn rule needs the churn step's risk score (`clientbook.churn`); without it only the
+RFM rule marks customers at risk.
 
 A rule is ``{segment, when, action, uplift}``; ``when`` maps a column of the customer profile
 to a value (equality), a list (any of) or ``{min, max}`` (inclusive range); every condition
-must hold; a condition on a column the profile lacks never holds (so churn-based rules wait
-for the churn step). ``uplift`` is the share of the segment's value at stake the action is
+must hold; a condition on an optional column the profile lacks (churn_risk, clv, ...) never
+holds, so churn-based rules wait for the churn step; any other unknown column is an error.
+``uplift`` is the share of the segment's value at stake the action is
 expected to win or save; expected impact = value at stake x uplift ranks the segments.
 
 Settings (the audit's `settings:`, or under `settings.action_plan`):
@@ -76,11 +80,11 @@ DEFAULT_RULES: list[dict[str, Any]] = [
 def customer_profile(
     book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
 ) -> pd.DataFrame:
-    """One row per buying customer: the classification (RFM segment, tier, behaviour),
-    whether acquired in the current period, the revenue of the 12 months up to the current
-    period's end (or `as_of` if earlier), PII columns from
-    customers, and the optional forward value (CLV) and churn risk (0..1), both indexed by
-    customer_id. `value` is CLV when given, else the last 12 months' revenue."""
+    """One row per buying customer: the classification (rfm_segment, tier, behaviour, r/f/m,
+    recency_days, frequency, monetary, region, channel), is_new (acquired in the current
+    period), revenue_12m (the 12 months to the current period's end), the PII columns of
+    customers, and when given the forward value `clv` and `churn_risk` (0..1), both Series
+    indexed by customer_id. `value` (what is at stake) is the CLV, else revenue_12m."""
     from clientbook import classification
 
     settings = book.settings
@@ -145,6 +149,23 @@ def rules_from(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(r, Mapping) or "segment" not in r or "action" not in r:
             raise ValueError(f"rules[{i}]: each rule needs 'segment' and 'action' (got {r!r})")
     return list(rules)
+
+
+# Columns a rule may name that a profile has only when the data or a step provides them.
+OPTIONAL_COLUMNS = {"clv", "churn_risk", "region", "channel", *PII_COLUMNS}
+
+
+def check_rules(rules: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Fail with the rule's number on a condition no profile can have (a typo would otherwise
+    silently never match)."""
+    known = set(columns) | OPTIONAL_COLUMNS
+    for i, rule in enumerate(rules):
+        unknown = sorted(set(rule.get("when") or {}) - known)
+        if unknown:
+            raise ValueError(
+                f"rules[{i}] ({rule.get('segment')}): unknown column(s) {', '.join(unknown)}; "
+                f"a rule can test {', '.join(sorted(known))}"
+            )
 
 
 def assign_actions(
@@ -257,7 +278,9 @@ def action_plan(
 ) -> ActionPlan:
     """The plan for a slice; pass `forecasts(book)` to size by CLV and use churn risk."""
     profile = customer_profile(book, value, churn_risk)
-    assigned = assign_actions(profile, rules_from(book.settings))
+    rules = rules_from(book.settings)
+    check_rules(rules, list(profile.columns))
+    assigned = assign_actions(profile, rules)
     return ActionPlan(
         assigned, strategy_matrix(assigned), "clv" if value is not None else "revenue_12m"
     )
