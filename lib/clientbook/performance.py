@@ -116,13 +116,13 @@ class OrderBook:
         self.amount = orders["amount"].to_numpy(dtype="float64")
         self.bought = self.amount > 0  # a refund alone is not buying
         n = len(self.ids)
-        # acquisition: the earlier of signup and first order (an order before "signup" means
-        # the customer was acquired then)
-        # first order per customer: a running minimum over int64 nanoseconds (NaT = max)
+        # first order per customer: a running minimum over int64 nanoseconds
         never = np.iinfo(np.int64).max
         first_ns = np.full(n, never, dtype=np.int64)
         np.minimum.at(first_ns, self.code, self.date.view(np.int64))
         first = np.where(first_ns == never, np.iinfo(np.int64).min, first_ns).view("datetime64[ns]")
+        # acquisition: the earlier of signup and first order (an order before "signup" means
+        # the customer was acquired then)
         if "signup_date" in customers.columns:
             signup = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
             # the first row of a duplicated customer wins, as in the customers table
