@@ -86,7 +86,7 @@ def test_chart_slides_have_the_picture_and_speaker_notes(tmp_path):
 
 def test_long_tables_are_cut_with_a_note_and_findings_paginate(tmp_path):
     rows = [[f"S{i}", i, float(i)] for i in range(15)]
-    many = {"s": {"findings": [f"Finding {i}" for i in range(8)]}}
+    many = {"s": {"findings": [f"Finding {i}" for i in range(10)]}}
     prs = _build(tmp_path, results=many, nbs=[executed_playbook("en", rows=rows)])
     titles = [_title(s) for s in prs.slides]
     assert titles[:4] == ["Acme customer review", "Agenda", "Key findings", "Key findings"]

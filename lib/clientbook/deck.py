@@ -30,7 +30,7 @@ from clientbook.i18n import t
 from clientbook.slides import KeyItem, Section, key_content, title_lines
 
 MAX_TABLE_ROWS = 12  # more rows do not fit a slide legibly; the report has the full table
-MAX_FINDINGS_PER_SLIDE = 6
+MAX_FINDINGS_PER_SLIDE = 8
 # East Asian typeface for Chinese runs: PowerPoint otherwise may pick a Japanese face.
 EA_FONT = {"zh": "Microsoft YaHei"}
 LANG_TAG = {"en": "en-US", "zh": "zh-CN"}
@@ -227,7 +227,7 @@ class _Deck:
         elif not self.templated:
             body.left, body.top, body.width, body.height = left, top, width, height
         body.text_frame.word_wrap = True
-        _write(body.text_frame, lines, self.lang, size=None if self.templated else 20)
+        _write(body.text_frame, lines, self.lang, size=None if self.templated else 18)
         self._decorate(s)
         return s
 
