@@ -122,3 +122,31 @@ def test_nobody_bought_twice_gives_zero_risk_not_error():
     r = churn.churn_risk(one, AS_OF, fallback_interval_days=20)
     assert r.loc["Z", "risk"] == 1.0 and r.loc["Z", "reasons"] == "one_time_lapsed"
     assert r.loc["W", "risk"] == 0.0
+
+
+def test_value_and_retention_playbooks_run_on_a_small_book(tmp_path):
+    """24 customers in 2 regions and one quarter: too few for the models, so the playbooks
+    must explain that instead of failing, and still write the win-back workbook."""
+    import json
+
+    from clientbook import audit as audit_mod
+    from clientbook import runner
+    from conftest import write_audit, write_small_export
+
+    export = tmp_path / "export"
+    write_small_export(export)
+    path = write_audit(tmp_path / "small.yaml", export, "steps: [value, retention]")
+    out = tmp_path / "outputs"
+    summary = runner.run(audit_mod.load(path), out, jobs=2, show_progress=False)
+    assert summary.failures == [] and summary.render_errors == []
+    for sid in ("all", "region-east", "region-north", "period-2025-Q1"):
+        root = out / "small" / "slices" / sid
+        res = json.loads((root / "results.json").read_text())
+        assert res["value"]["kpis"]["forecast"] is False
+        assert res["value"]["kpis"]["forecast_reason"] == "value.too_little.customers"
+        assert 0 < res["retention"]["kpis"]["repeat_rate"] <= 1
+        assert res["retention"]["findings"]
+        assert (root / "actions.xlsx").exists()
+        report = (root / "report.html").read_text()
+        assert "Customer value" in report and "Retention and churn warning" in report
+        assert "Traceback" not in report

@@ -103,3 +103,17 @@ def test_segment_migration_two_period_toy():
     assert m.revenue.loc["new", "Loyal"] == 30.0
     flow = m.flows.set_index(["before", "after"]).loc[("Champions", "At Risk")]
     assert (flow["revenue_before"], flow["revenue_after"]) == (80.0, 10.0)
+
+
+def test_settings_reject_typos():
+    assert retention.settings({"retention": {"inactive_days": 90}})["inactive_days"] == 90
+    with pytest.raises(ValueError, match="inactive_day"):
+        retention.settings({"retention": {"inactive_day": 90}})
+
+
+def test_loyalty_table_shows_dashes_when_unknown():
+    r = retention.RepeatRate(0, 0)
+    c = retention.ChurnRate(180, 0, 0)
+    g = retention.InterPurchase(0, 0, float("nan"), float("nan"))
+    table = retention.loyalty_table(r, c, g, None)
+    assert table.iloc[:, 1].tolist() == ["-"] * 5

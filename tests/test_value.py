@@ -111,3 +111,26 @@ def test_holdout_check_on_cdnow(cdnow_orders):
     # on their exact data; daily purchases here differ slightly).
     assert abs(hc.error) < 0.2
     assert t["predicted"].is_monotonic_increasing
+
+
+def test_settings_merge_and_reject_typos():
+    cfg = value.settings({"value": {"horizon_months": 24}})
+    assert cfg["horizon_months"] == 24 and cfg["unit"] == "W"
+    assert value.settings(None) == value.DEFAULTS
+    with pytest.raises(ValueError, match="horizon_month"):
+        value.settings({"value": {"horizon_month": 24}})
+
+
+def test_findings_and_kpis_on_cdnow(cdnow_orders):
+    cfg = value.settings({"value": {"unit": "W"}})
+    pv, hc = value.forecast(
+        cdnow_orders[cdnow_orders["order_date"] <= "1998-06-30"], pd.Timestamp("1998-06-30"), cfg
+    )
+    k = value.kpis(value.concentration(pv.customers["revenue"]), pv, hc)
+    assert k["forecast"] and k["customers"] == 2357
+    assert k["clv_total"] == pytest.approx(pv.total_clv)
+    deciles = value.clv_deciles(pv)
+    assert deciles["customers"].sum() == 2357 and len(deciles) == 10
+    assert deciles["clv"].is_monotonic_decreasing
+    text = value.predictive_findings(pv, hc)
+    assert any("next 12 months" in s for s in text)
