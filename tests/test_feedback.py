@@ -79,3 +79,9 @@ def test_top_terms_counts_each_comment_once():
     s = pd.DataFrame({"nps_score": [0, 1], "comment": ["slow slow slow delivery", "slow app"]})
     t = fb.top_terms(s).set_index("term")
     assert t.loc["slow", "responses"] == 2
+
+
+def test_fallback_tokenizer_without_jieba_finds_the_same_themes():
+    mm = fb._MaxMatch(fb._lexicon_zh() | {"了"})
+    assert mm.lcut("物流太慢了") == ["物流", "太慢", "了"]
+    assert mm.lcut("性价比高") == ["性价比", "高"]

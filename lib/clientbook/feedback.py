@@ -72,19 +72,46 @@ def stop_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _lexicon_zh() -> set[str]:
+    return {w for t in theme_words().values() for w in t["zh"]} | set(_cues()["zh"])
+
+
 @cache
 def _jieba() -> Any:
-    """A private jieba tokenizer that knows the theme and cue words (loaded once, ~0.6 s)."""
-    import jieba
+    """A private jieba tokenizer that knows the theme and cue words (loaded once, ~0.6 s).
 
+    Without jieba installed, a forward maximum match over the theme, cue and stop words
+    stands in (themes still work; free words come out as single characters)."""
+    try:
+        import jieba
+    except ImportError:
+        common = {"不错", "任何", "没问题", "满意", "不满意"}
+        return _MaxMatch(_lexicon_zh() | common | {w for w in stop_words() if _CJK.match(w)})
     jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict" chatter in reports
     tk = jieba.Tokenizer()
     tk.initialize()
-    zh_words = {w for t in theme_words().values() for w in t["zh"]} | _cues()["zh"]
-    for w in sorted(zh_words):
+    for w in sorted(_lexicon_zh()):
         if len(w) > 1:
             tk.add_word(w, freq=tk.suggest_freq(w, tune=False) + 1000)
     return tk
+
+
+class _MaxMatch:
+    """Longest dictionary word first, else one character (the fallback tokenizer)."""
+
+    def __init__(self, words: set[str]) -> None:
+        self.words = words
+        self.longest = max((len(w) for w in words), default=1)
+
+    def lcut(self, text: str) -> list[str]:
+        out, i = [], 0
+        while i < len(text):
+            for n in range(min(self.longest, len(text) - i), 0, -1):
+                if n == 1 or text[i : i + n] in self.words:
+                    out.append(text[i : i + n])
+                    i += n
+                    break
+        return out
 
 
 def _raw_tokens(text: str) -> list[str]:
