@@ -432,7 +432,7 @@ def generate(
 
     rng = np.random.default_rng(seed)
     cal = _Calendar(pd.Timestamp(start), months)
-    book = _simulate(rng, cal, customers, lang)
+    book = _simulate(rng, cal, customers)
     tables = _tables(book, cal, lang)
     return _write(tables, out_dir, fmt)
 
@@ -512,7 +512,7 @@ def _rank_within(group: np.ndarray) -> np.ndarray:
 # Simulation (all integer/float arrays; strings come later).
 
 
-def _simulate(rng: np.random.Generator, cal: _Calendar, n: int, lang: str) -> dict:
+def _simulate(rng: np.random.Generator, cal: _Calendar, n: int) -> dict:
     b: dict = {"n": n}
     # --- customers: acquired every month, growing; IDs in signup order
     signup = np.sort(rng.choice(cal.n_days, size=n, p=cal.acquisition / cal.acquisition.sum()))
@@ -528,8 +528,20 @@ def _simulate(rng: np.random.Generator, cal: _Calendar, n: int, lang: str) -> di
     buyer = (rng.random(n) >= 0.02) & (first < cal.n_days)  # ~2 % register and never buy
     b.update(signup=signup, region=region, channel=channel, dropout=dropout, size=size,
              mood=mood)
+    # One step per function, so each step's scratch arrays are freed (memory at scale).
+    _simulate_orders(rng, cal, b, rate, first, buyer)
+    _simulate_lines(rng, cal, b)
+    _plant_problems(rng, cal, b)
+    _simulate_tickets(rng, cal, b)
+    _simulate_surveys(rng, cal, b)
+    _simulate_leads(rng, cal, b)
+    return b
 
-    # --- orders: first purchase, then Poisson repeats (seasonal clock) until drop-out
+
+def _simulate_orders(rng: np.random.Generator, cal: _Calendar, b: dict, rate: np.ndarray,
+                     first: np.ndarray, buyer: np.ndarray) -> None:
+    """First purchase, then Poisson repeats (on the seasonal clock) until drop-out."""
+    dropout = b["dropout"]
     cust_ids = np.flatnonzero(buyer)
     lo = cal.cum[first[cust_ids] + 1]
     hi = cal.cum[cal.n_days]
@@ -545,9 +557,12 @@ def _simulate(rng: np.random.Generator, cal: _Calendar, n: int, lang: str) -> di
     day = np.concatenate([first[cust_ids], day[keep]])
     # Two purchases on the same day are one order.
     key = _distinct(owner.astype(np.int64) * (cal.n_days + 1) + day)
-    o_cust, o_day = key // (cal.n_days + 1), key % (cal.n_days + 1)
+    b["o_cust"], b["o_day"] = key // (cal.n_days + 1), key % (cal.n_days + 1)
 
-    # --- order lines: main product by channel, planted companions, random add-ons
+
+def _simulate_lines(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
+    """Order lines: main product by channel, planted companions, random add-ons."""
+    o_cust, o_day, channel, size = b["o_cust"], b["o_day"], b["channel"], b["size"]
     n_orders = len(o_cust)
     n_prod = len(PRODUCTS)
     prod_cat = np.array([p[2] for p in PRODUCTS])
@@ -595,15 +610,8 @@ def _simulate(rng: np.random.Generator, cal: _Calendar, n: int, lang: str) -> di
     amount_c = np.round(qty * unit * 100).astype(np.int64)
     cost_c = np.round(qty * price[l_prod] * COST_RATIO[prod_cat[l_prod]]
                       * rng.uniform(0.96, 1.04, size=len(qty)) * 100).astype(np.int64)
-    b.update(o_cust=o_cust, o_day=o_day, l_order=l_order, l_prod=l_prod, l_slot=slot,
-             l_qty=qty, l_amount=amount_c, l_cost=cost_c)
-    _plant_problems(rng, cal, b)
-
-    # --- tickets, surveys, leads
-    _simulate_tickets(rng, cal, b)
-    _simulate_surveys(rng, cal, b)
-    _simulate_leads(rng, cal, b)
-    return b
+    b.update(l_order=l_order, l_prod=l_prod, l_slot=slot, l_qty=qty, l_amount=amount_c,
+             l_cost=cost_c)
 
 
 def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
@@ -661,6 +669,8 @@ def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     key = (key * 2 + cols["refund"]) * 8 + cols["slot"]
     srt = np.argsort(key * 2 + cols["dup"], kind="stable")
     b["lines"] = {k: v[srt] for k, v in cols.items()}
+    for k in ("l_order", "l_prod", "l_slot", "l_qty", "l_amount", "l_cost"):
+        del b[k]  # the final lines replace them
     # Refunds of a template that moved to a single order still point at a real order number.
     b["planted"] = counts
 
