@@ -641,37 +641,43 @@ def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     number = np.empty(len(o_cust), dtype=np.int64)
     number[np.lexsort((o_cust, o_day))] = np.arange(1, len(o_cust) + 1)
 
-    def lines(idx: np.ndarray, order_idx: np.ndarray, sign: int = 1, refund: bool = False,
-              dup: bool = False) -> dict:
-        return {"order": number[order_idx], "cust": o_cust[order_idx], "prod": b["l_prod"][idx],
-                "slot": b["l_slot"][idx] if not refund else np.zeros(len(idx), np.int64),
-                "qty": sign * b["l_qty"][idx], "amount": sign * b["l_amount"][idx],
-                "cost": sign * b["l_cost"][idx], "refund": np.full(len(idx), refund),
-                "dup": np.full(len(idx), dup)}
-
     moved = np.zeros(n_lines, dtype=bool)
     moved[singles] = True
     normal = np.flatnonzero(~moved)  # templates of singles move away
+    # (line indices, their orders, sign, is refund, is duplicate); picks never overlap.
     parts = [
-        lines(normal, b["l_order"][normal]),
-        lines(singles, n_orders + np.arange(len(singles))),
-        lines(refunds, b["l_order"][refunds], sign=-1, refund=True),
-        lines(dups, b["l_order"][dups], dup=True),
+        (normal, b["l_order"][normal], 1, False, False),
+        (singles, n_orders + np.arange(len(singles)), 1, False, False),
+        (refunds, b["l_order"][refunds], -1, True, False),
+        (dups, b["l_order"][dups], 1, False, True),
     ]
-    day = [o_day[b["l_order"][normal]], s_day,
-           np.minimum(o_day[b["l_order"][refunds]] + rng.integers(3, 21, size=len(refunds)),
-                      cal.n_days - 1),
-           o_day[b["l_order"][dups]]]
-    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    cols["day"] = np.concatenate(day)
+    refund_day = np.minimum(o_day[b["l_order"][refunds]]
+                            + rng.integers(3, 21, size=len(refunds)), cal.n_days - 1)
+    column = {  # built one at a time below, so only one column is in flight (memory)
+        "order": lambda idx, oi, sign, rf, dp: number[oi],
+        "cust": lambda idx, oi, sign, rf, dp: o_cust[oi],
+        "prod": lambda idx, oi, sign, rf, dp: b["l_prod"][idx],
+        "slot": lambda idx, oi, sign, rf, dp: (np.zeros(len(idx), np.int64) if rf
+                                               else b["l_slot"][idx]),
+        "qty": lambda idx, oi, sign, rf, dp: sign * b["l_qty"][idx],
+        "amount": lambda idx, oi, sign, rf, dp: sign * b["l_amount"][idx],
+        "cost": lambda idx, oi, sign, rf, dp: sign * b["l_cost"][idx],
+        "refund": lambda idx, oi, sign, rf, dp: np.full(len(idx), rf),
+        "dup": lambda idx, oi, sign, rf, dp: np.full(len(idx), dp),
+        "day": lambda idx, oi, sign, rf, dp: refund_day if rf else o_day[oi],
+    }
+
+    def build(name: str) -> np.ndarray:
+        return np.concatenate([column[name](*part) for part in parts])
+
     # By date, then order number; refunds after sales, duplicates right after their original.
-    key = cols["day"].astype(np.int64) * (len(o_cust) + 1) + cols["order"]
-    key = (key * 2 + cols["refund"]) * 8 + cols["slot"]
-    srt = np.argsort(key * 2 + cols["dup"], kind="stable")
-    b["lines"] = {k: v[srt] for k, v in cols.items()}
+    key = build("day").astype(np.int64) * (len(o_cust) + 1) + build("order")
+    key = (key * 2 + build("refund")) * 8 + build("slot")
+    srt = np.argsort(key * 2 + build("dup"), kind="stable")
+    del key
+    b["lines"] = {name: build(name)[srt] for name in column}
     for k in ("l_order", "l_prod", "l_slot", "l_qty", "l_amount", "l_cost"):
         del b[k]  # the final lines replace them
-    # Refunds of a template that moved to a single order still point at a real order number.
     b["planted"] = counts
 
 
