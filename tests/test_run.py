@@ -139,3 +139,17 @@ def test_playbooks_are_committed_without_outputs():
                 assert not cell.outputs and cell.execution_count is None, path.name
         tags = [set(c.metadata.get("tags", [])) for c in nb.cells]
         assert any("parameters" in t for t in tags), f"{path.name} has no parameters cell"
+
+
+def test_the_same_run_on_dask(small_audit, tmp_path):
+    """Slices as Dask tasks on a local cluster give the same slices and results."""
+    out = tmp_path / "outputs"
+    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
+                         dask="local")
+    assert summary.failures == [] and summary.render_errors == []
+    root = out / "small"
+    assert {s["id"] for s in json.loads((root / "run.json").read_text())["slices"]} == SLICES
+    for sid in SLICES:
+        assert "Customer classification" in (root / "slices" / sid / "report.html").read_text()
+    east = json.loads((root / "slices/region-east/results.json").read_text())
+    assert east["data_audit"]["kpis"]["customers"] == 12

@@ -78,6 +78,7 @@ class Audit(_Strict):
     settings: dict[str, Any] = Field(default_factory=dict)  # per-step analysis settings
     outputs: list[OutputFormat] = Field(default_factory=lambda: ["html"])
     branding: Branding = Field(default_factory=Branding)
+    pptx_template: Path | None = None  # the client's own .pptx: its layouts and colours
     mode: Literal["client", "training"] = "client"
     playbooks_dir: Path | None = None
 

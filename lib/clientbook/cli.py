@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.lang:
         a.lang = args.lang
     summary = runner.run(a, Path(args.outputs), jobs=args.jobs, mode=args.mode,
-                         show_progress=not args.quiet)
+                         show_progress=not args.quiet, dask=args.dask)
     n = len(summary.notebooks)
     console.print(f"{n} notebooks, {len(summary.slices)} slices in {summary.seconds:.1f} s "
                   f"({summary.jobs} worker(s))")
@@ -60,6 +60,8 @@ def _run(args: argparse.Namespace) -> int:
         console.print(f"[red]FAILED[/red] {f.slice_id} / {f.step}: {f.error}  ({f.notebook})")
     for e in summary.render_errors:
         console.print(f"[red]RENDER FAILED[/red] {e}")
+    for note in summary.notes:
+        console.print(f"[yellow]NOTE[/yellow] {note}")
     print(f"Index: {(summary.out_dir / 'index.html').resolve()}")
     return 1 if summary.failures or summary.render_errors else 0
 
@@ -87,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--lang", choices=["en", "zh"], default=None, help="override the audit's lang")
     r.add_argument("--outputs", default="outputs", help="outputs folder (default: outputs)")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                   help="run slices on Dask: a local cluster of --jobs workers, or the "
+                        "scheduler at ADDRESS (needs the dask extra)")
     r.set_defaults(func=_run)
 
     args = p.parse_args(argv)

@@ -77,15 +77,19 @@ def _client_outputs(cell: Any) -> list[Any]:
     return out
 
 
-def combine(notebooks: list[Path], failed: list[str], mode: str = "client") -> Any:
+def read_notebooks(paths: list[Path]) -> list[tuple[str, Any]]:
+    """(step, executed notebook or None when it never got written) for each playbook."""
+    return [(step_name(p), nbformat.read(p, as_version=4) if p.exists() else None)
+            for p in paths]
+
+
+def combine(notebooks: list[tuple[str, Any]], failed: list[str], mode: str = "client") -> Any:
     """One notebook made of the slice's executed playbooks, ready for the report template."""
     combined = nbformat.v4.new_notebook()
-    for path in notebooks:
-        step = step_name(path)
-        if not path.exists():
+    for step, nb in notebooks:
+        if nb is None:
             combined.cells.append(_failure_cell(step))
             continue
-        nb = nbformat.read(path, as_version=4)
         if not combined.metadata:
             combined.metadata = nb.metadata
         for cell in nb.cells:
@@ -101,6 +105,8 @@ def combine(notebooks: list[Path], failed: list[str], mode: str = "client") -> A
                 combined.cells.append(cell)
         if step in failed:
             combined.cells.append(_failure_cell(step))
+    for i, cell in enumerate(combined.cells):  # ids repeat across playbooks; keep them unique
+        cell.id = f"cb{i:04d}"
     return combined
 
 
@@ -152,14 +158,56 @@ def slice_text(sl: Slice) -> str:
 
 
 def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
-                 failed: list[str]) -> Path:
-    """Write slices/<id>/report.html from the slice's executed notebooks."""
+                 failed: list[str]) -> list[str]:
+    """Write the slice's deliverables from its executed notebooks: report.html always, then
+    slides.html and deck.pptx when the audit asks for them. Returns what could not be made
+    (the report itself failing raises)."""
     i18n.use(audit.lang)
     slice_dir = root / "slices" / sl.id
     res_path = slice_dir / "results.json"
     results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
+    loaded = read_notebooks(notebooks)
+    render_report(root, sl, loaded, results, audit, failed)
+    errors = []
+    executed = [nb for _, nb in loaded if nb is not None]
+    for fmt, make in (("slides", _slides), ("pptx", _deck)):
+        if fmt in audit.outputs:
+            try:
+                make(root, sl, executed, results, audit)
+            except Exception as exc:  # noqa: BLE001 - one deliverable failing spares the rest
+                errors.append(f"{sl.id} {fmt}: {type(exc).__name__}: {exc}")
+    return errors
+
+
+def _slides(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
+            audit: Audit) -> Path:
+    from clientbook import slides
+    from clientbook.branding import Branding
+
+    return slides.render_slides(
+        executed, root / "slices" / sl.id / "slides.html",
+        title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
+        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets")
+
+
+def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
+          audit: Audit) -> Path:
+    from clientbook import deck
+    from clientbook.branding import Branding
+
+    template = audit.resolve(audit.pptx_template) if audit.pptx_template else None
+    return deck.build_deck(
+        executed, results, root / "slices" / sl.id / "deck.pptx",
+        title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
+        lang=audit.lang, branding=Branding.from_audit(audit), template=template)
+
+
+def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
+                  results: dict[str, Any], audit: Audit, failed: list[str]) -> Path:
+    """slices/<id>/report.html: the playbooks combined, code hidden, summary on top."""
+    slice_dir = root / "slices" / sl.id
     manifest = json.loads((root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
-    nb = combine(notebooks, failed, audit.mode)
+    nb = combine(loaded, failed, audit.mode)
     nb.metadata["title"] = f"{audit.client}: {slice_text(sl)}"
     b = audit.branding
     cb = {

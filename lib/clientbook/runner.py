@@ -156,13 +156,22 @@ def _error_text(exc: BaseException) -> str:
     return f"{ename}: {evalue}".strip()[:500]
 
 
+@dataclass
+class SliceOutcome:
+    info: dict[str, Any]
+    notebooks: list[NotebookRun]
+    render_errors: list[str]
+
+
 def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
-              summary: RunSummary, lock: threading.Lock, advance: Any) -> None:
+              advance: Any = None) -> SliceOutcome:
+    """Every playbook of one slice in step order on one kernel, then the slice's deliverables."""
     slice_dir = root / "slices" / sl.id
     nb_dir = slice_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     slice_results: dict[str, Any] = {}
     failed: list[str] = []
+    runs: list[NotebookRun] = []
     for pb in playbooks:
         step = step_name(pb)
         out = nb_dir / pb.name
@@ -178,26 +187,104 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
             nb = nbformat.read(out, as_version=4) if out.exists() else None
         if nb is not None:
             slice_results[step] = results.collect(nb)
+        # Written after every step: later steps of the slice read what earlier ones found.
         (slice_dir / "results.json").write_text(
             json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")
-        with lock:
-            summary.notebooks.append(NotebookRun(sl.id, step, str(out.relative_to(root)),
-                                                 round(time.perf_counter() - t0, 3),
-                                                 error is None, error))
-        advance()
+        runs.append(NotebookRun(sl.id, step, str(out.relative_to(root)),
+                                round(time.perf_counter() - t0, 3), error is None, error))
+        if advance:
+            advance(1)
     try:
-        render.render_slice(root, sl, [nb_dir / pb.name for pb in playbooks], audit, failed)
+        errors = render.render_slice(root, sl, [nb_dir / pb.name for pb in playbooks], audit,
+                                     failed)
     except Exception as exc:  # noqa: BLE001 - a report that fails to render is reported
-        with lock:
-            summary.render_errors.append(f"{sl.id}: {_error_text(exc)}")
-    with lock:
-        summary.slices.append({"id": sl.id, "kind": sl.kind, "label": sl.label,
-                               "failed_steps": failed})
+        errors = [f"{sl.id} report: {_error_text(exc)}"]
+    info = {"id": sl.id, "kind": sl.kind, "label": sl.label, "failed_steps": failed}
+    return SliceOutcome(info, runs, errors)
+
+
+def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
+                 advance: Any) -> list[SliceOutcome]:
+    """`jobs` workers on this machine, each a thread driving its own kernel process."""
+    todo: queue.Queue[Slice] = queue.Queue()
+    for sl in plan:
+        todo.put(sl)
+    outcomes: list[SliceOutcome] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        worker = KernelWorker()
+        try:
+            while True:
+                try:
+                    sl = todo.get_nowait()
+                except queue.Empty:
+                    return
+                outcome = run_slice(worker, sl, playbooks, root, audit, advance)
+                with lock:
+                    outcomes.append(outcome)
+        finally:
+            worker.shutdown()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(jobs)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return outcomes
+
+
+_DASK_WORKER: KernelWorker | None = None
+
+
+def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit) -> SliceOutcome:
+    """A Dask task: one slice, on the kernel this Dask worker process keeps for the run."""
+    global _DASK_WORKER
+    if _DASK_WORKER is None:
+        import atexit
+
+        _DASK_WORKER = KernelWorker()
+        atexit.register(_DASK_WORKER.shutdown)
+    return run_slice(_DASK_WORKER, sl, playbooks, root, audit)
+
+
+def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
+              address: str, advance: Any) -> list[SliceOutcome]:
+    """One Dask task per slice. `address` "local" starts a LocalCluster of `jobs` single-thread
+    worker processes; any other value is a scheduler address (workers need the clientbook
+    environment and must see the outputs folder at the same path)."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise RuntimeError("--dask needs the dask extra: pip install 'clientbook[dask]'") from None
+    cluster = None
+    if address == "local":
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    client = Client(cluster or address)
+    try:
+        futures = [client.submit(_dask_slice, sl, playbooks, root, audit, key=f"slice-{sl.id}",
+                                 pure=False) for sl in plan]
+        outcomes = []
+        for fut in as_completed(futures):
+            outcome = fut.result()
+            outcomes.append(outcome)
+            advance(len(outcome.notebooks))
+        return outcomes
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
-        mode: str | None = None, show_progress: bool = True) -> RunSummary:
-    """Run the whole audit; returns the summary (also written to run.json)."""
+        mode: str | None = None, show_progress: bool = True, dask: str | None = None
+        ) -> RunSummary:
+    """Run the whole audit; returns the summary (also written to run.json).
+
+    Slices run on `jobs` local workers, or on Dask when `dask` is "local" or a scheduler
+    address.
+    """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     t_start = time.perf_counter()
@@ -214,40 +301,34 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
         manifest = dataset.build(audit, root / "dataset")
         plan = dataset.slices(manifest)
         playbooks = audit.playbooks()
-        todo: queue.Queue[Slice] = queue.Queue()
-        for sl in plan:
-            todo.put(sl)
-        lock = threading.Lock()
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                             MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress)
         with progress:
             task = progress.add_task(f"{audit.slug}: {len(plan)} slices x {len(playbooks)} "
                                      "playbooks", total=len(plan) * len(playbooks))
 
-            def advance() -> None:
-                progress.advance(task)
+            def advance(n: int) -> None:
+                progress.advance(task, n)
 
-            def work() -> None:
-                worker = KernelWorker()
-                try:
-                    while True:
-                        try:
-                            sl = todo.get_nowait()
-                        except queue.Empty:
-                            return
-                        run_slice(worker, sl, playbooks, root, audit, summary, lock, advance)
-                finally:
-                    worker.shutdown()
-
-            threads = [threading.Thread(target=work, daemon=True) for _ in range(jobs)]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
+            if dask:
+                outcomes = _run_dask(plan, playbooks, root, audit, jobs, dask, advance)
+            else:
+                outcomes = _run_threads(plan, playbooks, root, audit, jobs, advance)
         order = {sl.id: i for i, sl in enumerate(plan)}
-        summary.slices.sort(key=lambda s: order[s["id"]])
-        summary.notebooks.sort(key=lambda n: (order[n.slice_id], n.notebook))
+        outcomes.sort(key=lambda o: order[o.info["id"]])
+        for o in outcomes:
+            summary.slices.append(o.info)
+            summary.notebooks.extend(o.notebooks)
+            summary.render_errors.extend(o.render_errors)
         render.render_index(root, audit, manifest, summary)
+        if "pdf" in audit.outputs:
+            from clientbook import pdf
+
+            reports = [(root / "slices" / s["id"] / "report.html",
+                        root / "slices" / s["id"] / "report.pdf") for s in summary.slices]
+            skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists()])
+            if skipped:
+                summary.notes.append(skipped)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)  # nothing half-done replaces earlier outputs
         raise
