@@ -357,6 +357,7 @@ def test_executive_summary_picks_the_strongest():
     zh = st.executive_summary(results, matrix=_matrix(), lang="zh")
     assert zh[0]["finding"] == "净推荐值（NPS）未达成目标：实际 15，目标 30。"
     assert zh[0]["evidence"] == "上期 20，变化 -5"
+    assert zh[1]["evidence"] == "上期 65.0%，变化 -5.0 个百分点"
     md = st.summary_markdown(zh, "zh")
     assert "依据：上期 20，变化 -5" in md and "行动：解决贬损者" in md
 

@@ -501,11 +501,12 @@ def format_value(unit: str, value: float) -> str:
     return f"{value:.0f}"
 
 
-def format_change(unit: str, change: float) -> str:
+def format_change(unit: str, change: float, lang: str | None = None) -> str:
+    """A change as the reader expects it: percentage points for rates, +/- otherwise."""
     if change is None or pd.isna(change):
         return "–"
     if unit == "rate":
-        return f"{change * 100:+.1f} pp"
+        return t("performance.pp", *((lang,) if lang else ()), x=f"{change * 100:+.1f}")
     if unit == "points":
         return f"{change:+.0f}"
     if unit == "money":
@@ -527,7 +528,7 @@ def scorecard_table(card: pd.DataFrame, lang: str | None = None) -> pd.DataFrame
                 t("performance.col.actual", *lang_args): format_value(r.unit, r.actual),
                 t("performance.col.target", *lang_args): format_value(r.unit, r.target),
                 t("performance.col.previous", *lang_args): format_value(r.unit, r.previous),
-                t("performance.col.change", *lang_args): format_change(r.unit, r.change),
+                t("performance.col.change", *lang_args): format_change(r.unit, r.change, lang),
                 t("performance.col.status", *lang_args): note,
             }
         )
@@ -639,7 +640,7 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
                 "performance.finding.biggest_move",
                 *lang_args,
                 kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
-                change=format_change(r.unit, r.change),
+                change=format_change(r.unit, r.change, lang),
             )
         )
     elif len(moved):

@@ -523,7 +523,7 @@ def executive_summary(
                 "strategy.summary.kpi_evidence",
                 *la,
                 previous=format_value(unit, _num(r.get("previous"))),
-                change=format_change(unit, _num(r.get("change"))),
+                change=format_change(unit, _num(r.get("change")), lang),
             )
         base = 3.0 if status == "missed" else 1.5
         add(
