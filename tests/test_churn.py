@@ -150,3 +150,13 @@ def test_value_and_retention_playbooks_run_on_a_small_book(tmp_path):
         report = (root / "report.html").read_text()
         assert "Customer value" in report and "Retention and churn warning" in report
         assert "Traceback" not in report
+
+
+def test_scores_apply_the_audit_settings():
+    from clientbook import retention
+
+    cfg = retention.settings({"retention": {"min_interval_days": 5, "overdue_multiple": 2}})
+    r = churn.scores(_orders(), AS_OF, None, cfg)
+    # W's 2-day rhythm is floored to 5 days: 4 days silent is not overdue; X at 3x of 10 is.
+    assert r.loc["W", "usual_interval_days"] == 5 and "overdue" not in r.loc["W", "reasons"]
+    assert r.loc["X", "risk"] == 1.0 and r.loc["X", "reasons"] == "overdue"

@@ -290,6 +290,26 @@ def findings(risk: pd.DataFrame, win_back: pd.DataFrame, value_kind: str) -> lis
     return out
 
 
+def scores(
+    orders: pd.DataFrame,
+    as_of: pd.Timestamp,
+    p_alive: pd.Series | None,
+    cfg: Mapping[str, Any],
+) -> pd.DataFrame:
+    """`churn_risk` with the audit's retention settings (`retention.settings(book.settings)`),
+    so every step that scores churn scores it the same way."""
+    multiple = float(cfg["overdue_multiple"])
+    return churn_risk(
+        orders,
+        as_of,
+        p_alive,
+        overdue_multiple=multiple,
+        # With no repeat buyers, silence of `inactive_days` (the churn-rate window) is overdue.
+        fallback_interval_days=float(cfg["inactive_days"]) / multiple,
+        min_interval_days=float(cfg["min_interval_days"]),
+    )
+
+
 def warning_list(
     orders: pd.DataFrame,
     customers: pd.DataFrame | None,
@@ -304,17 +324,7 @@ def warning_list(
     """
     ok = bool(getattr(predicted, "ok", False))
     p_alive = predicted.customers["p_alive"] if ok else None
-    multiple = float(cfg["overdue_multiple"])
-    # With no repeat buyers, silence of `inactive_days` (the churn-rate window) is "overdue".
-    fallback = float(cfg["inactive_days"]) / multiple
-    risk = churn_risk(
-        orders,
-        as_of,
-        p_alive,
-        overdue_multiple=multiple,
-        fallback_interval_days=fallback,
-        min_interval_days=float(cfg["min_interval_days"]),
-    )
+    risk = scores(orders, as_of, p_alive, cfg)
     if ok:
         value, kind = predicted.customers["clv"], "clv"
     else:

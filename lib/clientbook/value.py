@@ -207,6 +207,10 @@ def predict_value(
         * out["expected_spend"]
         * out["margin_rate"]
     )
+    if not np.isfinite(out[["p_alive", "expected_purchases", "clv"]].to_numpy()).all():
+        # A fit at the edge of the parameter space can overflow the closed forms.
+        n_rep = int(len(repeat_buyers(summary)))
+        return TooLittleData("value.too_little.no_fit", len(summary), n_rep, detail="non-finite")
     rep = repeat_buyers(summary)
     corr = float(rep["frequency"].corr(rep["monetary_value"])) if len(rep) > 2 else float("nan")
     return PredictiveValue(
