@@ -134,3 +134,13 @@ def test_findings_and_kpis_on_cdnow(cdnow_orders):
     assert deciles["clv"].is_monotonic_decreasing
     text = value.predictive_findings(pv, hc)
     assert any("next 12 months" in s for s in text)
+
+
+def test_time_unit_does_not_change_the_answer(cdnow_orders):
+    # Days instead of weeks: alpha scales by 7, the shape parameters and the CLV do not.
+    w = value.predict_value(cdnow_orders, "1997-09-30", unit="W")
+    d = value.predict_value(cdnow_orders, "1997-09-30", unit="D")
+    assert d.bgnbd.params_["alpha"] == pytest.approx(7 * w.bgnbd.params_["alpha"], rel=1e-3)
+    for k in ("r", "a", "b"):
+        assert d.bgnbd.params_[k] == pytest.approx(w.bgnbd.params_[k], rel=1e-3)
+    assert d.total_clv == pytest.approx(w.total_clv, rel=1e-3)
