@@ -79,6 +79,9 @@ def test_top_terms_counts_each_comment_once():
     s = pd.DataFrame({"nps_score": [0, 1], "comment": ["slow slow slow delivery", "slow app"]})
     t = fb.top_terms(s).set_index("term")
     assert t.loc["slow", "responses"] == 2
+    assert t.loc["delivery", "responses"] == 1
+    # delivery (a theme word) and app (ordering) drop out; slow is no theme's word
+    assert fb.top_terms(s, unthemed=True)["term"].tolist() == ["slow"]
 
 
 def test_fallback_tokenizer_without_jieba_finds_the_same_themes():

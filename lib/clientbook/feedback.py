@@ -270,17 +270,27 @@ def theme_table(surveys: pd.DataFrame, examples: int = 1, max_chars: int = 120) 
     )
 
 
-def top_terms(surveys: pd.DataFrame, voice_: str | None = None, n: int = 15) -> pd.DataFrame:
+def _themed(word: str) -> bool:
+    return any(
+        word in lex["en"] or (_CJK.match(word) is not None and _zh_hit(word, lex["zh"]))
+        for lex in theme_words().values()
+    )
+
+
+def top_terms(
+    surveys: pd.DataFrame, voice_: str | None = None, n: int = 15, unthemed: bool = False
+) -> pd.DataFrame:
     """Most frequent content words (term, responses using it), optionally for one voice.
 
-    Counts each word once per comment, so one long rant does not dominate.
+    Counts each word once per comment, so one long rant does not dominate. `unthemed` keeps
+    only words no theme list knows: candidates for new themes.
     """
     c = _commented(surveys)
     if voice_ is not None:
         c = c[voice(c) == voice_]
     counter: Counter[str] = Counter()
     for text in c["comment"]:
-        counter.update({w for w in tokenize(text) if len(w) > 1})
+        counter.update({w for w in tokenize(text) if len(w) > 1 and not (unthemed and _themed(w))})
     return pd.DataFrame(counter.most_common(n), columns=["term", "responses"])
 
 
