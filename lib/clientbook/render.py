@@ -269,6 +269,8 @@ def format_kpi(key: str, value: Any) -> str:
     if value is None:
         return "–"
     name = key.split(".", 1)[1]
+    if name == "nps":  # NPS is read in whole points, -100..100
+        return f"{value:.0f}"
     if any(w in name for w in ("rate", "share", "attainment", "pct")):
         return f"{value * 100:.1f}%"
     if any(w in name for w in ("revenue", "value", "clv", "spend", "amount")):
