@@ -8,6 +8,7 @@ PPTX deck can pick the key content out of an executed notebook without re-runnin
 from __future__ import annotations
 
 import io
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ def table(df: pd.DataFrame, headline: str, notes: str = "", index: bool = False)
     meta = {"clientbook": {"kind": "table", "headline": headline, "notes": notes,
                            "columns": [str(c) for c in shown.columns],
                            "rows": to_jsonable(shown.astype(object).values.tolist())}}
-    _display({"text/html": f"<h4 class='cb-headline'>{headline}</h4>{html}",
+    _display({"text/html": f"<h4 class='cb-headline'>{escape(headline)}</h4>{html}",
               "text/plain": headline}, meta)
 
 
