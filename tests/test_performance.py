@@ -393,3 +393,10 @@ def test_acquisition_date_is_the_earlier_of_signup_and_first_order():
     )
     assert perf.new_customers(customers, orders, Q2) == 1
     assert perf.new_customers(customers, orders, Q1) == 1
+
+
+def test_partial_period():
+    assert not perf.partial_period(_book())  # as_of 2025-07-01, Q2 over
+    assert perf.partial_period(_book(as_of=TS("2025-06-15")))
+    # exported on the last day: that day's orders may be missing
+    assert perf.partial_period(_book(as_of=TS("2025-06-30")))

@@ -704,3 +704,10 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
     fig.suptitle(t("performance.chart.trend_title", *la), x=0.01, ha="left", fontweight="bold")
     fig.tight_layout()
     return fig
+
+
+def partial_period(book: Book) -> bool:
+    """True when the export ends before the current period does (as_of is the export date,
+    by default the day after the last order): the period's counts and revenue are then
+    incomplete and should not be read against a full-period target."""
+    return book.period is not None and book.as_of <= book.period.end
