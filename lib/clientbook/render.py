@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 import nbformat
 
-from clientbook import __version__, i18n
+from clientbook import __version__, i18n, training
 from clientbook.audit import REPO_ROOT, Audit, step_name
 from clientbook.dataset import Slice
 from clientbook.results import MIME
@@ -97,7 +97,9 @@ def combine(notebooks: list[tuple[str, Any]], failed: list[str], mode: str = "cl
             if tags & SKIP_TAGS:
                 continue
             if mode == "client":
-                if cell.cell_type == "markdown" and "training" not in tags:
+                if tags & training.TRAINING_TAGS:
+                    continue  # trainer notes, exercises and solutions never reach a client
+                if cell.cell_type == "markdown":
                     combined.cells.append(cell)
                 elif cell.cell_type == "code":
                     combined.cells.extend(_client_outputs(cell))
@@ -166,7 +168,10 @@ def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
     slice_dir = root / "slices" / sl.id
     res_path = slice_dir / "results.json"
     results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
-    loaded = read_notebooks(notebooks)
+    # Every deliverable made here is a client's, also in training mode (the handbook is
+    # training.render_handbook): no trainer notes, exercises or solutions.
+    loaded = [(step, training.client_notebook(nb) if nb is not None else None)
+              for step, nb in read_notebooks(notebooks)]
     render_report(root, sl, loaded, results, audit, failed)
     errors = []
     executed = [nb for _, nb in loaded if nb is not None]
@@ -207,7 +212,7 @@ def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
     """slices/<id>/report.html: the playbooks combined, code hidden, summary on top."""
     slice_dir = root / "slices" / sl.id
     manifest = json.loads((root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
-    nb = combine(loaded, failed, audit.mode)
+    nb = combine(loaded, failed, "client")
     nb.metadata["title"] = f"{audit.client}: {slice_text(sl)}"
     b = audit.branding
     cb = {
@@ -225,7 +230,7 @@ def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
         "logo": _logo_data_uri(audit),
         "version": __version__,
     }
-    exporter = _exporter(exclude_input=audit.mode == "client")
+    exporter = _exporter(exclude_input=True)
     body, _ = exporter.from_notebook_node(nb, resources={"cb": cb, "language_code": audit.lang})
     body = body.replace("<!--CB-TOC-->", _toc(body), 1)
     out = slice_dir / "report.html"
