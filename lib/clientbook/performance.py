@@ -626,34 +626,33 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
             )
     else:
         out.append(t("performance.finding.no_targets", *lang_args))
-    moved = card[card["change_pct"].notna() & card["unit"].isin(["count", "money"])]
+    move = biggest_move(card, lang)
+    if move:
+        out.append(move)
+    return out
+
+
+def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
+    """The KPI that moved most since the previous period, in words (rates by points, else
+    counts and money by percent); None when nothing can be compared."""
+    lang_args = (lang,) if lang else ()
     # growth is itself a change, and churn mirrors retention: neither is a move of its own
     rates = card[
         card["change"].notna()
         & card["unit"].isin(["rate"])
         & ~card["kpi"].isin(["new_customer_growth", "churn_rate"])
     ]
+    moved = card[card["change_pct"].notna() & card["unit"].isin(["count", "money"])]
     if len(rates):
         r = rates.loc[rates["change"].abs().idxmax()]
-        out.append(
-            t(
-                "performance.finding.biggest_move",
-                *lang_args,
-                kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
-                change=format_change(r.unit, r.change, lang),
-            )
-        )
+        change = format_change(r.unit, r.change, lang)
     elif len(moved):
         r = moved.loc[moved["change_pct"].abs().idxmax()]
-        out.append(
-            t(
-                "performance.finding.biggest_move",
-                *lang_args,
-                kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
-                change=f"{r.change_pct * 100:+.0f}%",
-            )
-        )
-    return out
+        change = f"{r.change_pct * 100:+.0f}%"
+    else:
+        return None
+    kpi = t(f"performance.kpi.{r.kpi}", *lang_args)
+    return t("performance.finding.biggest_move", *lang_args, kpi=kpi, change=change)
 
 
 def near_band(settings: Mapping[str, Any]) -> float:
