@@ -121,6 +121,9 @@ def test_strategy_matrix_by_hand():
     assert m.loc["at_risk", "customer_share"] == pytest.approx(2 / 6)
     assert m.loc["at_risk", "avg_recency_days"] == pytest.approx(250.0)
     assert m.loc["low_value", "expected_impact"] == pytest.approx(1.5)
+    assert st.matrix_headline(m.reset_index(), "en") == (
+        "At risk comes first: 2 customers, expected impact 135."
+    )
     table = st.matrix_table(m.reset_index(), "en")
     assert table.iloc[0].tolist()[:3] == [
         1,

@@ -306,6 +306,23 @@ def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     )
 
 
+def matrix_headline(matrix: pd.DataFrame, lang: str | None = None) -> str:
+    """The matrix in one sentence: which segment comes first, and why."""
+    from clientbook.style import money
+
+    la = (lang,) if lang else ()
+    if matrix.empty:
+        return t("strategy.chart.matrix_title", *la)
+    r = matrix.iloc[0]
+    return t(
+        "strategy.headline.first",
+        *la,
+        segment=segment_name(r["segment"], lang),
+        customers=f"{int(r['customers']):,}",
+        impact=money(float(r["expected_impact"])),
+    )
+
+
 def matrix_chart(matrix: pd.DataFrame, lang: str | None = None) -> Any:
     """Bubble chart: customers (x) vs value at stake (y), bubble = expected impact."""
     from clientbook import style
