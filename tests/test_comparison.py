@@ -28,6 +28,8 @@ def _rec(kpi, actual, target, vs, status, unit="rate"):
 RESULTS = {
     "all": {
         "classification": {"findings": ["x"]},
+        # another step's table under the same key is not the KPI scorecard
+        "satisfaction": {"scorecard": [{"segment": "champions", "nps": 40.0}]},
         "performance_review": {
             "scorecard": [
                 _rec("retention_rate", 0.72, 0.6, 0.2, "met"),

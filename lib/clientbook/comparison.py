@@ -18,17 +18,10 @@ from typing import Any
 import pandas as pd
 
 from clientbook import i18n, style
-from clientbook.performance import KPIS, format_value
+from clientbook.performance import KPIS, format_value, scorecard_from
 
 COLUMNS = ["slice", "kpi", "unit", "actual", "target", "vs_target", "status"]
 _FULL_AT = 0.3  # a KPI 30% ahead of (behind) target gets the full green (red)
-
-
-def _scorecard(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    for step in results.values():
-        if isinstance(step, Mapping) and isinstance(step.get("scorecard"), list):
-            return step["scorecard"]
-    return []
 
 
 def _num(v: Any) -> float:
@@ -42,7 +35,7 @@ def scorecard_long(results_by_slice: Mapping[str, Mapping[str, Any]]) -> pd.Data
     """One row per slice and KPI (slices in the given order, KPIs in scorecard order)."""
     rows = []
     for slice_id, results in results_by_slice.items():
-        for r in _scorecard(results or {}):
+        for r in scorecard_from(results or {}):
             kpi = str(r.get("kpi"))
             unit = r.get("unit") or (KPIS[kpi].unit if kpi in KPIS else "")
             rows.append(

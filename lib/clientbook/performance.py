@@ -710,3 +710,20 @@ def partial_period(book: Book) -> bool:
     by default the day after the last order): the period's counts and revenue are then
     incomplete and should not be read against a full-period target."""
     return book.period is not None and book.as_of <= book.period.end
+
+
+def scorecard_from(results: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The scorecard 07 recorded in a slice's results (step -> {key: value}): the
+    performance_review step's, else the first step's whose `scorecard` is a list of KPI
+    records (another step may record a table under the same key); [] when none."""
+
+    def is_card(v: Any) -> bool:
+        return isinstance(v, list) and all(
+            isinstance(r, Mapping) and "kpi" in r and "status" in r for r in v
+        )
+
+    steps = [results.get(STEP), *results.values()]
+    for step_results in steps:
+        if isinstance(step_results, Mapping) and is_card(step_results.get("scorecard")):
+            return list(step_results["scorecard"])
+    return []

@@ -43,7 +43,7 @@ import pandas as pd
 from clientbook import i18n
 from clientbook.book import Book
 from clientbook.i18n import t
-from clientbook.performance import KPIS, format_change, format_value, setting
+from clientbook.performance import KPIS, format_change, format_value, scorecard_from, setting
 
 STEP = "action_plan"
 PII_COLUMNS = ("name", "email", "phone")
@@ -482,13 +482,6 @@ def load_results(book: Book) -> dict[str, Any]:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def scorecard_from(results: Mapping[str, Any]) -> list[dict[str, Any]]:
-    for step_results in results.values():
-        if isinstance(step_results, Mapping) and isinstance(step_results.get("scorecard"), list):
-            return step_results["scorecard"]
-    return []
 
 
 def _num(v: Any) -> float:
