@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in PLAYBOOKS]
 # Playbooks whose training cells and exercises are written (the others are still in the works).
-TRAINED = ["00_data_audit", "01_classification"]
+TRAINED = ["00_data_audit", "01_classification", "07_performance_review", "08_action_plan"]
 CALL = re.compile(r"""training\.(intro|note|mistake|exercise)\(\s*["']([^"']+)["']""")
 
 
