@@ -142,7 +142,12 @@ def test_comparison_html():
         "style": "background:#f2f2f2",
         "title": "no target",
     }
-    assert len(body) == 3 and all(len(r) == 5 for r in body)
+    kpis, total = body[:3], body[3]
+    assert all(len(r) == 5 for r in body)
+    # all: retention met, NPS missed (CSAT has no target); East: retention missed, NPS near
+    assert [t for _, t in total] == ["Targets missed", "1/2", "1/2", "–", "–"]
+    assert total[1][0]["style"] == f"background:{cmp._mix(style.BAD, 0.15 + 0.65 * 0.5)}"
+    assert len(kpis) == 3
 
 
 def test_comparison_html_zh_and_empty():

@@ -72,6 +72,12 @@ def scorecard_matrix(
     return wide.reindex(index=kpis, columns=slices).rename_axis(index="kpi", columns="slice")
 
 
+def missed_count(rows: pd.DataFrame) -> tuple[int, int]:
+    """(KPIs that missed their target, KPIs judged against a target) in scorecard rows."""
+    judged = rows["status"].isin(["met", "near", "missed"])
+    return int((rows["status"] == "missed").sum()), int(judged.sum())
+
+
 def slice_label(slice_id: str, lang: str) -> str:
     if slice_id == "all":
         return i18n.t("common.report.all", lang)
@@ -115,7 +121,10 @@ white-space:nowrap;color:#222}
 .cb-comparison thead th{background:#1f4e79;color:#fff;font-weight:600}
 .cb-comparison thead tr.cb-cmp-groups th{background:#163a5a}
 .cb-comparison tbody th{text-align:left;background:#f7f7f7;color:#222;font-weight:600}
+.cb-comparison tbody th,.cb-comparison thead th:first-child{position:sticky;left:0;z-index:1}
 .cb-comparison td.cb-no-target{color:#6b6b6b}
+.cb-comparison tr.cb-cmp-total th,.cb-comparison tr.cb-cmp-total td{border-top:2px solid #1f4e79;
+font-weight:600}
 .cb-comparison .cb-cmp-legend{margin-top:.6em;font-size:.85em;color:#444}
 .cb-comparison .cb-cmp-legend span{display:inline-block;padding:.15em .6em;margin-right:.4em;
 border-radius:3px}
@@ -185,6 +194,16 @@ def comparison_html(
                 f"title='{html.escape(tip, quote=True)}'>{html.escape(shown)}</td>"
             )
         out.append("</tr>")
+    # the row a consultant reads first: how many targets each slice missed
+    out.append(f"<tr class='cb-cmp-total'><th>{tt('missed_row')}</th>")
+    for s in order:
+        missed, judged = missed_count(long[long["slice"] == s])
+        if judged == 0:
+            out.append("<td style='background:#ffffff'>–</td>")
+            continue
+        colour = _mix(style.BAD, 0.15 + 0.65 * missed / judged) if missed else _mix(style.GOOD, 0.3)
+        out.append(f"<td style='background:{colour}'>{missed}/{judged}</td>")
+    out.append("</tr>")
     out.append("</tbody></table></div><div class='cb-cmp-legend'>")
     for status, vs in (("met", 0.3), ("near", 0.0), ("missed", -0.3), ("no_target", math.nan)):
         label = html.escape(i18n.t(f"performance.status.{status}", lang))
