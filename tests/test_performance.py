@@ -400,3 +400,10 @@ def test_partial_period():
     assert perf.partial_period(_book(as_of=TS("2025-06-15")))
     # exported on the last day: that day's orders may be missing
     assert perf.partial_period(_book(as_of=TS("2025-06-30")))
+
+
+def test_unknown_targets_are_named():
+    assert perf.unknown_targets(_book()) == []
+    tb = pd.concat([_targets(), pd.DataFrame({"kpi": ["retention"], "target": [0.8]})])
+    b = _book(targets=tb, settings={"targets": {"nps_score": 30, "csat": 0.9}})
+    assert perf.unknown_targets(b) == ["nps_score", "retention"]

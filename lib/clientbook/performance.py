@@ -393,6 +393,15 @@ def book_targets(book: Book) -> dict[str, float]:
     return resolve_targets(table, settings_targets, book.region, label)
 
 
+def unknown_targets(book: Book) -> list[str]:
+    """KPI names in the targets (table or audit) that the scorecard does not know: a typo
+    there would otherwise silently leave a KPI without its target."""
+    names = set(setting(book.settings, "targets", {}) or {})
+    if book.has("targets"):
+        names |= set(book.targets["kpi"].astype("string").str.strip().dropna())
+    return sorted(n for n in names if n not in KPIS)
+
+
 def kpi_rules(settings: Mapping[str, Any]) -> dict[str, tuple[str, float]]:
     """kpi -> (better, near) from the defaults and the `thresholds` setting."""
     th = setting(settings, "thresholds", {}) or {}
