@@ -20,6 +20,7 @@ import jinja2
 import nbformat
 
 from clientbook import __version__, i18n, training
+from clientbook import comparison as comp
 from clientbook.audit import REPO_ROOT, Audit, step_name
 from clientbook.dataset import Slice
 from clientbook.results import MIME
@@ -303,13 +304,8 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
         keys += [k for k in r["kpis"] if k not in keys]
     for r in rows:
         r["cells"] = [format_kpi(k, r["kpis"].get(k)) for k in keys]
-    comparison = ""
-    try:
-        from clientbook import comparison as comp
-
-        comparison = comp.comparison_html({r["id"]: r["results"] for r in rows}, audit.lang)
-    except ImportError:
-        pass
+    comparison = comp.comparison_html({r["id"]: r["results"] for r in rows}, audit.lang,
+                                      labels={r["id"]: r["label"] for r in rows})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "clientbook_index"),
                              autoescape=True)
     page = env.get_template("index.html.j2").render(

@@ -252,24 +252,17 @@ class ActionPlan:
 
 
 def forecasts(book: Book) -> tuple[pd.Series | None, pd.Series | None]:
-    """(CLV, churn risk) per customer from the value and churn steps' models; each is None
-    when its module is not installed or the slice has too little data to fit the model."""
+    """(CLV, churn risk) per customer, computed exactly as the value and retention steps do
+    (same models, same audit settings); CLV is None when the slice has too little data."""
+    from clientbook import churn, retention, value
+
     clv = p_alive = risk = None
-    try:
-        from clientbook import value
-
-        pv = value.predict_value(book.orders, book.as_of)
-        if getattr(pv, "ok", False):
-            clv, p_alive = pv.customers["clv"], pv.customers["p_alive"]
-    except ImportError:
-        pass
-    try:
-        from clientbook import churn
-
-        if len(book.orders):
-            risk = churn.churn_risk(book.orders, book.as_of, p_alive)["risk"]
-    except ImportError:
-        pass
+    pv = value.predict(book.orders, book.as_of, value.settings(book.settings))
+    if getattr(pv, "ok", False):
+        clv, p_alive = pv.customers["clv"], pv.customers["p_alive"]
+    if len(book.orders):
+        cfg = retention.settings(book.settings)
+        risk = churn.scores(book.orders, book.as_of, p_alive, cfg)["risk"]
     return clv, risk
 
 
