@@ -30,12 +30,14 @@ BIN = Path(sys.executable).parent
 
 def run_clientbook(audit: Path, out: Path) -> float:
     t = time.perf_counter()
-    subprocess.run([str(BIN / "clientbook"), "run", str(audit), "--outputs", str(out), "--quiet"],
-                   check=True)
+    # HTML reports only, as the naive loop makes: like for like.
+    subprocess.run([str(BIN / "clientbook"), "run", str(audit), "--outputs", str(out), "--quiet",
+                    "--formats", "html"], check=True)
     return time.perf_counter() - t
 
 
-def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None) -> tuple[float, int, int]:
+def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None
+              ) -> tuple[float, int, int]:
     """papermill CLI + nbconvert CLI per notebook, on the dataset run (1) built."""
     from clientbook import audit as audit_mod
     from clientbook.book import read_manifest

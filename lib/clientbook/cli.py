@@ -51,6 +51,12 @@ def _run(args: argparse.Namespace) -> int:
     a = audit_mod.load(args.audit)
     if args.lang:
         a.lang = args.lang
+    if args.formats:
+        formats = [f.strip() for f in args.formats.split(",")]
+        allowed = ("html", "slides", "pptx", "pdf")
+        if bad := [f for f in formats if f not in allowed]:
+            raise AuditFileError(f"--formats: unknown {', '.join(bad)}; use {', '.join(allowed)}")
+        a.outputs = formats  # type: ignore[assignment]
     summary = runner.run(a, Path(args.outputs), jobs=args.jobs, mode=args.mode,
                          show_progress=not args.quiet, dask=args.dask)
     n = len(summary.notebooks)
@@ -88,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--mode", choices=["client", "training"], default=None)
     r.add_argument("--lang", choices=["en", "zh"], default=None, help="override the audit's lang")
     r.add_argument("--outputs", default="outputs", help="outputs folder (default: outputs)")
+    r.add_argument("--formats", default=None, metavar="LIST",
+                   help="deliverables to render, overriding the audit's outputs: "
+                        "e.g. html or html,slides,pptx,pdf")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     r.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run slices on Dask: a local cluster of --jobs workers, or the "
