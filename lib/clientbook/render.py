@@ -253,19 +253,29 @@ def _logo_data_uri(audit: Audit) -> str | None:
 
 # ---- index page -------------------------------------------------------------------------
 
+# The league tables' columns: one or two headline numbers per step, in step order.
+LEAGUE_KPIS = [
+    "data_audit.customers", "data_audit.revenue", "classification.champions_share",
+    "classification.a_tier_revenue_share", "value.clv_per_customer", "satisfaction.nps",
+    "satisfaction.csat_rate", "service.resolution_attainment", "sales.win_rate",
+    "retention.repeat_rate", "retention.churn_rate", "retention.value_at_risk",
+]
+
+
 def _kpis(results: dict[str, Any]) -> dict[str, Any]:
-    """Every step's `kpis` record flattened: {(step, kpi): value}."""
+    """The league-table KPIs a slice recorded: {"step.kpi": value}."""
     out: dict[str, Any] = {}
-    for step, rec in results.items():
-        for k, v in (rec.get("kpis") or {}).items():
-            if isinstance(v, int | float) or v is None:
-                out[f"{step}.{k}"] = v
+    for key in LEAGUE_KPIS:
+        step, name = key.split(".", 1)
+        v = (results.get(step, {}).get("kpis") or {}).get(name)
+        if isinstance(v, int | float) or v is None:
+            out[key] = v
     return out
 
 
 def kpi_label(key: str) -> str:
     step, name = key.split(".", 1)
-    for k in (f"{step}.kpi.{name}", f"common.kpi.{name}"):
+    for k in (f"common.league.{name}", f"{step}.kpi.{name}", f"common.kpi.{name}"):
         if i18n.has(k):
             return i18n.t(k)
     return name.replace("_", " ")
@@ -299,9 +309,7 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
         rows.append({**s, "kpis": _kpis(results), "results": results,
                      "report": f"slices/{s['id']}/report.html" if report.exists() else None,
                      "label": i18n.t("common.report.all") if s["kind"] == "all" else s["label"]})
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r["kpis"] if k not in keys]
+    keys = [k for k in LEAGUE_KPIS if any(r["kpis"].get(k) is not None for r in rows)]
     for r in rows:
         r["cells"] = [format_kpi(k, r["kpis"].get(k)) for k in keys]
     comparison = comp.comparison_html({r["id"]: r["results"] for r in rows}, audit.lang,
