@@ -120,3 +120,26 @@ def test_no_amounts_is_unknown_not_zero():
     s = sales.summary(_leads().drop(columns=["amount"]))
     assert pd.isna(s.won_amount) and pd.isna(s.pipeline_amount)
     assert s.win_rate == pytest.approx(0.5)
+
+
+def test_upsell_finds_entry_level_buyers_and_the_premium_offer():
+    # Printers priced 100 (basic), 150 (mid), 400 (pro): median 150, so only "basic" is
+    # entry-level. A and B buy only basic; D buys basic and mid (not entry-only); C and E buy
+    # pro, the premium product most customers choose. Expected: 2 buyers, 200 revenue,
+    # offer pro at 400 / 100 = 4.0x. Paper has one product only: no up-sell there.
+    rows = [("1", "A", "basic", 1, 100.0), ("2", "B", "basic", 1, 100.0),
+            ("3", "C", "pro", 1, 400.0), ("4", "D", "mid", 1, 150.0),
+            ("5", "D", "basic", 1, 100.0), ("6", "E", "pro", 1, 400.0),
+            ("7", "A", "basic", 1, -100.0)]  # a refund line is left out
+    orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "product", "quantity",
+                                         "amount"]).assign(category="Printers")
+    paper = pd.DataFrame([("8", "A", "A4", 2, 10.0)], columns=orders.columns[:5]).assign(
+        category="Paper")
+    i18n.use("en")
+    out = sales.upsell(pd.concat([orders, paper], ignore_index=True))
+    assert out.to_dict("records") == [{"category": "Printers", "entry_customers": 2,
+                                       "entry_revenue": 200.0, "offer": "pro",
+                                       "price_ratio": 4.0}]
+    assert "2 customers buy only entry-level Printers: offer pro (4.0x" in \
+        sales.upsell_sentences(out)[0]
+    assert sales.upsell(orders.drop(columns="quantity")).empty

@@ -333,6 +333,66 @@ def next_best_offer(
 # ---------------------------------------------------------------- playbook helpers
 
 
+def upsell(orders: pd.DataFrame, top: int = 10) -> pd.DataFrame:
+    """Up-sell per category: customers who only buy the category's entry-level products
+    (unit price below the median product price of the category) and the premium product to
+    offer them (the one bought by most customers among those priced at or above the median).
+
+    Needs product, category and quantity; returns an empty table otherwise. Refund lines are
+    left out. Columns: category, entry_customers, entry_revenue, offer, price_ratio
+    (offer's unit price / the entry products' average unit price), largest groups first.
+    """
+    cols = ["category", "entry_customers", "entry_revenue", "offer", "price_ratio"]
+    if not {"product", "category", "quantity"} <= set(orders.columns):
+        return pd.DataFrame(columns=cols)
+    lines = orders[(orders["amount"] > 0) & (orders["quantity"] > 0)].dropna(
+        subset=["product", "category", "customer_id"])
+    products = lines.groupby(["category", "product"], observed=True).agg(
+        amount=("amount", "sum"), quantity=("quantity", "sum"),
+        customers=("customer_id", "nunique")).reset_index()
+    products["price"] = products["amount"] / products["quantity"]
+    products["median"] = products.groupby("category", observed=True)["price"].transform("median")
+    products["entry"] = products["price"] < products["median"]
+    rows = []
+    for category, prods in products.groupby("category", observed=True):
+        premium = prods[~prods["entry"]].sort_values(["customers", "price"], ascending=False)
+        entry = prods[prods["entry"]]
+        if premium.empty or entry.empty:
+            continue
+        in_cat = lines[lines["category"] == category]
+        is_entry = in_cat["product"].isin(entry["product"])
+        stepped_up = in_cat.loc[~is_entry, "customer_id"].unique()
+        bought = in_cat[~in_cat["customer_id"].isin(stepped_up)]
+        who = bought["customer_id"].unique()
+        if len(who) == 0:
+            continue
+        offer = premium.iloc[0]
+        rows.append({
+            "category": category, "entry_customers": len(who),
+            "entry_revenue": float(bought["amount"].sum()), "offer": offer["product"],
+            "price_ratio": float(offer["price"] / (bought["amount"].sum()
+                                                   / bought["quantity"].sum())),
+        })
+    out = pd.DataFrame(rows, columns=cols)
+    out = out.sort_values("entry_customers", ascending=False, kind="mergesort")
+    return out.head(top).reset_index(drop=True)
+
+
+def upsell_sentences(table: pd.DataFrame, top: int = 3) -> list[str]:
+    return [t("sales.upsell_sentence", n=int(r.entry_customers), category=r.category,
+              offer=r.offer, ratio=f"{r.price_ratio:.1f}")
+            for r in table.head(top).itertuples()]
+
+
+def upsell_table(table: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "category": table["category"], "entry_customers": table["entry_customers"].astype(int),
+        "entry_revenue": table["entry_revenue"].map(money_text), "offer": table["offer"],
+        "price_ratio": table["price_ratio"].map(lambda x: f"{x:.1f}x"),
+    })
+    return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
+
+
 def _pct(x: float) -> str:
     return "–" if x is None or pd.isna(x) else f"{x * 100:.0f}%"
 
