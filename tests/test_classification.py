@@ -113,3 +113,22 @@ def test_classify_and_findings_on_a_small_book():
     assert summary["revenue_share"].sum() == pytest.approx(1.0)
     text = cls.findings(out)
     assert any("A tier" in f for f in text)
+
+
+def test_personas_group_tier_behaviour_and_channel():
+    from clientbook import i18n
+
+    i18n.use("en")
+    classified = pd.DataFrame({
+        "tier": ["A", "A", "C", "C", "C"],
+        "behaviour": ["high_frequency", "high_frequency", "one_time", "one_time", "one_time"],
+        "channel": ["Online", "Online", "Store", "Store", "Online"],
+        "monetary": [500.0, 300.0, 50.0, 30.0, 20.0],
+        "frequency": [10, 6, 1, 1, 1],
+    })
+    out = cls.personas(classified)
+    assert out["persona"].tolist() == ["Tier A · High-frequency · Online",
+                                       "Tier C · One-time · Store", "Tier C · One-time · Online"]
+    assert out["customers"].tolist() == [2, 2, 1]
+    assert out["revenue_share"].tolist() == pytest.approx([800 / 900, 80 / 900, 20 / 900])
+    assert out["avg_orders"].tolist() == [8.0, 1.0, 1.0]

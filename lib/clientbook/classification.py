@@ -187,6 +187,27 @@ def profile(classified: pd.DataFrame, by: str) -> pd.DataFrame:
     return ct.reindex(columns=[s for s in SEGMENTS if s in ct.columns])
 
 
+def personas(classified: pd.DataFrame, top: int = 6) -> pd.DataFrame:
+    """Personas: the largest groups of customers sharing a value tier, a behaviour class and a
+    channel, named in plain words, ranked by the revenue they bring."""
+    by = ["tier", "behaviour", "channel"] if "channel" in classified else ["tier", "behaviour"]
+    g = classified.groupby(by, observed=True)
+    out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum(),
+                        "avg_value": g["monetary"].mean(),
+                        "avg_orders": g["frequency"].mean()}).reset_index()
+    out["customer_share"] = out["customers"] / max(len(classified), 1)
+    total = classified["monetary"].clip(lower=0).sum()
+    out["revenue_share"] = out["revenue"] / total if total > 0 else 0.0
+    out["persona"] = [
+        i18n.t("classification.persona", tier=r.tier,
+               behaviour=i18n.t(f"classification.behaviour.{r.behaviour}"),
+               channel=getattr(r, "channel", "") or "")
+        for r in out.itertuples()]
+    out = out.sort_values("revenue", ascending=False, kind="mergesort").head(top)
+    return out[["persona", "customers", "customer_share", "revenue_share", "avg_value",
+                "avg_orders"]].reset_index(drop=True)
+
+
 def segment_names(keys: pd.Series | Sequence[str]) -> list[str]:
     return [i18n.t(f"classification.segment.{k}") for k in keys]
 
