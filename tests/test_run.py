@@ -153,3 +153,19 @@ def test_the_same_run_on_dask(small_audit, tmp_path):
         assert "Customer classification" in (root / "slices" / sid / "report.html").read_text()
     east = json.loads((root / "slices/region-east/results.json").read_text())
     assert east["data_audit"]["kpis"]["customers"] == 12
+
+
+def test_training_mode_run_adds_handbooks_and_keeps_client_reports_clean(small_audit, tmp_path):
+    out = tmp_path / "outputs"
+    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
+                         mode="training")
+    assert summary.failures == [] and summary.render_errors == []
+    root = out / "small"
+    assert (root / "training" / "index.html").exists()
+    for sid in SLICES:
+        handbook = (root / "slices" / sid / "handbook.html").read_text()
+        assert 'class="jp-CodeMirrorEditor' in handbook  # code visible
+        assert "<details" in handbook  # solutions folded
+        report = (root / "slices" / sid / "report.html").read_text()
+        assert "playbook.start" not in report and "<details" not in report
+        assert 'class="jp-CodeMirrorEditor' not in report

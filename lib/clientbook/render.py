@@ -182,6 +182,11 @@ def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
                 make(root, sl, executed, results, audit)
             except Exception as exc:  # noqa: BLE001 - one deliverable failing spares the rest
                 errors.append(f"{sl.id} {fmt}: {type(exc).__name__}: {exc}")
+    if audit.mode == "training":
+        try:  # the trainer's handbook: code, notes, exercises, folded solutions
+            training.render_handbook(root, sl.id, notebooks, audit, failed)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{sl.id} handbook: {type(exc).__name__}: {exc}")
     return errors
 
 

@@ -321,6 +321,10 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             summary.notebooks.extend(o.notebooks)
             summary.render_errors.extend(o.render_errors)
         render.render_index(root, audit, manifest, summary)
+        if audit.mode == "training":
+            from clientbook import training
+
+            training.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
             from clientbook import pdf
 
