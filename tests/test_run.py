@@ -37,7 +37,11 @@ def test_small_audit_end_to_end(small_audit, tmp_path):
         assert {"data_audit", "classification"} <= set(res)
         assert res["classification"]["findings"]
         assert sum(r["customers"] for r in res["classification"]["segments"]) > 0
-        assert (root / "slices" / sid / "notebooks" / "01_classification.ipynb").exists()
+        executed = nbformat.read(root / "slices" / sid / "notebooks" / "01_classification.ipynb",
+                                 as_version=4)
+        # A client's executed notebooks hold no trainer notes, exercises or solutions.
+        assert not [c for c in executed.cells
+                    if set(c.metadata.get("tags", [])) & {"training", "exercise", "solution"}]
     east = json.loads((root / "slices/region-east/results.json").read_text())
     assert east["data_audit"]["kpis"]["customers"] == 12  # half of the 24 customers
     assert not (out / "small.new").exists()
@@ -169,3 +173,24 @@ def test_training_mode_run_adds_handbooks_and_keeps_client_reports_clean(small_a
         report = (root / "slices" / sid / "report.html").read_text()
         assert "playbook.start" not in report and "<details" not in report
         assert 'class="jp-CodeMirrorEditor' not in report
+
+
+def test_training_mode_runs_every_playbook_on_an_export_without_optional_tables(small_audit,
+                                                                               tmp_path):
+    """Exercises and solutions never fail a slice, also when surveys, tickets and leads are
+    missing (the small export has orders and customers only)."""
+    small_audit.write_text(small_audit.read_text().replace(
+        "steps: [data_audit, classification]\n", ""))
+    out = tmp_path / "outputs"
+    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
+                         mode="training")
+    assert summary.failures == [] and summary.render_errors == []
+    root = out / "small"
+    playbooks = sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb"))
+    assert len(json.loads((root / "run.json").read_text())["notebooks"]) == 4 * len(playbooks)
+    for sid in SLICES:
+        nb = nbformat.read(root / "slices" / sid / "notebooks" / "03_satisfaction.ipynb",
+                           as_version=4)
+        assert any("solution" in c.metadata.get("tags", []) for c in nb.cells)
+        handbook = (root / "slices" / sid / "handbook.html").read_text()
+        assert handbook.count('<details class="cb-solution">') >= 2 * len(playbooks)

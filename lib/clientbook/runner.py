@@ -21,7 +21,7 @@ from typing import Any
 
 import nbformat
 
-from clientbook import dataset, render, results
+from clientbook import dataset, render, results, training
 from clientbook.audit import Audit, step_name
 from clientbook.dataset import Slice
 
@@ -130,13 +130,16 @@ class KernelWorker:
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
 
-    def execute(self, playbook: Path, out_path: Path, parameters: dict[str, Any]) -> Any:
+    def execute(self, playbook: Path | nbformat.NotebookNode, out_path: Path,
+                parameters: dict[str, Any]) -> Any:
+        """Run a playbook (a file, or a notebook already read) into `out_path`."""
         import papermill
 
         self._ensure_kernel()
         self.reset(out_path.parent)
         return papermill.execute_notebook(
-            str(playbook), str(out_path), parameters=parameters, engine_name=self.engine,
+            playbook if isinstance(playbook, nbformat.NotebookNode) else str(playbook),
+            str(out_path), parameters=parameters, engine_name=self.engine,
             km=self.km, kc=self.kc, progress_bar=False, request_save_on_cell_execute=False,
             kernel_name=self.kernel_name,
         )
@@ -163,6 +166,15 @@ class SliceOutcome:
     render_errors: list[str]
 
 
+def _runnable(playbook: Path, mode: str) -> Path | nbformat.NotebookNode:
+    """What a slice executes: the whole playbook in training mode; in client mode the playbook
+    without trainer notes, exercises and solutions, so a client's executed notebooks hold none
+    of them and an exercise can never fail a client's slice."""
+    if mode == "training":
+        return playbook
+    return training.client_notebook(nbformat.read(playbook, as_version=4))
+
+
 def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
               advance: Any = None) -> SliceOutcome:
     """Every playbook of one slice in step order on one kernel, then the slice's deliverables."""
@@ -180,7 +192,7 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
         t0 = time.perf_counter()
         error = None
         try:
-            nb = worker.execute(pb, out, params)
+            nb = worker.execute(_runnable(pb, audit.mode), out, params)
         except Exception as exc:  # noqa: BLE001 - any failure is isolated to this notebook
             error = _error_text(exc)
             failed.append(step)
@@ -322,8 +334,6 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             summary.render_errors.extend(o.render_errors)
         render.render_index(root, audit, manifest, summary)
         if audit.mode == "training":
-            from clientbook import training
-
             training.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
             from clientbook import pdf

@@ -67,22 +67,23 @@ def note(key: str, **fields: Any) -> None:
     _show(_callout("note", i18n.t(_key(key), **fields)))
 
 
+def _kind_key(key: str, kind: str) -> str:
+    """`step.name` -> `training.<step>.<kind>.<name>` (a full key passes unchanged)."""
+    k = _key(key)
+    if f".{kind}." not in k:
+        step, name = k.removeprefix("training.").split(".", 1)
+        k = f"training.{step}.{kind}.{name}"
+    return k
+
+
 def mistake(key: str, **fields: Any) -> None:
     """Call out a common mistake where it happens (`training.<step>.mistake.<name>`)."""
-    k = _key(key)
-    if ".mistake." not in k:
-        step, name = k.removeprefix("training.").split(".", 1)
-        k = f"training.{step}.mistake.{name}"
-    _show(_callout("mistake", i18n.t(k, **fields)))
+    _show(_callout("mistake", i18n.t(_kind_key(key, "mistake"), **fields)))
 
 
 def exercise(key: str, **fields: Any) -> None:
     """Show an exercise question (`training.<step>.exercise.<name>`)."""
-    k = _key(key)
-    if ".exercise." not in k:
-        step, name = k.removeprefix("training.").split(".", 1)
-        k = f"training.{step}.exercise.{name}"
-    _show(_callout("exercise", i18n.t(k, **fields)))
+    _show(_callout("exercise", i18n.t(_kind_key(key, "exercise"), **fields)))
 
 
 def intro_markdown(step: str) -> str:
@@ -181,7 +182,9 @@ def _exporter() -> Any:
     if not hasattr(_local, "exporter"):
         from nbconvert import HTMLExporter
 
-        exp = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)])
+        # The report's folder on the search path: the handbook includes its report.css.
+        exp = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)],
+                           extra_template_paths=[str(TEMPLATES / "clientbook_report")])
         exp.exclude_input = False
         exp.exclude_input_prompt = True
         exp.exclude_output_prompt = True
