@@ -27,10 +27,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# As root (a container, a training VM), JupyterLab refuses to start without --allow-root.
 lab: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[lab]'
 	$(BIN)/clientbook sample outputs/sample/raw --customers 3000 --seed 7
-	$(BIN)/jupyter lab playbooks/
+	$(BIN)/jupyter lab playbooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 clean:
 	rm -rf outputs

@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -257,3 +258,17 @@ def test_lab_extra_declares_jupyterlab():
     meta = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     lab = meta["project"]["optional-dependencies"]["lab"]
     assert any(re.match(r"jupyterlab\b", req) for req in lab)
+
+
+def test_lab_extra_installs(tmp_path):
+    """pip resolves the `lab` extra against the package index, without installing it (the
+    runtime env stays free of jupyterlab: it slows every papermill import)."""
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report",
+         str(report), "-e", f"{REPO}[lab]"],
+        capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    plan = json.loads(report.read_text(encoding="utf-8"))
+    names = {i["metadata"]["name"].lower() for i in plan["install"]}
+    assert "jupyterlab" in names
