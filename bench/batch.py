@@ -39,22 +39,15 @@ def run_clientbook(audit: Path, out: Path) -> float:
 def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None
               ) -> tuple[float, int, int]:
     """papermill CLI + nbconvert CLI per notebook, on the dataset run (1) built."""
-    import nbformat
-
     from clientbook import audit as audit_mod
-    from clientbook import training
     from clientbook.book import read_manifest
     from clientbook.dataset import slices
 
     ds = work / "dataset"
     shutil.copytree(built / "dataset", ds)
     a = audit_mod.load(REPO / "audits" / f"{audit_slug}.yaml")
-    # Like for like: the playbooks as a client run executes them (no training cells).
-    (work / "playbooks").mkdir()
-    playbooks = []
-    for pb in a.playbooks():
-        playbooks.append(work / "playbooks" / pb.name)
-        nbformat.write(training.client_notebook(nbformat.read(pb, as_version=4)), playbooks[-1])
+    # Like for like: the playbooks exactly as run (1) executed them.
+    playbooks = sorted((built / "playbooks").glob("*.ipynb"))
     plan = slices(read_manifest(ds))
     chosen = plan[:limit] if limit else plan
     t = time.perf_counter()
@@ -78,7 +71,7 @@ def run_plain(audit: Path, work: Path) -> float:
     import nbformat
 
     from clientbook import audit as audit_mod
-    from clientbook import dataset, training
+    from clientbook import dataset, runner
 
     shown: list[object] = []
     IPython.display.display = lambda *objs, **kw: shown.extend(objs)  # type: ignore[assignment]
@@ -86,8 +79,8 @@ def run_plain(audit: Path, work: Path) -> float:
     a = audit_mod.load(audit)
     manifest = dataset.build(a, work / "dataset")
     # What a client run executes: the playbooks without trainer notes, exercises, solutions.
-    books = [(pb, training.client_notebook(nbformat.read(pb, as_version=4)))
-             for pb in a.playbooks()]
+    books = [(pb, nbformat.read(pb, as_version=4))
+             for pb in runner.stage_playbooks(a.playbooks(), "client", work / "playbooks")]
     for sl in dataset.slices(manifest):
         for _pb, nb in books:
             ns = {"dataset_dir": str(work / "dataset"), "slice_id": sl.id, "lang": a.lang,

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 
 from clientbook import audit as audit_mod
-from clientbook import results, runner
+from clientbook import results, runner, training
 from clientbook.dataset import build
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def test_small_audit_end_to_end(small_audit, tmp_path):
                                  as_version=4)
         # A client's executed notebooks hold no trainer notes, exercises or solutions.
         assert not [c for c in executed.cells
-                    if set(c.metadata.get("tags", [])) & {"training", "exercise", "solution"}]
+                    if set(c.metadata.get("tags", [])) & training.TRAINING_TAGS]
     east = json.loads((root / "slices/region-east/results.json").read_text())
     assert east["data_audit"]["kpis"]["customers"] == 12  # half of the 24 customers
     assert not (out / "small.new").exists()
@@ -188,6 +188,10 @@ def test_training_mode_runs_every_playbook_on_an_export_without_optional_tables(
     root = out / "small"
     playbooks = sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb"))
     assert len(json.loads((root / "run.json").read_text())["notebooks"]) == 4 * len(playbooks)
+    # The run keeps the playbooks as it executed them: whole, in training mode.
+    staged = nbformat.read(root / "playbooks" / "03_satisfaction.ipynb", as_version=4)
+    assert staged.cells == nbformat.read(REPO / "playbooks" / "03_satisfaction.ipynb",
+                                         as_version=4).cells
     for sid in SLICES:
         nb = nbformat.read(root / "slices" / sid / "notebooks" / "03_satisfaction.ipynb",
                            as_version=4)

@@ -130,16 +130,13 @@ class KernelWorker:
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
 
-    def execute(self, playbook: Path | nbformat.NotebookNode, out_path: Path,
-                parameters: dict[str, Any]) -> Any:
-        """Run a playbook (a file, or a notebook already read) into `out_path`."""
+    def execute(self, playbook: Path, out_path: Path, parameters: dict[str, Any]) -> Any:
         import papermill
 
         self._ensure_kernel()
         self.reset(out_path.parent)
         return papermill.execute_notebook(
-            playbook if isinstance(playbook, nbformat.NotebookNode) else str(playbook),
-            str(out_path), parameters=parameters, engine_name=self.engine,
+            str(playbook), str(out_path), parameters=parameters, engine_name=self.engine,
             km=self.km, kc=self.kc, progress_bar=False, request_save_on_cell_execute=False,
             kernel_name=self.kernel_name,
         )
@@ -166,13 +163,19 @@ class SliceOutcome:
     render_errors: list[str]
 
 
-def _runnable(playbook: Path, mode: str) -> Path | nbformat.NotebookNode:
-    """What a slice executes: the whole playbook in training mode; in client mode the playbook
-    without trainer notes, exercises and solutions, so a client's executed notebooks hold none
-    of them and an exercise can never fail a client's slice."""
-    if mode == "training":
-        return playbook
-    return training.client_notebook(nbformat.read(playbook, as_version=4))
+def stage_playbooks(playbooks: list[Path], mode: str, folder: Path) -> list[Path]:
+    """The playbooks as this run executes them, written once into `folder`: whole in training
+    mode; in client mode without trainer notes, exercises and solutions, so a client's
+    executed notebooks hold none of them and an exercise can never fail a client's slice.
+    The run folder keeps them as a record of exactly what ran."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = []
+    for pb in playbooks:
+        nb = nbformat.read(pb, as_version=4)
+        nbformat.write(nb if mode == "training" else training.client_notebook(nb),
+                       folder / pb.name)
+        staged.append(folder / pb.name)
+    return staged
 
 
 def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
@@ -192,7 +195,7 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
         t0 = time.perf_counter()
         error = None
         try:
-            nb = worker.execute(_runnable(pb, audit.mode), out, params)
+            nb = worker.execute(pb, out, params)
         except Exception as exc:  # noqa: BLE001 - any failure is isolated to this notebook
             error = _error_text(exc)
             failed.append(step)
@@ -312,7 +315,7 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
     try:
         manifest = dataset.build(audit, root / "dataset")
         plan = dataset.slices(manifest)
-        playbooks = audit.playbooks()
+        playbooks = stage_playbooks(audit.playbooks(), audit.mode, root / "playbooks")
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                             MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress)
         with progress:
