@@ -39,9 +39,9 @@ def run_clientbook(audit: Path, out: Path) -> float:
 def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None
               ) -> tuple[float, int, int]:
     """papermill CLI + nbconvert CLI per notebook, on the dataset run (1) built."""
-    from clientbook import audit as audit_mod
-    from clientbook.book import read_manifest
-    from clientbook.dataset import slices
+    from clientbook.config import audit_file as audit_mod
+    from clientbook.data.book import read_manifest
+    from clientbook.data.dataset import slices
 
     ds = work / "dataset"
     shutil.copytree(built / "dataset", ds)
@@ -70,8 +70,9 @@ def run_plain(audit: Path, work: Path) -> float:
     import IPython.display
     import nbformat
 
-    from clientbook import audit as audit_mod
-    from clientbook import dataset, runner
+    from clientbook.config import audit_file as audit_mod
+    from clientbook.data import dataset
+    from clientbook.run import runner
 
     shown: list[object] = []
     IPython.display.display = lambda *objs, **kw: shown.extend(objs)  # type: ignore[assignment]

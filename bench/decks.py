@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 
-from clientbook import deck, pdf, slides
-from clientbook.branding import Branding
+from clientbook.config.branding import Branding
+from clientbook.deliver import deck, pdf, slides
 
 
 def main(audit_dir: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 def _one(customers: int, fmt: str, seed: int) -> dict:
     import pyarrow.parquet as pq
 
-    from clientbook.sample import generate
+    from clientbook.data.sample import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         t0, c0 = time.perf_counter(), time.process_time()

@@ -3,7 +3,7 @@
 1. What the training cells cost at execution: every playbook run on the sample client
    (slice `all`, one reused kernel) as committed, and as `training.client_notebook` strips it
    (no training, exercise or solution cells). Best of `--repeat`.
-2. Rendering: one handbook per slice (`training.render_handbook`) and the training index.
+2. Rendering: one handbook per slice (`handbook.render_handbook`) and the training index.
 
     .venv/bin/python bench/training.py [--run outputs/demo] [--audit audits/demo.yaml]
 
@@ -21,9 +21,10 @@ from pathlib import Path
 
 import nbformat
 
-from clientbook import audit as audit_mod
-from clientbook import training
-from clientbook.runner import KernelWorker
+from clientbook.config import audit_file as audit_mod
+from clientbook.deliver import handbook
+from clientbook.present import training
+from clientbook.run.runner import KernelWorker
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,11 +69,11 @@ def rendering(run: Path, audit_path: Path) -> None:
     for s in summary["slices"]:
         nbs = [run / "slices" / s["id"] / "notebooks" / f for f in files]
         t0 = time.perf_counter()
-        out = training.render_handbook(run, s["id"], nbs, a, s["failed_steps"])
+        out = handbook.render_handbook(run, s["id"], nbs, a, s["failed_steps"])
         times.append(time.perf_counter() - t0)
         sizes.append(out.stat().st_size)
     t0 = time.perf_counter()
-    training.render_training_index(run, a, manifest, summary)
+    handbook.render_training_index(run, a, manifest, summary)
     index = time.perf_counter() - t0
     rest = sorted(times[1:] or times)
     print(f"handbooks: {len(times)} slices x {len(files)} playbooks, first {times[0]:.2f} s "

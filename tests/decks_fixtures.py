@@ -14,7 +14,7 @@ import matplotlib
 import nbformat
 import pandas as pd
 
-from clientbook import style
+from clientbook.present import style
 
 matplotlib.use("Agg")
 

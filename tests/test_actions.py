@@ -3,7 +3,7 @@
 import pandas as pd
 from openpyxl import load_workbook
 
-from clientbook.actions import sheet_name, write_action_lists
+from clientbook.deliver.xlsx import sheet_name, write_action_lists
 
 
 def test_write_read_back_and_format(tmp_path):

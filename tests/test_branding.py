@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from pydantic import ValidationError
 
-from clientbook.branding import Branding, rgb
+from clientbook.config.branding import Branding, rgb
 
 
 def test_colours_are_normalised_and_checked():

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clientbook import pdf, slides
-from clientbook.branding import Branding
+from clientbook.config.branding import Branding
+from clientbook.deliver import pdf, slides
 from decks_fixtures import TEXT, playbooks
 
 ROOT = Path(__file__).resolve().parents[1]

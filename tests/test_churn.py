@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from clientbook import churn
-from clientbook.i18n import use
+from clientbook.present.i18n import use
+from clientbook.steps import churn
 
 AS_OF = pd.Timestamp("2024-03-01")
 
@@ -129,8 +129,8 @@ def test_value_and_retention_playbooks_run_on_a_small_book(tmp_path):
     must explain that instead of failing, and still write the win-back workbook."""
     import json
 
-    from clientbook import audit as audit_mod
-    from clientbook import runner
+    from clientbook.config import audit_file as audit_mod
+    from clientbook.run import runner
     from conftest import write_audit, write_small_export
 
     export = tmp_path / "export"
@@ -153,7 +153,7 @@ def test_value_and_retention_playbooks_run_on_a_small_book(tmp_path):
 
 
 def test_scores_apply_the_audit_settings():
-    from clientbook import retention
+    from clientbook.steps import retention
 
     cfg = retention.settings({"retention": {"min_interval_days": 5, "overdue_multiple": 2}})
     r = churn.scores(_orders(), AS_OF, None, cfg)

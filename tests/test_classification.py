@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from clientbook import classification as cls
+from clientbook.steps import classification as cls
 
 AS_OF = pd.Timestamp("2025-01-01")
 
@@ -99,7 +99,7 @@ def test_behaviour_classes():
 
 
 def test_classify_and_findings_on_a_small_book():
-    from clientbook import i18n
+    from clientbook.present import i18n
 
     i18n.use("en")
     o = orders([(str(i), f"C{i % 10}", f"2024-{1 + i % 12:02d}-15", 10.0 * (1 + i % 10))
@@ -116,7 +116,7 @@ def test_classify_and_findings_on_a_small_book():
 
 
 def test_personas_group_tier_behaviour_and_channel():
-    from clientbook import i18n
+    from clientbook.present import i18n
 
     i18n.use("en")
     classified = pd.DataFrame({

@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from clientbook import comparison as cmp
-from clientbook import style
+from clientbook.deliver import comparison as cmp
+from clientbook.present import style
 
 
 def _rec(kpi, actual, target, vs, status, unit="rate"):

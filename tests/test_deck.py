@@ -10,8 +10,8 @@ from pptx.enum.shapes import MSO_SHAPE_TYPE
 from pptx.oxml.ns import qn
 from pptx.util import Inches
 
-from clientbook import deck
-from clientbook.branding import Branding
+from clientbook.config.branding import Branding
+from clientbook.deliver import deck
 from decks_fixtures import TEXT, executed_playbook, playbooks
 
 BRAND = Branding(client="Acme", firm="Northwind", consultant="Li Wei")
@@ -103,7 +103,7 @@ def test_no_findings_says_so(tmp_path):
 
 
 def t_en(key: str) -> str:
-    from clientbook.i18n import t
+    from clientbook.present.i18n import t
     return t(key, "en")
 
 

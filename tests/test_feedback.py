@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from clientbook import feedback as fb
+from clientbook.steps import feedback as fb
 
 
 def test_chinese_tokenization_and_themes():

@@ -10,7 +10,7 @@ import matplotlib
 import pytest
 from matplotlib import font_manager
 
-from clientbook import fonts, style
+from clientbook.present import fonts, style
 
 matplotlib.use("Agg")
 

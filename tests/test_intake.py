@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clientbook import audit as audit_mod
-from clientbook import dataset, intake
-from clientbook.audit import Source
+from clientbook.config import audit_file as audit_mod
+from clientbook.config.audit_file import Source
+from clientbook.data import dataset, intake
 
 ORDERS_MAP = {"order_id": "订单号", "customer_id": "客户编号", "order_date": "下单日期",
               "amount": "金额"}

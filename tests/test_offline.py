@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from clientbook import deck, slides
-from clientbook.branding import Branding
+from clientbook.config.branding import Branding
+from clientbook.deliver import deck, slides
 from decks_fixtures import playbooks
 
 ROOT = Path(__file__).resolve().parents[1]

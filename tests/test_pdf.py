@@ -8,7 +8,8 @@ import subprocess
 
 import pytest
 
-from clientbook import fonts, pdf
+from clientbook.deliver import pdf
+from clientbook.present import fonts
 
 HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">
 <style>body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; }</style>

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from clientbook import performance as perf
-from clientbook.book import Book, Period
+from clientbook.data.book import Book, Period
+from clientbook.steps import performance_review as perf
 
 TS = pd.Timestamp
 Q2 = Period.parse("2025-Q2", "quarter")
@@ -201,7 +201,7 @@ def test_missing_tables_say_what_is_needed():
 def test_repeat_rate_is_the_retention_steps():
     assert perf.repeat_rate(_orders(), Q2) == pytest.approx(4 / 6)
     assert perf.repeat_rate(_orders(), Q1) == pytest.approx(2 / 3)
-    retention = pytest.importorskip("clientbook.retention")
+    retention = pytest.importorskip("clientbook.steps.retention")
     for window in (Q1, Q2):
         theirs = retention.repeat_purchase_rate(_orders(), window.end).rate
         assert perf.repeat_rate(_orders(), window) == pytest.approx(theirs)
@@ -212,7 +212,7 @@ def test_sla_attainment_same_with_or_without_the_service_module(monkeypatch, wit
     import sys
 
     if not with_service:
-        monkeypatch.setitem(sys.modules, "clientbook.service", None)  # import fails
+        monkeypatch.setitem(sys.modules, "clientbook.steps.service", None)  # import fails
     settings = {"sla": {"first_response_hours": 24}}
     got = perf.sla_attainment(_tickets(), Q2, settings, TS("2025-07-01"))
     assert got.value == pytest.approx(0.5)

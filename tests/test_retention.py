@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clientbook import retention
+from clientbook.steps import retention
 
 
 def _orders() -> pd.DataFrame:

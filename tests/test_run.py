@@ -6,9 +6,10 @@ from pathlib import Path
 
 import nbformat
 
-from clientbook import audit as audit_mod
-from clientbook import results, runner, training
-from clientbook.dataset import build
+from clientbook.config import audit_file as audit_mod
+from clientbook.data.dataset import build
+from clientbook.present import results, training
+from clientbook.run import runner
 
 REPO = Path(__file__).resolve().parents[1]
 SLICES = {"all", "region-east", "region-north", "period-2025-Q1"}
@@ -50,7 +51,7 @@ def test_small_audit_end_to_end(small_audit, tmp_path):
 FRAGILE = """
 if slice_id == "region-north":
     raise ValueError("planted failure for the test")
-from clientbook import playbook
+from clientbook.present import playbook
 book = playbook.start(dataset_dir, slice_id, lang, output_dir)
 playbook.say("classification.title")
 """

@@ -1,7 +1,8 @@
 import pandas as pd
 import pytest
 
-from clientbook import i18n, sales
+from clientbook.present import i18n
+from clientbook.steps import sales
 
 
 def _leads():

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clientbook import sample
+from clientbook.data import sample
 
 N = 600  # small and fast; planted_counts(600) = 6 refunds and 3 of each other problem
 AS_OF = pd.Timestamp("2026-01-01")

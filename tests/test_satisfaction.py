@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from clientbook import satisfaction as sat
+from clientbook.steps import satisfaction as sat
 
 # 5 promoters (10,10,9,9,9), 3 passives (8,8,7), 2 detractors (5,2): NPS = 50% - 20% = 30.
 # var = (0.5 + 0.2 - 0.3^2) / 10 = 0.061; half-width = 1.959964 * sqrt(0.061) = 0.48408
@@ -104,7 +104,7 @@ def test_trend_by_quarter():
 
 
 def test_headline_names_only_the_scores_asked():
-    from clientbook import i18n
+    from clientbook.present import i18n
 
     i18n.use("en")
     only_csat = sat.scores(pd.DataFrame({"csat_score": [5, 4, 1]}))
@@ -114,7 +114,7 @@ def test_headline_names_only_the_scores_asked():
 
 
 def test_catalogue_has_every_key_in_both_languages():
-    from clientbook import i18n
+    from clientbook.present import i18n
 
     for topic in ("satisfaction", "service", "sales"):
         en = {k for k in i18n.catalogue("en") if k.startswith(topic + ".")}

@@ -3,7 +3,7 @@ import math
 import pandas as pd
 import pytest
 
-from clientbook import service as svc
+from clientbook.steps import service as svc
 
 AS_OF = pd.Timestamp("2025-01-10 00:00")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 from bs4 import BeautifulSoup
 
-from clientbook import slides
-from clientbook.branding import Branding
+from clientbook.config.branding import Branding
+from clientbook.deliver import slides
 from decks_fixtures import TEXT, executed_playbook, playbooks
 
 BRAND = Branding(client="Acme", firm="Northwind", consultant="Li Wei")

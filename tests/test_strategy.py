@@ -8,8 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clientbook import strategy as st
-from clientbook.book import Book, Period
+from clientbook.data.book import Book, Period
+from clientbook.deliver import xlsx as actions
+from clientbook.steps import action_plan as st
 
 
 def _profile(**extra) -> pd.DataFrame:
@@ -253,7 +254,7 @@ def test_masking_in_the_workbook(tmp_path, settings, masked):
     book = _book(tmp_path, settings)
     plan = st.action_plan(book)
     sheets = st.action_lists(plan, "en", mask=st.masking_on(book.settings))
-    path = st.write_action_lists(book, sheets)
+    path = actions.write_action_lists(book.output_dir / "actions.xlsx", sheets)
     assert path == tmp_path / "actions.xlsx"
     wb = load_workbook(path)
     rows = [r for name in wb.sheetnames for r in wb[name].iter_rows(values_only=True)]
@@ -272,11 +273,12 @@ def test_masking_in_the_workbook(tmp_path, settings, masked):
 def test_write_keeps_other_sheets(tmp_path):
     from openpyxl import load_workbook
 
-    from clientbook import actions
+    from clientbook.deliver import xlsx as actions
 
     book = _book(tmp_path, {})
     actions.write_action_lists(tmp_path / "actions.xlsx", {"Win-back": pd.DataFrame({"a": [1]})})
-    st.write_action_lists(book, st.action_lists(st.action_plan(book), "en"))
+    actions.write_action_lists(book.output_dir / "actions.xlsx",
+                              st.action_lists(st.action_plan(book), "en"))
     names = load_workbook(tmp_path / "actions.xlsx").sheetnames
     assert names[0] == "Win-back" and any(n.startswith("Plan - ") for n in names)
 

@@ -19,11 +19,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from clientbook import audit as audit_mod
-from clientbook import dataset, i18n, render, training
-from clientbook.audit import step_name
-from clientbook.playbook import sample_dataset
-from clientbook.runner import KernelWorker
+from clientbook.config import audit_file as audit_mod
+from clientbook.config.audit_file import step_name
+from clientbook.data import dataset
+from clientbook.deliver import handbook
+from clientbook.deliver import report as render
+from clientbook.present import i18n, training
+from clientbook.present.playbook import sample_dataset
+from clientbook.run.runner import KernelWorker
 
 REPO = Path(__file__).resolve().parents[1]
 PLAYBOOKS = sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb"))
@@ -158,7 +161,7 @@ def _training_texts() -> list[str]:
 def test_handbook_shows_code_exercises_and_folded_solutions(run_root):
     a = _audit("training")
     nbs = _notebooks(run_root)
-    out = training.render_handbook(run_root, "all", nbs, a, [])
+    out = handbook.render_handbook(run_root, "all", nbs, a, [])
     assert out == run_root / "slices" / "all" / "handbook.html"
     page = out.read_text(encoding="utf-8")
     assert 'class="jp-CodeMirrorEditor' in page  # code visible
@@ -186,7 +189,7 @@ def test_handbook_shows_code_exercises_and_folded_solutions(run_root):
 def test_handbook_in_chinese(run_root, tmp_path):
     a = _audit("training")
     a.lang = "zh"
-    page = training.render_handbook(run_root, "all", _notebooks(run_root)[:1], a, []).read_text(
+    page = handbook.render_handbook(run_root, "all", _notebooks(run_root)[:1], a, []).read_text(
         encoding="utf-8")
     assert i18n.t("training.handbook.title", "zh") in page
     assert i18n.t("training.label.solution", "zh") in page
@@ -224,13 +227,13 @@ def test_training_index_walks_the_steps_in_order(run_root):
     a = _audit("training")
     manifest = json.loads((run_root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
     nbs = _notebooks(run_root)
-    training.render_handbook(run_root, "all", nbs, a, [])
+    handbook.render_handbook(run_root, "all", nbs, a, [])
     summary = {
         "slices": [{"id": "all", "kind": "all", "label": "", "failed_steps": []}],
         "notebooks": [{"slice_id": "all", "step": step_name(p), "ok": p.exists(),
                        "notebook": f"slices/all/notebooks/{p.name}"} for p in reversed(nbs)],
     }
-    out = training.render_training_index(run_root, a, manifest, summary)
+    out = handbook.render_training_index(run_root, a, manifest, summary)
     assert out == run_root / "training" / "index.html"
     page = out.read_text(encoding="utf-8")
     positions = [page.index(f'id="step-{step_name(p)}"') for p in nbs]

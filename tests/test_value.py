@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clientbook import value
 from clientbook.clv.utils import read_cdnow
+from clientbook.steps import value
 
 SAMPLE = Path(__file__).parent / "data" / "CDNOW_sample.txt"
 

@@ -1,0 +1,245 @@
+"""The normalized, validated dataset of one run, and the slices cut from it.
+
+raw export (never modified) -> `build` -> outputs/<audit>/dataset/*.parquet + dataset.json
+-> `load_slice` -> a `Book` per playbook run.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from clientbook.config.audit_file import TABLES, Audit, slugify
+from clientbook.data import contract, intake, validate
+from clientbook.data.book import MANIFEST, Book, Period, period_labels, read_manifest
+from clientbook.data.intake import ROW, DataError
+
+UNKNOWN = "Unknown"
+
+
+@dataclass(frozen=True)
+class Slice:
+    id: str  # all | region-<slug> | period-<label>
+    kind: str  # all | region | period
+    value: str | None  # region name or period label
+    label: str  # what a consultant reads
+
+
+def default_as_of(audit: Audit) -> pd.Timestamp:
+    return pd.Timestamp(audit.as_of) if audit.as_of else pd.Timestamp.now().normalize()
+
+
+def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Every source read into its canonical table; raises DataError listing all problems."""
+    tables: dict[str, pd.DataFrame] = {}
+    sources: dict[str, Any] = {}
+    problems: list[intake.Problem] = []
+    for table, source in audit.sources.items():
+        path = audit.resolve(source.path)
+        df, found = intake.load_source(table, source, path)
+        problems += found
+        tables[table] = df
+        sources[table] = {"file": str(path), "rows": len(df)}
+    if problems:
+        raise DataError(problems)
+    return tables, sources
+
+
+def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
+    """Customers as the book knows them: the customers table plus anyone seen in orders."""
+    first = orders.groupby("customer_id", observed=True)["order_date"].min().rename("first_order")
+    seen = first.reset_index()
+    for col in ("region", "channel"):
+        if col in orders:
+            mode = (orders.dropna(subset=[col]).groupby("customer_id", observed=True)[col]
+                    .agg(lambda s: s.mode().iloc[0]))
+            seen = seen.merge(mode.rename(col).reset_index(), on="customer_id", how="left")
+    if customers is None or customers.empty:
+        out = seen.rename(columns={"first_order": "signup_date"})
+    else:
+        extra = seen[~seen["customer_id"].isin(customers["customer_id"])]
+        out = pd.concat([customers.drop(columns=[ROW], errors="ignore"),
+                         extra.drop(columns=["first_order"])], ignore_index=True)
+        out = out.merge(seen[["customer_id", "first_order"]], on="customer_id", how="left")
+        if "signup_date" not in out:
+            out["signup_date"] = pd.NaT
+        out["signup_date"] = out["signup_date"].fillna(out["first_order"])
+        out = out.drop(columns=["first_order"])
+    for col in ("region", "channel"):
+        if col not in out:
+            out[col] = UNKNOWN
+        out[col] = out[col].astype("string").fillna(UNKNOWN)
+    out["customer_id"] = out["customer_id"].astype("string")
+    return out.reset_index(drop=True)
+
+
+@dataclass
+class Prepared:
+    """The export read, checked and normalized, before anything is written."""
+
+    tables: dict[str, pd.DataFrame]
+    findings: list[validate.Finding]
+    sources: dict[str, Any]
+    as_of: pd.Timestamp
+
+
+def prepare(audit: Audit) -> Prepared:
+    """Read and check every source; raises DataError (every problem at once) when unusable."""
+    tables, sources = read_tables(audit)
+    as_of = default_as_of(audit)
+    findings: list[validate.Finding] = []
+    clean: dict[str, pd.DataFrame] = {}
+    for table, df in tables.items():
+        kept, found = validate.check_table(table, df, sources[table]["file"], as_of)
+        clean[table], findings = kept, findings + found
+    if clean["orders"].empty:
+        raise DataError([intake.Problem(sources["orders"]["file"], "no usable order rows")])
+    known = clean["customers"]["customer_id"] if "customers" in clean else None
+    if known is not None:
+        for table in ("orders", "surveys", "tickets"):
+            if table in clean:
+                f = validate.orphans(table, clean[table], sources[table]["file"], known)
+                findings += [f] if f else []
+    clean["customers"] = _derive_customers(clean["orders"], clean.get("customers"))
+    for f in findings:  # name the column as the client's file does
+        header = audit.sources[f.table].columns.get(f.column or "")
+        if header:
+            f.column = f"{header} ({f.column})"
+    return Prepared(clean, findings, sources, as_of)
+
+
+def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
+    """Read, validate and normalize the export into `out_dir` (written whole, then moved in).
+
+    Returns the manifest. Raises DataError (every problem at once) when data is unusable.
+    """
+    prep = prepare(audit)
+    clean, findings, sources, as_of = prep.tables, prep.findings, prep.sources, prep.as_of
+    orders, customers = clean["orders"], clean["customers"]
+    freq = audit.slicing.period
+    labels = sorted(period_labels(orders["order_date"], freq).unique())
+    if audit.slicing.last_periods:
+        labels = labels[-audit.slicing.last_periods:]
+    regions = (customers.groupby("region", observed=True).size().sort_values(ascending=False))
+    manifest = {
+        "client": audit.client,
+        "audit": audit.name,
+        "lang": audit.lang,
+        "as_of": as_of.isoformat(),
+        "period_freq": freq,
+        "periods": labels,
+        "regions": [{"name": r, "slug": slugify(r), "customers": int(n)}
+                    for r, n in regions.items()],
+        "tables": {},
+        "sources": sources,
+        "findings": [f.as_dict() for f in findings],
+        "targets": audit.targets,
+        "settings": audit.settings,
+        "slicing": audit.slicing.by,
+    }
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for table, df in clean.items():
+        df.to_parquet(tmp / f"{table}.parquet", index=False)
+        manifest["tables"][table] = len(df)
+    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
+                                encoding="utf-8")
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
+    return manifest
+
+
+def slices(manifest: dict[str, Any]) -> list[Slice]:
+    """`all`, then every region (largest first), then every period (oldest first)."""
+    out = [Slice("all", "all", None, "All customers")]
+    if "region" in manifest["slicing"]:
+        out += [Slice(f"region-{r['slug']}", "region", r["name"], r["name"])
+                for r in manifest["regions"]]
+    if "period" in manifest["slicing"]:
+        out += [Slice(f"period-{p}", "period", p, p) for p in manifest["periods"]]
+    return out
+
+
+@lru_cache(maxsize=4)
+def _tables(dataset_dir: str, stamp: float) -> dict[str, pd.DataFrame]:
+    # Cached per kernel: a reused kernel reads the dataset once, not once per notebook.
+    d = Path(dataset_dir)
+    return {t: pd.read_parquet(d / f"{t}.parquet").drop(columns=[ROW], errors="ignore")
+            for t in TABLES if (d / f"{t}.parquet").exists()}
+
+
+def load_tables(dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
+    d = Path(dataset_dir).resolve()
+    stamp = (d / MANIFEST).stat().st_mtime
+    # Shallow copies: with copy-on-write a notebook's edits never reach the cache.
+    return {t: df.copy(deep=False) for t, df in _tables(str(d), stamp).items()}
+
+
+def _cut_at(df: pd.DataFrame, table: str, end: pd.Timestamp) -> pd.DataFrame:
+    """The table as it stood at `end`: later rows gone, later events not yet happened."""
+    date_col = contract.DATE_COLUMNS.get(table)
+    if table == "customers":
+        return df[df["signup_date"].isna() | (df["signup_date"] <= end)]
+    if date_col is None:
+        return df
+    df = df[df[date_col] <= end]
+    if table == "tickets":
+        df = df.assign(**{c: df[c].where(df[c] <= end) for c in ("first_response_at",
+                                                                  "resolved_at") if c in df})
+    if table == "leads" and "closed_date" in df:
+        later = df["closed_date"] > end
+        df = df.assign(closed_date=df["closed_date"].where(~later),
+                       status=df["status"].where(~later, "open"))
+    return df
+
+
+def _in_region(df: pd.DataFrame, table: str, region: str, ids: pd.Series) -> pd.DataFrame:
+    if table in ("targets", "marketing"):
+        return df[df["region"].isna() | (df["region"] == region)] if "region" in df else df
+    if table == "leads" and "region" in df:
+        return df[df["region"] == region]
+    if "customer_id" in df:
+        return df[df["customer_id"].isin(ids)]
+    return df
+
+
+def load_slice(dataset_dir: str | Path, slice_id: str = "all",
+               output_dir: str | Path | None = None) -> Book:
+    """The Book for one slice of a built dataset."""
+    manifest = read_manifest(dataset_dir)
+    tables = load_tables(dataset_dir)
+    by_id = {s.id: s for s in slices({**manifest, "slicing": ["region", "period"]})}
+    if slice_id not in by_id:
+        raise KeyError(f"unknown slice {slice_id!r}; slices are: {', '.join(by_id)}")
+    sl = by_id[slice_id]
+    freq = manifest["period_freq"]
+    as_of = pd.Timestamp(manifest["as_of"])
+    period = Period.parse(manifest["periods"][-1], freq)
+    region = None
+    if sl.kind == "region":
+        region = sl.value
+        cust = tables["customers"]
+        ids = cust.loc[cust["region"] == region, "customer_id"]
+        tables = {t: _in_region(df, t, region, ids) for t, df in tables.items()}
+    elif sl.kind == "period":
+        period = Period.parse(sl.value, freq)
+        as_of = min(as_of, period.end.normalize() + pd.Timedelta(days=1))
+        tables = {t: _cut_at(df, t, period.end) for t, df in tables.items()}
+    tables = {t: df.reset_index(drop=True) for t, df in tables.items()}
+    out = Path(output_dir) if output_dir else Path(dataset_dir).parent / "lab" / slice_id
+    return Book(
+        customers=tables["customers"], orders=tables["orders"],
+        surveys=tables.get("surveys"), tickets=tables.get("tickets"), leads=tables.get("leads"),
+        targets=tables.get("targets"), marketing=tables.get("marketing"),
+        slice_id=slice_id, slice_label=sl.label, as_of=as_of, period=period, period_freq=freq,
+        region=region, manifest=manifest,
+        settings={"targets": manifest.get("targets", {}), **manifest.get("settings", {})},
+        output_dir=out, lang=manifest.get("lang", "en"),
+    )

@@ -1,0 +1,336 @@
+"""Rendering executed playbooks into deliverables, in-process.
+
+Per slice: `report.html`, the slice's playbooks combined through our nbconvert template
+(`templates/clientbook_report`: JupyterLab look, code and prompts hidden, table of contents,
+client/slice/date header, executive summary on top). Per audit: `index.html` linking every
+slice with league tables of key metrics by region and by period, failed slices marked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import nbformat
+
+from clientbook import __version__
+from clientbook.config.audit_file import REPO_ROOT, Audit, step_name
+from clientbook.data.dataset import Slice
+from clientbook.deliver import comparison as comp
+from clientbook.deliver import handbook
+from clientbook.present import i18n, training
+from clientbook.present.results import MIME
+
+TEMPLATES = REPO_ROOT / "templates"
+SKIP_TAGS = {"parameters", "injected-parameters"}
+_local = threading.local()
+
+
+def _exporter(exclude_input: bool) -> Any:
+    """One HTML exporter per thread and mode (building one loads every template)."""
+    key = f"exporter_{exclude_input}"
+    if not hasattr(_local, key):
+        from nbconvert import HTMLExporter
+
+        exp = HTMLExporter(template_name="clientbook_report",
+                           extra_template_basedirs=[str(TEMPLATES)])
+        exp.exclude_input = exclude_input
+        exp.exclude_input_prompt = True
+        exp.exclude_output_prompt = True
+        exp.exclude_unknown = True  # raw cells etc.
+        setattr(_local, key, exp)
+    return getattr(_local, key)
+
+
+def _tags(cell: Any) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def _client_outputs(cell: Any) -> list[Any]:
+    """A code cell's outputs as report cells: markdown outputs become markdown cells (so their
+    headings get anchors for the table of contents), charts and tables stay outputs."""
+    out: list[Any] = []
+    pending: list[Any] = []
+
+    def flush() -> None:
+        if pending:
+            c = nbformat.v4.new_code_cell("")
+            c.outputs = list(pending)
+            out.append(c)
+            pending.clear()
+
+    for o in cell.get("outputs", []):
+        if o["output_type"] in ("stream", "error"):
+            continue  # warnings and tracebacks never reach a client
+        data = o.get("data", {})
+        if MIME in data:
+            continue
+        if "text/markdown" in data and "image/png" not in data and "text/html" not in data:
+            flush()
+            out.append(nbformat.v4.new_markdown_cell(data["text/markdown"]))
+        else:
+            pending.append(o)
+    flush()
+    return out
+
+
+def read_notebooks(paths: list[Path]) -> list[tuple[str, Any]]:
+    """(step, executed notebook or None when it never got written) for each playbook."""
+    return [(step_name(p), nbformat.read(p, as_version=4) if p.exists() else None)
+            for p in paths]
+
+
+def combine(notebooks: list[tuple[str, Any]], failed: list[str], mode: str = "client") -> Any:
+    """One notebook made of the slice's executed playbooks, ready for the report template."""
+    combined = nbformat.v4.new_notebook()
+    for step, nb in notebooks:
+        if nb is None:
+            combined.cells.append(_failure_cell(step))
+            continue
+        if not combined.metadata:
+            combined.metadata = nb.metadata
+        for cell in nb.cells:
+            tags = _tags(cell)
+            if tags & SKIP_TAGS:
+                continue
+            if mode == "client":
+                if tags & training.TRAINING_TAGS:
+                    continue  # trainer notes, exercises and solutions never reach a client
+                if cell.cell_type == "markdown":
+                    combined.cells.append(cell)
+                elif cell.cell_type == "code":
+                    combined.cells.extend(_client_outputs(cell))
+            else:
+                combined.cells.append(cell)
+        if step in failed:
+            combined.cells.append(_failure_cell(step))
+    for i, cell in enumerate(combined.cells):  # ids repeat across playbooks; keep them unique
+        cell.id = f"cb{i:04d}"
+    return combined
+
+
+def _failure_cell(step: str) -> Any:
+    title = html.escape(i18n.t(f"common.step.{step}") if i18n.has(f"common.step.{step}")
+                        else step)
+    return nbformat.v4.new_markdown_cell(
+        f'<div class="cb-failed"><b>{title}</b>: {html.escape(i18n.t("common.report.failed"))}'
+        "</div>")
+
+
+def _toc(body: str) -> str:
+    items = re.findall(r'<h([23]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"|</h[23]>)',
+                       body, flags=re.S)
+    out, open_sub = ["<ol>"], False
+    for level, anchor, text in items:
+        label = re.sub(r"<[^>]+>", "", text).strip()
+        if level == "2":
+            if open_sub:
+                out.append("</ol>")
+                open_sub = False
+            out.append(f'<li><a href="#{anchor}">{label}</a>')
+        else:
+            if not open_sub:
+                out.append("<ol>")
+                open_sub = True
+            out.append(f'<li><a href="#{anchor}">{label}</a></li>')
+    if open_sub:
+        out.append("</ol>")
+    out.append("</ol>")
+    return "".join(out)
+
+
+def executive_summary(results: dict[str, Any], limit: int = 6) -> list[dict[str, str]]:
+    """The action plan's executive summary when it ran, else each step's first findings."""
+    plan = results.get("action_plan", {}).get("executive_summary")
+    if plan:
+        return [{"finding": i.get("finding", ""), "evidence": i.get("evidence", ""),
+                 "action": i.get("action", "")} for i in plan]
+    items = []
+    for step_results in results.values():
+        for f in (step_results.get("findings") or [])[:2]:
+            items.append({"finding": f, "evidence": "", "action": ""})
+    return items[:limit]
+
+
+def slice_text(sl: Slice) -> str:
+    return i18n.t("common.report.all") if sl.kind == "all" else sl.label
+
+
+def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
+                 failed: list[str]) -> list[str]:
+    """Write the slice's deliverables from its executed notebooks: report.html always, then
+    slides.html and deck.pptx when the audit asks for them. Returns what could not be made
+    (the report itself failing raises)."""
+    i18n.use(audit.lang)
+    slice_dir = root / "slices" / sl.id
+    res_path = slice_dir / "results.json"
+    results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
+    # Every deliverable made here is a client's, also in training mode (the handbook is
+    # handbook.render_handbook): no trainer notes, exercises or solutions.
+    loaded = [(step, training.client_notebook(nb) if nb is not None else None)
+              for step, nb in read_notebooks(notebooks)]
+    render_report(root, sl, loaded, results, audit, failed)
+    errors = []
+    executed = [nb for _, nb in loaded if nb is not None]
+    for fmt, make in (("slides", _slides), ("pptx", _deck)):
+        if fmt in audit.outputs:
+            try:
+                make(root, sl, executed, results, audit)
+            except Exception as exc:  # noqa: BLE001 - one deliverable failing spares the rest
+                errors.append(f"{sl.id} {fmt}: {type(exc).__name__}: {exc}")
+    if audit.mode == "training":
+        try:  # the trainer's handbook: code, notes, exercises, folded solutions
+            handbook.render_handbook(root, sl.id, notebooks, audit, failed)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{sl.id} handbook: {type(exc).__name__}: {exc}")
+    return errors
+
+
+def _slides(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
+            audit: Audit) -> Path:
+    from clientbook.config.branding import Branding
+    from clientbook.deliver import slides
+
+    return slides.render_slides(
+        executed, root / "slices" / sl.id / "slides.html",
+        title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
+        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets")
+
+
+def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
+          audit: Audit) -> Path:
+    from clientbook.config.branding import Branding
+    from clientbook.deliver import deck
+
+    template = audit.resolve(audit.pptx_template) if audit.pptx_template else None
+    return deck.build_deck(
+        executed, results, root / "slices" / sl.id / "deck.pptx",
+        title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
+        lang=audit.lang, branding=Branding.from_audit(audit), template=template)
+
+
+def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
+                  results: dict[str, Any], audit: Audit, failed: list[str]) -> Path:
+    """slices/<id>/report.html: the playbooks combined, code hidden, summary on top."""
+    slice_dir = root / "slices" / sl.id
+    manifest = json.loads((root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
+    nb = combine(loaded, failed, "client")
+    nb.metadata["title"] = f"{audit.client}: {slice_text(sl)}"
+    b = audit.branding
+    cb = {
+        "client": audit.client,
+        "title": i18n.t("common.index.title", client=audit.client),
+        "slice_text": f"{i18n.t('common.report.slice')}: {slice_text(sl)}",
+        "as_of_text": i18n.t("common.report.as_of", date=manifest["as_of"][:10]),
+        "prepared_by": i18n.t("common.report.prepared_by", firm=b.firm),
+        "date": dt.date.today().isoformat(),
+        "contents": i18n.t("common.report.contents"),
+        "summary_title": i18n.t("common.report.summary"),
+        "summary": executive_summary(results),
+        "primary_color": b.primary_color,
+        "accent_color": b.accent_color,
+        "logo": _logo_data_uri(audit),
+        "version": __version__,
+    }
+    exporter = _exporter(exclude_input=True)
+    body, _ = exporter.from_notebook_node(nb, resources={"cb": cb, "language_code": audit.lang})
+    body = body.replace("<!--CB-TOC-->", _toc(body), 1)
+    out = slice_dir / "report.html"
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _logo_data_uri(audit: Audit) -> str | None:
+    """The logo inlined, so the report stays one self-contained file."""
+    import base64
+    import mimetypes
+
+    if not audit.branding.logo:
+        return None
+    path = audit.resolve(audit.branding.logo)
+    mime = mimetypes.guess_type(path.name)[0] or "image/png"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+# ---- index page -------------------------------------------------------------------------
+
+# The league tables' columns: one or two headline numbers per step, in step order.
+LEAGUE_KPIS = [
+    "data_audit.customers", "data_audit.revenue", "classification.champions_share",
+    "classification.a_tier_revenue_share", "value.clv_per_customer", "satisfaction.nps",
+    "satisfaction.csat_rate", "service.resolution_attainment", "sales.win_rate",
+    "retention.repeat_rate", "retention.churn_rate", "retention.value_at_risk",
+]
+
+
+def _kpis(results: dict[str, Any]) -> dict[str, Any]:
+    """The league-table KPIs a slice recorded: {"step.kpi": value}."""
+    out: dict[str, Any] = {}
+    for key in LEAGUE_KPIS:
+        step, name = key.split(".", 1)
+        v = (results.get(step, {}).get("kpis") or {}).get(name)
+        if isinstance(v, int | float) or v is None:
+            out[key] = v
+    return out
+
+
+def kpi_label(key: str) -> str:
+    step, name = key.split(".", 1)
+    for k in (f"common.league.{name}", f"{step}.kpi.{name}", f"common.kpi.{name}"):
+        if i18n.has(k):
+            return i18n.t(k)
+    return name.replace("_", " ")
+
+
+def format_kpi(key: str, value: Any) -> str:
+    if value is None:
+        return "–"
+    name = key.split(".", 1)[1]
+    if name == "nps":  # NPS is read in whole points, -100..100
+        return f"{value:.0f}"
+    if any(w in name for w in ("rate", "share", "attainment", "pct")):
+        return f"{value * 100:.1f}%"
+    if any(w in name for w in ("revenue", "value", "clv", "spend", "amount")):
+        from clientbook.present.style import money
+
+        return money(value)
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: Any) -> Path:
+    """Write index.html: every slice linked, league tables by region and by period."""
+    i18n.use(audit.lang)
+    rows = []
+    for s in summary.slices:
+        res_path = root / "slices" / s["id"] / "results.json"
+        results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
+        report = root / "slices" / s["id"] / "report.html"
+        rows.append({**s, "kpis": _kpis(results), "results": results,
+                     "report": f"slices/{s['id']}/report.html" if report.exists() else None,
+                     "label": i18n.t("common.report.all") if s["kind"] == "all" else s["label"]})
+    keys = [k for k in LEAGUE_KPIS if any(r["kpis"].get(k) is not None for r in rows)]
+    for r in rows:
+        r["cells"] = [format_kpi(k, r["kpis"].get(k)) for k in keys]
+    comparison = comp.comparison_html({r["id"]: r["results"] for r in rows}, audit.lang,
+                                      labels={r["id"]: r["label"] for r in rows})
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "clientbook_index"),
+                             autoescape=True)
+    page = env.get_template("index.html.j2").render(
+        t=i18n.t, audit=audit, manifest=manifest, summary=summary, rows=rows,
+        columns=[kpi_label(k) for k in keys], comparison=comparison,
+        groups=[("overview", [r for r in rows if r["kind"] == "all"]),
+                ("regions", [r for r in rows if r["kind"] == "region"]),
+                ("periods", [r for r in rows if r["kind"] == "period"])],
+        date=dt.date.today().isoformat(), version=__version__,
+    )
+    out = root / "index.html"
+    out.write_text(page, encoding="utf-8")
+    return out

@@ -1,0 +1,605 @@
+"""Action plan: what to do, per segment, and what matters most overall.
+
+Every customer gets one plan segment from a rule table (first matching rule wins), each
+segment one action. The defaults follow the method:
+
+| segment    | who (default rule)                      | action                            |
+|------------|-----------------------------------------|-----------------------------------|
+| at_risk    | churn risk >= 0.6, tier A or B          | win-back                          |
+| at_risk    | RFM segment at_risk or cant_lose        | win-back                          |
+| new        | acquired in the current period          | onboarding                        |
+| high_value | ABC tier A                              | dedicated service, exclusives     |
+| mid_value  | ABC tier B                              | promotions to raise frequency     |
+| low_value  | everyone else                           | automated marketing, reactivation |
+
+The churn rule needs the churn step's risk score (`clientbook.steps.churn`); without it only the
+RFM rule marks customers at risk.
+
+A rule is ``{segment, when, action, uplift}``; ``when`` maps a column of the customer profile
+to a value (equality), a list (any of) or ``{min, max}`` (inclusive range); every condition
+must hold; a condition on an optional column the profile lacks (churn_risk, clv, ...) never
+holds, so churn-based rules wait for the churn step; any other unknown column is an error.
+``uplift`` is the share of the segment's value at stake the action is
+expected to win or save; expected impact = value at stake x uplift ranks the segments.
+
+Settings (the audit's `settings:`, or under `settings.action_plan`):
+- `rules`: a list of rules replacing the defaults.
+- `mask_pii`: false to keep names, e-mails and phones readable in actions.xlsx (default true).
+- `list_limit`: most customers per list, highest value first (default 10000; 0 = no limit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from clientbook.data.book import Book
+from clientbook.present import i18n
+from clientbook.present.i18n import t
+from clientbook.steps.performance_review import (
+    KPIS,
+    format_change,
+    format_value,
+    scorecard_from,
+    setting,
+)
+
+STEP = "action_plan"
+PII_COLUMNS = ("name", "email", "phone")
+DEFAULT_LIST_LIMIT = 10_000  # rows per list: beyond that a CRM import, not a spreadsheet
+
+DEFAULT_RULES: list[dict[str, Any]] = [
+    {
+        "segment": "at_risk",
+        "when": {"churn_risk": {"min": 0.6}, "tier": ["A", "B"]},
+        "action": "win_back",
+        "uplift": 0.15,
+    },
+    {
+        "segment": "at_risk",
+        "when": {"rfm_segment": ["at_risk", "cant_lose"]},
+        "action": "win_back",
+        "uplift": 0.15,
+    },
+    {"segment": "new", "when": {"is_new": True}, "action": "onboarding", "uplift": 0.10},
+    {"segment": "high_value", "when": {"tier": "A"}, "action": "dedicated_service", "uplift": 0.05},
+    {
+        "segment": "mid_value",
+        "when": {"tier": "B"},
+        "action": "frequency_promotion",
+        "uplift": 0.08,
+    },
+    {"segment": "low_value", "when": {}, "action": "automated_marketing", "uplift": 0.03},
+]
+
+
+# ---------------------------------------------------------------- who is in which segment
+
+
+def customer_profile(
+    book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
+) -> pd.DataFrame:
+    """One row per buying customer: the classification (rfm_segment, tier, behaviour, r/f/m,
+    recency_days, frequency, monetary, region, channel), is_new (acquired in the current
+    period), revenue_12m (the 12 months to the current period's end), the PII columns of
+    customers, and when given the forward value `clv` and `churn_risk` (0..1), both Series
+    indexed by customer_id. `value` (what is at stake) is the CLV, else revenue_12m."""
+    from clientbook.steps import classification
+
+    settings = book.settings
+    prof = classification.classify(book.orders, book.customers, book.as_of, settings)
+    prof = prof.rename(columns={"segment": "rfm_segment"})
+    prof["customer_id"] = prof["customer_id"].astype("string")
+    o = book.orders
+    start = book.period.start if book.period else book.as_of
+    prof["is_new"] = prof["first_order"] >= start
+    if "signup_date" in book.customers.columns and book.period is not None:
+        signup = book.customers.assign(customer_id=book.customers["customer_id"].astype("string"))
+        signup = signup.drop_duplicates("customer_id").set_index("customer_id")["signup_date"]
+        s = signup.reindex(prof["customer_id"]).to_numpy()
+        signup = pd.Series(s, index=prof.index)
+        # acquired = the earlier of signup and first order (the scorecard's rule too)
+        acquired = signup.where(signup < prof["first_order"], prof["first_order"])
+        prof["is_new"] = acquired >= start
+    # the 12 months up to the current period's end (not a later export date, which would
+    # leave a stale book with no value at stake at all)
+    end = min(book.as_of, book.period.end) if book.period is not None else book.as_of
+    year = o[(o["order_date"] > end - pd.Timedelta(days=365)) & (o["order_date"] <= end)]
+    rev = year.groupby(year["customer_id"].astype("string"))["amount"].sum()
+    prof["revenue_12m"] = rev.reindex(prof["customer_id"]).fillna(0.0).to_numpy()
+    pii = [c for c in PII_COLUMNS if c in book.customers.columns]
+    if pii:
+        info = book.customers.assign(customer_id=book.customers["customer_id"].astype("string"))
+        info = info.drop_duplicates("customer_id")[["customer_id", *pii]]
+        prof = prof.merge(info, on="customer_id", how="left")
+    prof["value"] = prof["revenue_12m"]
+    if value is not None:
+        clv = value.set_axis(value.index.astype("string")).reindex(prof["customer_id"])
+        prof["clv"] = clv.to_numpy()
+        prof["value"] = prof["clv"].fillna(prof["revenue_12m"])
+    if churn_risk is not None:
+        risk = churn_risk.set_axis(churn_risk.index.astype("string"))
+        prof["churn_risk"] = risk.reindex(prof["customer_id"]).to_numpy()
+    return prof
+
+
+def _condition(df: pd.DataFrame, column: str, wanted: Any) -> pd.Series:
+    if column not in df.columns:
+        return pd.Series(False, index=df.index)
+    col = df[column]
+    if isinstance(wanted, Mapping):
+        num = pd.to_numeric(col, errors="coerce")
+        ok = num.notna()
+        if wanted.get("min") is not None:
+            ok &= num >= float(wanted["min"])
+        if wanted.get("max") is not None:
+            ok &= num <= float(wanted["max"])
+        return ok.fillna(False).astype(bool)
+    if isinstance(wanted, list | tuple | set):
+        return col.isin(list(wanted)).fillna(False).astype(bool)
+    return (col == wanted).fillna(False).astype(bool)
+
+
+def rules_from(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rules = setting(settings, "rules", None, step=STEP)
+    if rules is None:
+        return DEFAULT_RULES
+    for i, r in enumerate(rules):
+        if not isinstance(r, Mapping) or "segment" not in r or "action" not in r:
+            raise ValueError(f"rules[{i}]: each rule needs 'segment' and 'action' (got {r!r})")
+    return list(rules)
+
+
+# Columns a rule may name that a profile has only when the data or a step provides them.
+OPTIONAL_COLUMNS = {"clv", "churn_risk", "region", "channel", *PII_COLUMNS}
+
+
+def check_rules(rules: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
+    """Fail with the rule's number on a condition no profile can have (a typo would otherwise
+    silently never match)."""
+    known = set(columns) | OPTIONAL_COLUMNS
+    for i, rule in enumerate(rules):
+        unknown = sorted(set(rule.get("when") or {}) - known)
+        if unknown:
+            raise ValueError(
+                f"rules[{i}] ({rule.get('segment')}): unknown column(s) {', '.join(unknown)}; "
+                f"a rule can test {', '.join(sorted(known))}"
+            )
+
+
+def assign_actions(
+    profile: pd.DataFrame, rules: Sequence[Mapping[str, Any]] | None = None
+) -> pd.DataFrame:
+    """The profile with `plan_segment`, `action` and `uplift`: the first matching rule wins;
+    customers no rule matches get segment `other` and no action."""
+    rules = DEFAULT_RULES if rules is None else rules
+    out = profile.copy()
+    seg = pd.Series(pd.NA, index=out.index, dtype="string")
+    action = pd.Series(pd.NA, index=out.index, dtype="string")
+    uplift = pd.Series(0.0, index=out.index)
+    for rule in rules:
+        hit = pd.Series(True, index=out.index)
+        for column, wanted in (rule.get("when") or {}).items():
+            hit &= _condition(out, column, wanted)
+        new = hit & seg.isna()
+        seg[new] = str(rule["segment"])
+        action[new] = str(rule["action"])
+        uplift[new] = float(rule.get("uplift", 0.0))
+    out["plan_segment"] = seg.fillna("other")
+    out["action"] = action
+    out["uplift"] = uplift
+    return out
+
+
+def segment_name(key: str, lang: str | None = None) -> str:
+    k = f"strategy.segment.{key}"
+    return t(k, *((lang,) if lang else ())) if i18n.has(k) else str(key)
+
+
+def action_name(key: Any, lang: str | None = None) -> str:
+    """Catalogue text for a known action key; a custom rule's free text is shown as written."""
+    if key is None or key is pd.NA or (isinstance(key, float) and math.isnan(key)):
+        return t("strategy.action.none", *((lang,) if lang else ()))
+    k = f"strategy.action.{key}"
+    return t(k, *((lang,) if lang else ())) if i18n.has(k) else str(key)
+
+
+def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
+    """Per plan segment: customers, value at stake, their shares, action, uplift, expected
+    impact (value x uplift), ranked by expected impact (1 = act first)."""
+    cols = [
+        "rank",
+        "segment",
+        "action",
+        "customers",
+        "customer_share",
+        "value_at_stake",
+        "value_share",
+        "uplift",
+        "expected_impact",
+        "avg_recency_days",
+        "avg_orders",
+    ]
+    if assigned.empty:
+        return pd.DataFrame(columns=cols)
+    g = assigned.groupby("plan_segment", sort=False)
+    out = pd.DataFrame(
+        {
+            "action": g["action"].first(),
+            "customers": g.size(),
+            "value_at_stake": g["value"].sum(),
+            "uplift": g["uplift"].first(),
+            "avg_recency_days": g["recency_days"].mean(),
+            "avg_orders": g["frequency"].mean(),
+        }
+    )
+    out["customer_share"] = out["customers"] / out["customers"].sum()
+    total = out["value_at_stake"].clip(lower=0).sum()
+    out["value_share"] = out["value_at_stake"] / total if total > 0 else math.nan
+    out["expected_impact"] = out["value_at_stake"].clip(lower=0) * out["uplift"]
+    out = out.rename_axis("segment").reset_index()
+    out = out.sort_values(["expected_impact", "customers"], ascending=False, kind="stable")
+    out["rank"] = range(1, len(out) + 1)
+    return out[cols].reset_index(drop=True)
+
+
+@dataclass
+class ActionPlan:
+    customers: pd.DataFrame  # the profile with plan_segment, action, uplift
+    matrix: pd.DataFrame
+    value_basis: str  # "clv" or "revenue_12m"
+
+
+def forecasts(book: Book) -> tuple[pd.Series | None, pd.Series | None]:
+    """(CLV, churn risk) per customer, computed exactly as the value and retention steps do
+    (same models, same audit settings); CLV is None when the slice has too little data."""
+    from clientbook.steps import churn, retention, value
+
+    clv = p_alive = risk = None
+    pv = value.predict(book.orders, book.as_of, value.settings(book.settings))
+    if getattr(pv, "ok", False):
+        clv, p_alive = pv.customers["clv"], pv.customers["p_alive"]
+    if len(book.orders):
+        cfg = retention.settings(book.settings)
+        risk = churn.scores(book.orders, book.as_of, p_alive, cfg)["risk"]
+    return clv, risk
+
+
+def action_plan(
+    book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
+) -> ActionPlan:
+    """The plan for a slice; pass `forecasts(book)` to size by CLV and use churn risk."""
+    profile = customer_profile(book, value, churn_risk)
+    rules = rules_from(book.settings)
+    check_rules(rules, list(profile.columns))
+    assigned = assign_actions(profile, rules)
+    return ActionPlan(
+        assigned, strategy_matrix(assigned), "clv" if value is not None else "revenue_12m"
+    )
+
+
+def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
+    """The strategy matrix as the client reads it."""
+    from clientbook.present.style import money, pct
+
+    la = (lang,) if lang else ()
+    return pd.DataFrame(
+        {
+            t("strategy.col.rank", *la): matrix["rank"].astype(int),
+            t("strategy.col.segment", *la): [segment_name(s, lang) for s in matrix["segment"]],
+            t("strategy.col.action", *la): [action_name(a, lang) for a in matrix["action"]],
+            t("strategy.col.customers", *la): matrix["customers"].map(lambda v: f"{v:,.0f}"),
+            t("strategy.col.value_at_stake", *la): matrix["value_at_stake"].map(money),
+            t("strategy.col.value_share", *la): matrix["value_share"].map(
+                lambda v: "–" if pd.isna(v) else pct(v)
+            ),
+            t("strategy.col.expected_impact", *la): matrix["expected_impact"].map(money),
+        }
+    )
+
+
+def matrix_headline(matrix: pd.DataFrame, lang: str | None = None) -> str:
+    """The matrix in one sentence: which segment comes first, and why."""
+    from clientbook.present.style import money
+
+    la = (lang,) if lang else ()
+    if matrix.empty:
+        return t("strategy.chart.matrix_title", *la)
+    r = matrix.iloc[0]
+    return t(
+        "strategy.headline.first",
+        *la,
+        segment=segment_name(r["segment"], lang),
+        customers=f"{int(r['customers']):,}",
+        impact=money(float(r["expected_impact"])),
+    )
+
+
+def matrix_chart(matrix: pd.DataFrame, lang: str | None = None) -> Any:
+    """Bubble chart: customers (x) vs value at stake (y), bubble = expected impact."""
+    from clientbook.present import style
+
+    la = (lang,) if lang else ()
+    fig, ax = style.fig(8.0, 4.6)
+    if matrix.empty:
+        return fig
+    size = matrix["expected_impact"].clip(lower=0)
+    size = 200 + 2200 * size / size.max() if size.max() > 0 else pd.Series(400, matrix.index)
+    colours = [style.PALETTE[i % len(style.PALETTE)] for i in range(len(matrix))]
+    ax.scatter(
+        matrix["customers"],
+        matrix["value_at_stake"],
+        s=size,
+        c=colours,
+        alpha=0.6,
+        edgecolors="white",
+    )
+    for r in matrix.itertuples(index=False):
+        ax.annotate(
+            f"{r.rank}. {segment_name(r.segment, lang)}",
+            (r.customers, r.value_at_stake),
+            ha="center",
+            va="center",
+            fontsize=9,
+        )
+    ax.set_xlabel(t("strategy.chart.customers_axis", *la))
+    ax.set_ylabel(t("strategy.chart.value_axis", *la))
+    ax.set_title(t("strategy.chart.matrix_title", *la))
+    ax.yaxis.set_major_formatter(lambda v, _pos: style.money(v))
+    ax.margins(0.2)
+    return fig
+
+
+# ---------------------------------------------------------------- lists and masking
+
+
+def _mask_text(text: str) -> str:
+    """Keep the first character of each word: 'Alice Wang' -> 'A**** W***', '王小明' -> '王**'."""
+    return " ".join(w[:1] + "*" * (len(w) - 1) for w in text.split(" "))
+
+
+def _mask_email(text: str) -> str:
+    user, at, domain = text.partition("@")
+    return (user[:1] + "***" + at + domain) if at else _mask_text(text)
+
+
+def _mask_phone(text: str) -> str:
+    """Only the last four digits stay readable."""
+    digits = [i for i, ch in enumerate(text) if ch.isdigit()]
+    keep = set(digits[-4:])
+    return "".join(ch if (i in keep or not ch.isdigit()) else "*" for i, ch in enumerate(text))
+
+
+def mask_pii(df: pd.DataFrame, columns: Sequence[str] = PII_COLUMNS) -> pd.DataFrame:
+    """A copy with names, e-mails and phones masked (missing values stay missing)."""
+    fn = {"name": _mask_text, "email": _mask_email, "phone": _mask_phone}
+    out = df.copy()
+    for c in columns:
+        if c in out.columns:
+            out[c] = out[c].astype("string").map(fn.get(c, _mask_text), na_action="ignore")
+    return out
+
+
+def masking_on(settings: Mapping[str, Any]) -> bool:
+    return bool(setting(settings, "mask_pii", True, step=STEP))
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_name(segment: str, lang: str | None = None) -> str:
+    """Excel sheet name for a segment's list (<= 31 characters, no []:*?/\\)."""
+    la = (lang,) if lang else ()
+    name = t("strategy.sheet", *la, segment=segment_name(segment, lang))
+    return _SHEET_BAD.sub("-", name)[:31]
+
+
+def list_limit(settings: Mapping[str, Any]) -> int | None:
+    """Most customers per list (highest value first); None = everyone."""
+    limit = setting(settings, "list_limit", DEFAULT_LIST_LIMIT, step=STEP)
+    return None if limit in (None, 0) else int(limit)
+
+
+def action_lists(
+    plan: ActionPlan, lang: str | None = None, mask: bool = True, limit: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """One sheet per plan segment (matrix rank order): its customers, highest value first
+    (at most `limit`), with the action; PII masked unless `mask` is False. Headers in the
+    report's language."""
+    la = (lang,) if lang else ()
+    cust = plan.customers.sort_values("value", ascending=False, kind="stable")
+    if limit is not None:
+        cust = cust.groupby("plan_segment", sort=False).head(limit)
+    cust = mask_pii(cust) if mask else cust
+    base = ["customer_id", *[c for c in PII_COLUMNS if c in cust.columns]]
+    extra = [c for c in ("region", "channel") if c in cust.columns]
+    sheets: dict[str, pd.DataFrame] = {}
+    for seg in plan.matrix["segment"]:
+        part = cust[cust["plan_segment"] == seg]
+        df = pd.DataFrame({c: part[c].to_numpy() for c in base + extra})
+        df["rfm_segment"] = [
+            t(f"classification.segment.{s}", *la) if i18n.has(f"classification.segment.{s}") else s
+            for s in part["rfm_segment"]
+        ]
+        df["tier"] = part["tier"].to_numpy()
+        df["recency_days"] = part["recency_days"].to_numpy()
+        df["orders"] = part["frequency"].to_numpy()
+        df["value"] = part["value"].round(2).to_numpy()
+        if "churn_risk" in part.columns:
+            df["churn_risk"] = part["churn_risk"].round(3).to_numpy()
+        df["action"] = [action_name(a, lang) for a in part["action"]]
+        df.columns = [
+            t(f"strategy.col.{c}", *la) if i18n.has(f"strategy.col.{c}") else c for c in df.columns
+        ]
+        sheets[sheet_name(seg, lang)] = df
+    return sheets
+
+
+def lists_note(
+    plan: ActionPlan, path: Path, mask: bool, limit: int | None, lang: str | None = None
+) -> str:
+    """The sentence telling the reader where the lists are and what was done to them."""
+    la = (lang,) if lang else ()
+    largest = int(plan.matrix["customers"].max()) if len(plan.matrix) else 0
+    limited = limit is not None and largest > limit
+    return t(
+        "strategy.lists_written",
+        *la,
+        file=Path(path).name,
+        sheets=len(plan.matrix),
+        masked=t("strategy.masked", *la) if mask else "",
+        limited=t("strategy.limited", *la, limit=f"{limit:,}") if limited else "",
+    )
+
+
+def load_results(book: Book) -> dict[str, Any]:
+    """The slice's results so far (results.json written by the runner), {} in JupyterLab."""
+    path = Path(book.output_dir) / "results.json"
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _num(v: Any) -> float:
+    return math.nan if v is None else float(v)
+
+
+def executive_summary(
+    results: Mapping[str, Any],
+    scorecard: list[dict[str, Any]] | None = None,
+    matrix: pd.DataFrame | None = None,
+    lang: str | None = None,
+    limit: int = 5,
+) -> list[dict[str, str]]:
+    """The 3-5 findings that matter most, each {finding, evidence, action}.
+
+    Candidates, strongest first: KPIs that missed their target (the further behind, the
+    higher), the plan segments with the largest expected impact, the headline (first)
+    finding of each earlier step, KPIs near their target, the data audit's headline. At most
+    3 come from the scorecard, 2 from the plan and 2 from other steps, and no two share an
+    action, so the summary spans the steps. `scorecard` (records as 07 records them)
+    defaults to the one in `results`.
+    """
+    la = (lang,) if lang else ()
+    card = scorecard if scorecard is not None else scorecard_from(results)
+    cands: list[tuple[float, str, dict[str, str]]] = []  # (priority, source, item)
+
+    def add(priority: float, source: str, finding: str, evidence: str, action: str) -> None:
+        cands.append(
+            (priority, source, {"finding": finding, "evidence": evidence, "action": action})
+        )
+
+    for r in card:
+        status, kpi = r.get("status"), str(r.get("kpi"))
+        if status not in ("missed", "near") or kpi not in KPIS:
+            continue
+        unit = KPIS[kpi].unit
+        behind = abs(_num(r.get("vs_target"))) if r.get("vs_target") is not None else 0.0
+        finding = t(
+            f"strategy.summary.kpi_{status}",
+            *la,
+            kpi=t(f"performance.kpi.{kpi}", *la),
+            actual=format_value(unit, _num(r.get("actual"))),
+            target=format_value(unit, _num(r.get("target"))),
+        )
+        if math.isnan(_num(r.get("previous"))):
+            evidence = t("strategy.summary.kpi_evidence_first", *la)
+        else:
+            evidence = t(
+                "strategy.summary.kpi_evidence",
+                *la,
+                previous=format_value(unit, _num(r.get("previous"))),
+                change=format_change(unit, _num(r.get("change")), lang),
+            )
+        base = 3.0 if status == "missed" else 1.5
+        add(
+            base + min(behind, 1.0),
+            "scorecard",
+            finding,
+            evidence,
+            t(f"strategy.kpi_action.{kpi}", *la),
+        )
+
+    judged = [r for r in card if r.get("status") in ("met", "near", "missed") and r["kpi"] in KPIS]
+    if judged and all(r.get("status") == "met" for r in judged):
+        add(
+            1.4,
+            "scorecard",
+            t("strategy.summary.all_met", *la, n=len(judged)),
+            ", ".join(t(f"performance.kpi.{r['kpi']}", *la) for r in judged),
+            t("strategy.summary.raise_targets", *la),
+        )
+
+    if matrix is not None and len(matrix):
+        from clientbook.present.style import money, pct
+
+        total = matrix["expected_impact"].sum()
+        for r in matrix.head(2).itertuples(index=False):
+            if not r.expected_impact > 0:
+                continue  # nothing at stake is no finding
+            share = r.expected_impact / total
+            finding = t(
+                "strategy.summary.segment",
+                *la,
+                segment=segment_name(r.segment, lang),
+                customers=f"{r.customers:,.0f}",
+                value=money(r.value_at_stake),
+            )
+            evidence = t(
+                "strategy.summary.segment_evidence",
+                *la,
+                share=pct(r.value_share) if pd.notna(r.value_share) else "–",
+                impact=money(r.expected_impact),
+            )
+            add(2.5 + share, "plan", finding, evidence, action_name(r.action, lang))
+
+    for i, (step, step_results) in enumerate(results.items()):
+        if step in ("performance_review", STEP) or not isinstance(step_results, Mapping):
+            continue
+        found = step_results.get("findings")
+        if not isinstance(found, list) or not found:
+            continue
+        first = found[0]
+        text = first.get("finding") if isinstance(first, Mapping) else str(first)
+        name = t(f"common.step.{step}", *la) if i18n.has(f"common.step.{step}") else step
+        key = f"strategy.step_action.{step}"
+        action = t(key, *la) if i18n.has(key) else t("strategy.step_action.default", *la)
+        # A step's headline outranks a KPI merely near its target; data quality matters less
+        # to the client's decisions than the management steps.
+        priority = (0.5 if step == "data_audit" else 1.6) - 0.01 * i
+        add(priority, "steps", str(text), t("strategy.summary.from_step", *la, step=name), action)
+
+    caps = {"scorecard": 3, "plan": 2, "steps": 2}
+    taken: dict[str, int] = {}
+    out: list[dict[str, str]] = []
+    for _priority, source, item in sorted(cands, key=lambda c: -c[0]):
+        if len(out) >= limit:
+            break
+        # one finding per action: NPS and CSAT missing together call for the same fix
+        if taken.get(source, 0) >= caps[source] or item["action"] in {o["action"] for o in out}:
+            continue
+        taken[source] = taken.get(source, 0) + 1
+        out.append(item)
+    return out
+
+
+def summary_markdown(summary: list[dict[str, str]], lang: str | None = None) -> str:
+    """The summary as Markdown: one numbered finding with its evidence and action."""
+    la = (lang,) if lang else ()
+    lines = []
+    for i, s in enumerate(summary, 1):
+        evidence = t("strategy.summary.evidence_line", *la, text=s["evidence"])
+        action = t("strategy.summary.action_line", *la, text=s["action"])
+        lines.append(f"{i}. **{s['finding']}**  \n   {evidence}  \n   {action}")
+    return "\n".join(lines)
