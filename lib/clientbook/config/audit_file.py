@@ -71,6 +71,7 @@ class Audit(_Strict):
     name: str | None = None  # output folder name; default: the audit file's stem
     lang: Literal["en", "zh"] = "en"
     as_of: str | None = None  # export date; default: the day after the last order
+    currency: str | None = None  # ISO 4217 code of every money figure, e.g. USD, EUR, CNY
     sources: dict[str, Source]
     slicing: Slicing = Field(default_factory=Slicing)
     steps: list[str] | None = None  # default: every playbook in playbooks/
@@ -96,6 +97,13 @@ class Audit(_Strict):
         if "orders" not in v:
             raise ValueError("an 'orders' source is required")
         return v
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z]{3}", v.strip()):
+            raise ValueError(f"currency {v!r} is not an ISO 4217 code (three letters, e.g. USD)")
+        return v.strip().upper() if v else v
 
     @property
     def slug(self) -> str:

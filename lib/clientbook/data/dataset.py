@@ -131,6 +131,7 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "client": audit.client,
         "audit": audit.name,
         "lang": audit.lang,
+        "currency": audit.currency,
         "as_of": as_of.isoformat(),
         "period_freq": freq,
         "periods": labels,
