@@ -40,12 +40,13 @@ def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None
               ) -> tuple[float, int, int]:
     """papermill CLI + nbconvert CLI per notebook, on the dataset run (1) built."""
     from clientbook.config import audit_file as audit_mod
+    from clientbook.config import resources
     from clientbook.data.book import read_manifest
     from clientbook.data.dataset import slices
 
     ds = work / "dataset"
     shutil.copytree(built / "dataset", ds)
-    a = audit_mod.load(REPO / "audits" / f"{audit_slug}.yaml")
+    a = audit_mod.load(resources.demo_audit("zh" if audit_slug.endswith("-zh") else "en"))
     # Like for like: the playbooks exactly as run (1) executed them.
     playbooks = sorted((built / "playbooks").glob("*.ipynb"))
     plan = slices(read_manifest(ds))
@@ -95,10 +96,12 @@ def run_plain(audit: Path, work: Path) -> float:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--audit", default=str(REPO / "audits" / "demo.yaml"))
+    p.add_argument("--audit", default=None, help="default: the bundled demo audit")
     p.add_argument("--naive-slices", type=int, default=None)
     args = p.parse_args()
-    audit = Path(args.audit)
+    from clientbook.config import resources
+
+    audit = Path(args.audit) if args.audit else resources.demo_audit("en")
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         t1 = run_clientbook(audit, tmp_path / "run")

@@ -22,6 +22,7 @@ from pathlib import Path
 import nbformat
 
 from clientbook.config import audit_file as audit_mod
+from clientbook.config import resources
 from clientbook.deliver import handbook
 from clientbook.present import training
 from clientbook.run.runner import KernelWorker
@@ -33,7 +34,7 @@ def execution(repeat: int) -> None:
     worker = KernelWorker()
     tmp = Path(tempfile.mkdtemp(prefix="bench-training-"))
     try:
-        for pb in sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb")):
+        for pb in sorted((resources.playbooks_dir()).glob("[0-9][0-9]_*.ipynb")):
             full = nbformat.read(pb, as_version=4)
             stripped = training.client_notebook(full)
             stripped_path = tmp / f"client-{pb.name}"
@@ -85,7 +86,7 @@ def rendering(run: Path, audit_path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, default=REPO / "outputs" / "demo")
-    ap.add_argument("--audit", type=Path, default=REPO / "audits" / "demo.yaml")
+    ap.add_argument("--audit", type=Path, default=resources.demo_audit("en"))
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     execution(args.repeat)

@@ -1,4 +1,6 @@
-"""Shared fixtures: a small client export built by hand (2 regions, 1 quarter)."""
+"""Shared fixtures: a small client export built by hand (2 regions, 1 quarter), and a small
+run rendered from it (tests of rendered output never read what an earlier `make demo` left
+under outputs/)."""
 
 from pathlib import Path
 
@@ -48,3 +50,20 @@ def small_audit(tmp_path: Path) -> Path:
     write_small_export(export)
     return write_audit(tmp_path / "small.yaml", export,
                        "steps: [data_audit, classification]")
+
+
+@pytest.fixture(scope="session")
+def rendered_run(tmp_path_factory) -> Path:
+    """The small export run through two playbooks with the HTML report and the slides, once
+    per test session, in a temporary folder: outputs/small/ (index, slices, assets)."""
+    from clientbook.config import audit_file
+    from clientbook.run import runner
+
+    d = tmp_path_factory.mktemp("rendered")
+    export = d / "export"
+    write_small_export(export)
+    audit = write_audit(d / "small.yaml", export,
+                        "steps: [data_audit, classification]\noutputs: [html, slides]")
+    summary = runner.run(audit_file.load(audit), d / "outputs", jobs=2, show_progress=False)
+    assert summary.failures == [] and summary.render_errors == []
+    return d / "outputs" / "small"

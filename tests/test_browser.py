@@ -17,9 +17,11 @@ from decks_fixtures import TEXT, playbooks
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "outputs" / "test-artifacts"
 CHROMIUM = pdf.find_chromium()
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason=f"no system Chromium for the browser tests: {pdf.INSTALL_HINT}"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None,
+                       reason=f"no system Chromium for the browser tests: {pdf.INSTALL_HINT}"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -99,27 +101,20 @@ def test_the_recorder_sees_a_remote_asset(browser, tmp_path):
     v.page.close()
 
 
-def _demo_reports() -> list[Path]:
-    # outputs/<audit>/slices/<slice>/report.html: the `all` slice and one more per audit.
-    found = []
-    for audit in sorted((ROOT / "outputs").glob("*/slices")):
-        reports = sorted(audit.glob("*/report.html"), key=lambda p: p.parent.name != "all")
-        found += reports[:2]
-    return found
-
-
-@pytest.mark.skipif(not _demo_reports(), reason="no rendered report under outputs/: run make demo")
-@pytest.mark.parametrize("report", _demo_reports(),
-                         ids=lambda p: f"{p.parents[2].name}-{p.parent.name}")
-def test_rendered_reports_open_offline_without_console_errors(browser, report):
+def test_rendered_reports_open_offline_without_console_errors(browser, rendered_run):
+    """A run's own report pages (the `all` slice and one more), rendered for this session."""
+    reports = sorted(rendered_run.glob("slices/*/report.html"),
+                     key=lambda p: (p.parent.name != "all", p.parent.name))[:2]
+    assert [p.parent.name for p in reports] == ["all", "period-2025-Q1"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    v = Visit(browser, report)
-    v.page.wait_for_timeout(500)
-    name = f"report-{report.parents[2].name}-{report.parent.name}.png"
-    v.page.screenshot(path=str(ARTIFACTS / name), full_page=False)
-    assert v.errors == []
-    assert v.remote_requests() == []
-    v.page.close()
+    for report in reports:
+        v = Visit(browser, report)
+        v.page.wait_for_timeout(500)
+        v.page.screenshot(path=str(ARTIFACTS / f"report-{report.parent.name}.png"),
+                          full_page=False)
+        assert v.errors == [], report
+        assert v.remote_requests() == [], report
+        v.page.close()
 
 
 def test_print_pdf_writes_a_pdf(tmp_path):

@@ -1,8 +1,8 @@
 """No output may load anything from the network: every script, style sheet, font, image and
 module a deliverable uses is a local file (or inlined).
 
-Checks the files the slide/deck renderers write here and, when present, everything already
-rendered under outputs/ (the demo run). Plain links a reader can click (<a href>) are not
+Checks the files the slide/deck renderers write here and everything a small run renders
+(the `rendered_run` fixture). Plain links a reader can click (<a href>) are not
 assets and are allowed.
 """
 
@@ -18,7 +18,6 @@ from clientbook.config.branding import Branding
 from clientbook.deliver import deck, slides
 from decks_fixtures import playbooks
 
-ROOT = Path(__file__).resolve().parents[1]
 REMOTE = r"""["']?\s*(?:https?:)?//"""  # http://, https:// or protocol-relative //host
 ASSET_PATTERNS = [
     # HTML elements that fetch what their attribute points at (not <a href>).
@@ -126,8 +125,10 @@ def test_vendored_assets_are_offline():
     assert scan(slides.ASSETS) == {}
 
 
-@pytest.mark.skipif(not (ROOT / "outputs").is_dir(), reason="nothing rendered under outputs/")
-def test_everything_under_outputs_is_offline():
-    outputs = ROOT / "outputs"
-    found = {k: v for k, v in scan(outputs).items() if not k.startswith("test-artifacts")}
-    assert found == {}
+@pytest.mark.slow
+def test_everything_a_run_renders_is_offline(rendered_run):
+    """Every HTML, CSS and JS file of a run (index, reports, slides, assets), rendered for this
+    session rather than whatever an earlier `make demo` left under outputs/."""
+    assert (rendered_run / "index.html").is_file()
+    assert list(rendered_run.glob("slices/*/slides.html"))
+    assert scan(rendered_run) == {}

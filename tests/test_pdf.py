@@ -57,6 +57,7 @@ def test_fontconfig_env_adds_the_pip_noto_font_when_the_system_has_none(tmp_path
     assert pdf.fontconfig_env(tmp_path) == {}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(pdf.find_chromium() is None, reason=f"no system Chromium: {pdf.INSTALL_HINT}")
 def test_print_pdf_embeds_a_chinese_font(tmp_path):
     pytest.importorskip("playwright.sync_api")

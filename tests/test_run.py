@@ -5,13 +5,16 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from clientbook.config import audit_file as audit_mod
+from clientbook.config import resources
 from clientbook.data.dataset import build
 from clientbook.present import results, training
 from clientbook.run import runner
 
 REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow  # end to end: kernels, renders
 SLICES = {"all", "region-east", "region-north", "period-2025-Q1"}
 
 
@@ -60,8 +63,8 @@ playbook.say("classification.title")
 def test_one_failing_playbook_leaves_the_other_slices_rendered(small_audit, tmp_path):
     pb = tmp_path / "playbooks"
     pb.mkdir()
-    shutil.copy(REPO / "playbooks" / "00_data_audit.ipynb", pb)
-    nb = nbformat.read(REPO / "playbooks" / "00_data_audit.ipynb", as_version=4)
+    shutil.copy(resources.playbooks_dir() / "00_data_audit.ipynb", pb)
+    nb = nbformat.read(resources.playbooks_dir() / "00_data_audit.ipynb", as_version=4)
     nb.cells = [nb.cells[1], nbformat.v4.new_code_cell(FRAGILE)]
     nbformat.write(nb, pb / "01_fragile.ipynb")
     text = small_audit.read_text().replace("steps: [data_audit, classification]",
@@ -115,7 +118,7 @@ def test_same_results_in_a_fresh_and_a_reused_kernel(small_audit, tmp_path):
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": spec})
     nb.cells = [CHECK_CLEAN]
     nbformat.write(nb, probe)
-    classification = REPO / "playbooks" / "01_classification.ipynb"
+    classification = resources.playbooks_dir() / "01_classification.ipynb"
 
     fresh = runner.KernelWorker()
     try:
@@ -125,7 +128,7 @@ def test_same_results_in_a_fresh_and_a_reused_kernel(small_audit, tmp_path):
     reused = runner.KernelWorker()
     try:
         reused.execute(probe, nb_dir / "p1.ipynb", {})
-        reused.execute(REPO / "playbooks" / "00_data_audit.ipynb", nb_dir / "b.ipynb",
+        reused.execute(resources.playbooks_dir() / "00_data_audit.ipynb", nb_dir / "b.ipynb",
                        {**params, "slice_id": "region-east"})
         reused.execute(probe, nb_dir / "p2.ipynb", {})  # fails if anything leaked
         second = results.collect(reused.execute(classification, nb_dir / "c.ipynb", params))
@@ -135,7 +138,7 @@ def test_same_results_in_a_fresh_and_a_reused_kernel(small_audit, tmp_path):
 
 
 def test_playbooks_are_committed_without_outputs():
-    books = sorted((REPO / "playbooks").glob("*.ipynb"))
+    books = sorted((resources.playbooks_dir()).glob("*.ipynb"))
     assert books
     for path in books:
         nb = nbformat.read(path, as_version=4)
@@ -187,11 +190,11 @@ def test_training_mode_runs_every_playbook_on_an_export_without_optional_tables(
                          mode="training")
     assert summary.failures == [] and summary.render_errors == []
     root = out / "small"
-    playbooks = sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb"))
+    playbooks = sorted((resources.playbooks_dir()).glob("[0-9][0-9]_*.ipynb"))
     assert len(json.loads((root / "run.json").read_text())["notebooks"]) == 4 * len(playbooks)
     # The run keeps the playbooks as it executed them: whole, in training mode.
     staged = nbformat.read(root / "playbooks" / "03_satisfaction.ipynb", as_version=4)
-    assert staged.cells == nbformat.read(REPO / "playbooks" / "03_satisfaction.ipynb",
+    assert staged.cells == nbformat.read(resources.playbooks_dir() / "03_satisfaction.ipynb",
                                          as_version=4).cells
     for sid in SLICES:
         nb = nbformat.read(root / "slices" / sid / "notebooks" / "03_satisfaction.ipynb",

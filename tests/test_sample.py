@@ -11,6 +11,8 @@ import pytest
 
 from clientbook.data import sample
 
+pytestmark = pytest.mark.slow  # generates whole exports
+
 N = 600  # small and fast; planted_counts(600) = 6 refunds and 3 of each other problem
 AS_OF = pd.Timestamp("2026-01-01")
 REGIONS_EN = ["East China", "North China", "South China", "Central China", "Southwest China",

@@ -20,6 +20,7 @@ import nbformat
 import pytest
 
 from clientbook.config import audit_file as audit_mod
+from clientbook.config import resources
 from clientbook.config.audit_file import step_name
 from clientbook.data import dataset
 from clientbook.deliver import handbook
@@ -29,7 +30,7 @@ from clientbook.present.playbook import sample_dataset
 from clientbook.run.runner import KernelWorker
 
 REPO = Path(__file__).resolve().parents[1]
-PLAYBOOKS = sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb"))
+PLAYBOOKS = sorted((resources.playbooks_dir()).glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in PLAYBOOKS]
 CALL = re.compile(r"""training\.(intro|note|mistake|exercise)\(\s*["']([^"']+)["']""")
 
@@ -42,7 +43,7 @@ def tags(cell) -> set[str]:
 
 @pytest.mark.parametrize("stem", IDS)
 def test_playbook_has_training_cells_exercises_and_solutions(stem):
-    path = REPO / "playbooks" / f"{stem}.ipynb"
+    path = resources.playbooks_dir() / f"{stem}.ipynb"
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     assert any("parameters" in tags(c) for c in cells)
@@ -115,6 +116,7 @@ def executed(tmp_path_factory):
     return done
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", PLAYBOOKS, ids=IDS)
 def test_playbook_runs_top_to_bottom_with_defaults_and_solutions(executed, path):
     result = executed[path.stem]
@@ -143,7 +145,7 @@ def run_root(executed, tmp_path_factory):
 
 
 def _audit(mode: str):
-    a = audit_mod.load(REPO / "audits" / "demo.yaml")
+    a = audit_mod.load(resources.demo_audit("en"))
     a.mode = mode
     return a
 
@@ -158,6 +160,7 @@ def _training_texts() -> list[str]:
             for k in ("note", "mistake", "exercise", "stage", "purpose", "decision")]
 
 
+@pytest.mark.slow
 def test_handbook_shows_code_exercises_and_folded_solutions(run_root):
     a = _audit("training")
     nbs = _notebooks(run_root)
@@ -186,6 +189,7 @@ def test_handbook_shows_code_exercises_and_folded_solutions(run_root):
     assert remote_assets(out) == []
 
 
+@pytest.mark.slow
 def test_handbook_in_chinese(run_root, tmp_path):
     a = _audit("training")
     a.lang = "zh"
@@ -195,6 +199,7 @@ def test_handbook_in_chinese(run_root, tmp_path):
     assert i18n.t("training.label.solution", "zh") in page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["client", "training"])
 def test_client_report_has_no_code_exercise_or_solution(run_root, mode):
     """report.html, in either mode, is a client deliverable."""
@@ -211,6 +216,7 @@ def test_client_report_has_no_code_exercise_or_solution(run_root, mode):
     assert "练习" not in page  # the exercise headings
 
 
+@pytest.mark.slow
 def test_client_combine_drops_training_cells(run_root):
     nbs = _notebooks(run_root)
     try:
@@ -223,6 +229,7 @@ def test_client_combine_drops_training_cells(run_root):
     assert not any(tags(c) & training.TRAINING_TAGS for c in combined.cells)
 
 
+@pytest.mark.slow
 def test_training_index_walks_the_steps_in_order(run_root):
     a = _audit("training")
     manifest = json.loads((run_root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
@@ -255,6 +262,9 @@ def test_make_lab_resolves_to_jupyterlab_on_the_playbooks():
     assert done.returncode == 0, done.stderr
     assert re.search(r"pip install .*\.\[lab\]", done.stdout)
     assert "jupyter lab playbooks/" in done.stdout
+    # JupyterLab runs from its own environment: the project's .venv (the runs) stays free of it
+    assert re.search(r"^\.venv-lab/bin/jupyter lab playbooks/", done.stdout, re.M), done.stdout
+    assert not re.search(r"^\.venv/bin/pip install .*\[lab\]", done.stdout, re.M)
 
 
 def test_lab_extra_declares_jupyterlab():
@@ -263,15 +273,31 @@ def test_lab_extra_declares_jupyterlab():
     assert any(re.match(r"jupyterlab\b", req) for req in lab)
 
 
-def test_lab_extra_installs(tmp_path):
-    """pip resolves the `lab` extra against the package index, without installing it (the
-    runtime env stays free of jupyterlab: it slows every papermill import)."""
+def _lab_plan(tmp_path: Path) -> dict[str, str]:
+    """What `pip install .[lab]` resolves to in an empty environment: name -> version.
+    `--ignore-installed` plans every requirement as if nothing were installed, so the answer
+    is the same whether or not an earlier `make lab` put jupyterlab into this environment."""
     report = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--report",
-         str(report), "-e", f"{REPO}[lab]"],
-        capture_output=True, text=True, timeout=300)
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
+         "--report", str(report), "-e", f"{REPO}[lab]"],
+        capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     plan = json.loads(report.read_text(encoding="utf-8"))
-    names = {i["metadata"]["name"].lower() for i in plan["install"]}
-    assert "jupyterlab" in names
+    return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in plan["install"]}
+
+
+@pytest.mark.slow
+def test_lab_extra_installs(tmp_path):
+    """pip resolves the `lab` extra against the package index, without installing it, to a
+    JupyterLab that satisfies the extra's bound, next to the runtime (papermill, ipykernel)."""
+    from packaging.requirements import Requirement
+
+    plan = _lab_plan(tmp_path)
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    wanted = next(Requirement(r) for r in meta["project"]["optional-dependencies"]["lab"]
+                  if Requirement(r).name == "jupyterlab")
+    assert "jupyterlab" in plan, sorted(plan)
+    assert wanted.specifier.contains(plan["jupyterlab"]), plan["jupyterlab"]
+    assert {"clientbook", "papermill", "ipykernel"} <= set(plan)
+

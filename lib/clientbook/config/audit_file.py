@@ -6,6 +6,7 @@ errors at once. Paths in the file are relative to the file itself.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -13,10 +14,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from clientbook.config import resources
+
 # The canonical tables an export may provide (docs/data-contract.md).
 TABLES = ("customers", "orders", "surveys", "tickets", "leads", "targets", "marketing")
-REPO_ROOT = Path(__file__).resolve().parents[3]
-PLAYBOOKS_DIR = REPO_ROOT / "playbooks"
 
 
 class AuditFileError(ValueError):
@@ -71,6 +72,7 @@ class Audit(_Strict):
     name: str | None = None  # output folder name; default: the audit file's stem
     lang: Literal["en", "zh"] = "en"
     as_of: str | None = None  # export date; default: the day after the last order
+    report_date: dt.date | None = None  # the date deliverables carry; default: as_of
     currency: str | None = None  # ISO 4217 code of every money figure, e.g. USD, EUR, CNY
     sources: dict[str, Source]
     slicing: Slicing = Field(default_factory=Slicing)
@@ -109,12 +111,23 @@ class Audit(_Strict):
     def slug(self) -> str:
         return slugify(self.name or "audit")
 
+    def report_day(self, dataset_as_of: str | None = None) -> dt.date:
+        """The date printed on every deliverable: `report_date`, else the as-of date (the
+        dataset's normalized `as_of`, else the audit's). Never the wall clock, so the same
+        audit on the same data gives the same files whenever it runs."""
+        if self.report_date is not None:
+            return self.report_date
+        for text in (dataset_as_of, self.as_of):
+            if text:
+                return dt.date.fromisoformat(str(text)[:10])
+        raise ValueError("no report date: set `as_of` or `report_date` in the audit file")
+
     def resolve(self, p: Path) -> Path:
         return p if p.is_absolute() else (self.base_dir / p).resolve()
 
     def playbooks(self) -> list[Path]:
         """The playbooks this audit runs, in step order."""
-        root = self.resolve(self.playbooks_dir) if self.playbooks_dir else PLAYBOOKS_DIR
+        root = self.resolve(self.playbooks_dir) if self.playbooks_dir else resources.playbooks_dir()
         found = sorted(root.glob("[0-9][0-9]_*.ipynb"))
         if self.steps is None:
             return found

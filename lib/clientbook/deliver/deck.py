@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +326,10 @@ def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, 
     d.prs.core_properties.title = title
     d.prs.core_properties.author = ", ".join(x for x in (branding.consultant, branding.firm) if x)
     d.prs.core_properties.language = LANG_TAG.get(lang, "en-US")
+    # the report date, not the wall clock: the same run gives the same file properties
+    stamp = datetime.combine(today, time())
+    d.prs.core_properties.created = d.prs.core_properties.modified = stamp
+    d.prs.core_properties.last_printed = stamp
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     d.prs.save(str(out_path))

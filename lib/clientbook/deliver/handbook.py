@@ -4,7 +4,6 @@ trainer texts shown inside the playbooks)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import threading
@@ -15,12 +14,13 @@ import nbformat
 from nbformat import NotebookNode
 
 from clientbook import __version__
-from clientbook.config.audit_file import REPO_ROOT, step_name
+from clientbook.config import resources
+from clientbook.config.audit_file import step_name
 from clientbook.present import i18n
 from clientbook.present.results import MIME
 from clientbook.present.training import PARAMETER_TAGS, STAGES, _tags, role
 
-TEMPLATES = REPO_ROOT / "templates"
+TEMPLATES = resources.templates_dir()
 TEMPLATE = "clientbook_training"
 _local = threading.local()
 
@@ -131,7 +131,7 @@ def render_handbook(root: Path, slice_id: str, notebooks: list[Path], audit: Any
         "slice_text": f"{i18n.t('common.report.slice')}: {label}",
         "as_of_text": (i18n.t("common.report.as_of", date=manifest["as_of"][:10])
                        if manifest.get("as_of") else ""),
-        "date": dt.date.today().isoformat(),
+        "date": audit.report_day(manifest.get("as_of")).isoformat(),
         "contents": i18n.t("common.report.contents"),
         "steps": [{"id": s, "title": _step_title(s), "failed": s in failed} for s in steps],
         "index_href": "../../training/index.html",
@@ -205,7 +205,8 @@ def render_training_index(root: Path, audit: Any, manifest: dict[str, Any], summ
                              autoescape=True)
     page = env.get_template("walkthrough.html.j2").render(
         t=i18n.t, audit=audit, manifest=manifest, walk=walk, slices=slices,
-        lang=audit.lang, date=dt.date.today().isoformat(), version=__version__,
+        lang=audit.lang, date=audit.report_day(manifest.get("as_of")).isoformat(),
+        version=__version__,
     )
     out = root / "training" / "index.html"
     out.parent.mkdir(parents=True, exist_ok=True)

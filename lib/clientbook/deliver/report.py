@@ -20,14 +20,15 @@ import jinja2
 import nbformat
 
 from clientbook import __version__
-from clientbook.config.audit_file import REPO_ROOT, Audit, step_name
+from clientbook.config import resources
+from clientbook.config.audit_file import Audit, step_name
 from clientbook.data.dataset import Slice
 from clientbook.deliver import comparison as comp
 from clientbook.deliver import handbook
 from clientbook.present import i18n, training
 from clientbook.present.results import MIME
 
-TEMPLATES = REPO_ROOT / "templates"
+TEMPLATES = resources.templates_dir()
 SKIP_TAGS = {"parameters", "injected-parameters"}
 _local = threading.local()
 
@@ -200,7 +201,8 @@ def _slides(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
     return slides.render_slides(
         executed, root / "slices" / sl.id / "slides.html",
         title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
-        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets")
+        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets",
+        today=_report_day(root, audit))
 
 
 def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
@@ -212,7 +214,15 @@ def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
     return deck.build_deck(
         executed, results, root / "slices" / sl.id / "deck.pptx",
         title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
-        lang=audit.lang, branding=Branding.from_audit(audit), template=template)
+        lang=audit.lang, branding=Branding.from_audit(audit), template=template,
+        today=_report_day(root, audit))
+
+
+def _report_day(root: Path, audit: Audit) -> dt.date:
+    """The date on every deliverable of a run: the audit's report date, else its as-of date."""
+    ds = root / "dataset" / "dataset.json"
+    manifest = json.loads(ds.read_text(encoding="utf-8")) if ds.exists() else {}
+    return audit.report_day(manifest.get("as_of"))
 
 
 def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
@@ -229,7 +239,7 @@ def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
         "slice_text": f"{i18n.t('common.report.slice')}: {slice_text(sl)}",
         "as_of_text": i18n.t("common.report.as_of", date=manifest["as_of"][:10]),
         "prepared_by": i18n.t("common.report.prepared_by", firm=b.firm),
-        "date": dt.date.today().isoformat(),
+        "date": audit.report_day(manifest.get("as_of")).isoformat(),
         "contents": i18n.t("common.report.contents"),
         "summary_title": i18n.t("common.report.summary"),
         "summary": executive_summary(results),
@@ -329,7 +339,7 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
         groups=[("overview", [r for r in rows if r["kind"] == "all"]),
                 ("regions", [r for r in rows if r["kind"] == "region"]),
                 ("periods", [r for r in rows if r["kind"] == "period"])],
-        date=dt.date.today().isoformat(), version=__version__,
+        date=audit.report_day(manifest.get("as_of")).isoformat(), version=__version__,
     )
     out = root / "index.html"
     out.write_text(page, encoding="utf-8")

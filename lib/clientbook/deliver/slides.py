@@ -31,10 +31,11 @@ from nbformat import NotebookNode
 from traitlets.config import Config
 
 from clientbook.config.branding import Branding
+from clientbook.config.resources import assets_dir, templates_dir
 from clientbook.present.i18n import t
 
-ASSETS = Path(__file__).parent / "assets"
-TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
+ASSETS = assets_dir()
+TEMPLATES = templates_dir()
 TEMPLATE_NAME = "clientbook_slides"
 # What a slides.html needs at view time (the rest of assets/ is documentation).
 VENDORED = ("reveal", "require")
@@ -251,13 +252,16 @@ def _exporter(thread: int) -> SlidesExporter:
 
 
 def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, subtitle: str,
-                  lang: str, branding: Branding, assets_dir: Path) -> Path:
-    """Write slides.html for one slice; reveal.js/require.js go to the shared `assets_dir`."""
+                  lang: str, branding: Branding, assets_dir: Path,
+                  today: date | None = None) -> Path:
+    """Write slides.html for one slice; reveal.js/require.js go to the shared `assets_dir`.
+    `today` is the date on the title slide (a run passes the audit's report date)."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     install_assets(Path(assets_dir))
     rel = Path(os.path.relpath(Path(assets_dir).resolve(), out_path.parent.resolve())).as_posix()
-    nb = slides_notebook(notebooks, title=title, subtitle=subtitle, lang=lang, branding=branding)
+    nb = slides_notebook(notebooks, title=title, subtitle=subtitle, lang=lang, branding=branding,
+                         today=today)
 
     resources = {"clientbook": {
         "assets": rel,

@@ -18,23 +18,48 @@ from clientbook.data.book import Book
 from clientbook.present import i18n, style
 from clientbook.present.results import to_jsonable
 
-SAMPLE_DIR = Path(__file__).resolve().parents[3] / "outputs" / "sample"
 
+def sample_dir(seed: int = 7, customers: int = 3000, lang: str = "en") -> Path:
+    """The sample client in the cache (`config.resources.sample_cache_dir`): `raw/` (its
+    export, as `clientbook sample` writes it) and `dataset/` (built with the demo audit).
 
-def sample_dataset() -> Path:
-    """The bundled sample client's dataset, generated and built once, then reused."""
+    Generated on first use into a temporary folder beside the entry and renamed into place
+    when complete, so a crash or a concurrent run never leaves a half-built entry in use.
+    """
+    import os
+    import shutil
+    import tempfile
+
     from clientbook.config import audit_file as audit_mod
+    from clientbook.config import resources
     from clientbook.data import dataset, sample
 
-    ds = SAMPLE_DIR / "dataset"
-    if (ds / "dataset.json").exists():
-        return ds
-    raw = SAMPLE_DIR / "raw"
-    if not (raw / "orders.csv").exists():
-        sample.generate(raw)
-    a = audit_mod.load(audit_mod.REPO_ROOT / "audits" / "demo.yaml")
-    dataset.build(a, ds)
-    return ds
+    entry = resources.sample_cache_dir(seed, customers, lang)
+    if (entry / "dataset" / "dataset.json").is_file():
+        return entry
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
+    try:
+        raw = tmp / "raw"
+        sample.generate(raw, customers=customers, seed=seed, lang=lang)
+        a = audit_mod.load(resources.demo_audit(lang))
+        for src in a.sources.values():  # the demo audit names files of this same export
+            src.path = raw / Path(src.path).name
+        dataset.build(a, tmp / "dataset")
+        try:
+            os.rename(tmp, entry)
+        except OSError:  # another process finished first: keep its entry
+            if not (entry / "dataset" / "dataset.json").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return entry
+
+
+def sample_dataset(seed: int = 7) -> Path:
+    """The bundled sample client's dataset, generated and built once per package version,
+    code and seed (outside the checkout), then reused."""
+    return sample_dir(seed) / "dataset"
 
 
 def start(dataset_dir: str | Path = "", slice_id: str = "all", lang: str = "",

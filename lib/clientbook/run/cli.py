@@ -11,10 +11,19 @@ from clientbook.data.intake import DataError
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from clientbook.data import sample
+    import shutil
 
-    written = sample.generate(Path(args.dir), customers=args.customers, seed=args.seed,
-                              lang=args.lang, fmt=args.format)
+    from clientbook.data import sample
+    from clientbook.present.playbook import sample_dir
+
+    out = Path(args.dir)
+    if args.format == "csv":  # the same files, from the cache (built once per version + seed)
+        raw = sample_dir(args.seed, args.customers, args.lang) / "raw"
+        out.mkdir(parents=True, exist_ok=True)
+        written = {f.stem: Path(shutil.copy2(f, out / f.name)) for f in sorted(raw.iterdir())}
+    else:
+        written = sample.generate(out, customers=args.customers, seed=args.seed,
+                                  lang=args.lang, fmt=args.format)
     for table, path in written.items():
         print(f"{table:10s} {path}")
     return 0
