@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clientbook.config import resources
+from clientbook.config import settings as settings_mod
 
 # The canonical tables an export may provide (docs/data-contract.md).
 TABLES = ("customers", "orders", "surveys", "tickets", "leads", "targets", "marketing")
@@ -78,7 +79,9 @@ class Audit(_Strict):
     slicing: Slicing = Field(default_factory=Slicing)
     steps: list[str] | None = None  # default: every playbook in playbooks/
     targets: dict[str, float] = Field(default_factory=dict)
-    settings: dict[str, Any] = Field(default_factory=dict)  # per-step analysis settings
+    # per-step analysis settings, validated against config.settings (kept as written: the
+    # dataset manifest and Book.settings carry this dict; steps read it through the models)
+    settings: dict[str, Any] = Field(default_factory=dict)
     outputs: list[OutputFormat] = Field(default_factory=lambda: ["html"])
     branding: Branding = Field(default_factory=Branding)
     pptx_template: Path | None = None  # the client's own .pptx: its layouts and colours
@@ -99,6 +102,17 @@ class Audit(_Strict):
         if "orders" not in v:
             raise ValueError("an 'orders' source is required")
         return v
+
+    @field_validator("settings", mode="before")
+    @classmethod
+    def _settings(cls, v: Any) -> Any:
+        settings_mod.parse(v if v is not None else {})  # raises SettingsError (a ValueError)
+        return v if v is not None else {}
+
+    @property
+    def analysis(self) -> settings_mod.AnalysisSettings:
+        """The typed settings (every step's block over its defaults)."""
+        return settings_mod.parse(self.settings)
 
     @field_validator("currency")
     @classmethod
@@ -152,8 +166,12 @@ def slugify(text: str) -> str:
 
 
 def _format_errors(path: Path, err: ValidationError) -> str:
-    lines = [f"{path}: the audit file has {err.error_count()} problem(s):"]
+    lines: list[str] = []
     for e in err.errors():
+        cause = (e.get("ctx") or {}).get("error")
+        if isinstance(cause, settings_mod.SettingsError):  # one line per wrong setting
+            lines += [f"  - {where}: {msg}" for where, msg in cause.problems]
+            continue
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         got = e.get("input")
         shown = "" if isinstance(got, dict) or e["type"] == "missing" else f" (got {got!r})"
@@ -161,7 +179,8 @@ def _format_errors(path: Path, err: ValidationError) -> str:
         if e["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling)"
         lines.append(f"  - {where}: {msg}{shown}")
-    return "\n".join(lines)
+    head = f"{path}: the audit file has {len(lines)} problem(s):"
+    return "\n".join([head, *lines])
 
 
 def load(path: str | Path) -> Audit:

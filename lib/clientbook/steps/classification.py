@@ -144,7 +144,9 @@ def behaviour_classes(rfm: pd.DataFrame, high_frequency_days: float = 60) -> pd.
 def classify(orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp,
              settings: dict[str, Any] | None = None) -> pd.DataFrame:
     """One row per buying customer: RFM, segment, ABC tier, behaviour, region, channel."""
-    s = (settings or {}).get("classification", {})
+    from clientbook.config.settings import for_step
+
+    s = for_step(settings, "classification")
     scored = rfm_scores(rfm_table(orders, as_of))
     scored["segment"] = assign_segments(scored, s.get("segment_rules"))
     scored["tier"] = value_tiers(scored["monetary"], *s.get("abc_shares", (0.8, 0.95)))

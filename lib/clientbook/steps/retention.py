@@ -267,14 +267,11 @@ DEFAULTS: dict[str, Any] = {
 
 
 def settings(book_settings: dict[str, Any] | None) -> dict[str, Any]:
-    """The audit's `settings: retention:` merged over the defaults (unknown keys are an error)."""
-    given = dict((book_settings or {}).get("retention") or {})
-    unknown = set(given) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"settings.retention: unknown key(s) {sorted(unknown)}; use {sorted(DEFAULTS)}"
-        )
-    return DEFAULTS | given
+    """The audit's `settings: retention:` over the defaults, validated by
+    `clientbook.config.settings.RetentionSettings` (a wrong key raises SettingsError)."""
+    from clientbook.config.settings import for_step
+
+    return for_step(book_settings, "retention")
 
 
 def cohort_chart(c: Cohorts, max_periods: int = 12, max_cohorts: int = 24) -> Any:

@@ -38,10 +38,9 @@ DEFAULT_STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
 def stages_from(settings: dict | None) -> list[str]:
     """Funnel stages from the audit's settings (``funnel_stages``, or ``sales.funnel_stages``)
     or the contract's default."""
-    settings = settings or {}
-    scoped = settings.get("sales") if isinstance(settings.get("sales"), dict) else {}
-    stages = scoped.get("funnel_stages") or settings.get("funnel_stages") or DEFAULT_STAGES
-    return [str(s) for s in stages]
+    from clientbook.config.settings import for_step
+
+    return [str(s) for s in for_step(settings, "sales")["funnel_stages"]]
 
 
 def _stage_index(leads: pd.DataFrame, stages: Sequence[str]) -> pd.Series:

@@ -62,8 +62,11 @@ def _target(value: Any, default: float) -> tuple[float, dict[str, float]]:
 
 
 def sla_targets(settings: Mapping[str, Any] | None) -> SlaTargets:
-    """SLA targets from the audit's settings (``settings["sla"]``), defaults 4 h / 48 h."""
-    sla = (settings or {}).get("sla") or {}
+    """SLA targets from the audit's settings (``settings.service.sla``, or the older top-level
+    ``settings.sla``), validated by `clientbook.config.settings.ServiceSettings`; 4 h / 48 h."""
+    from clientbook.config.settings import for_step
+
+    sla = for_step(settings, "service")["sla"]
     fr, fr_ch = _target(sla.get("first_response_hours"), DEFAULT_SLA["first_response_hours"])
     rs, rs_ch = _target(sla.get("resolution_hours"), DEFAULT_SLA["resolution_hours"])
     return SlaTargets(fr, rs, fr_ch, rs_ch)

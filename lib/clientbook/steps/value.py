@@ -345,14 +345,11 @@ SHORT_HISTORY_DAYS = 180  # under this, a forecast gets a caution in the finding
 
 
 def settings(book_settings: dict[str, Any] | None) -> dict[str, Any]:
-    """The audit's `settings: value:` merged over the defaults (unknown keys are an error)."""
-    given = dict((book_settings or {}).get("value") or {})
-    unknown = set(given) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(
-            f"settings.value: unknown key(s) {sorted(unknown)}; use {sorted(DEFAULTS)}"
-        )
-    return DEFAULTS | given
+    """The audit's `settings: value:` over the defaults, validated by
+    `clientbook.config.settings.ValueSettings` (a wrong key raises SettingsError, a ValueError)."""
+    from clientbook.config.settings import for_step
+
+    return for_step(book_settings, "value")
 
 
 def pareto_chart(conc: Concentration) -> Any:
