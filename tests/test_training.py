@@ -273,7 +273,7 @@ def test_lab_extra_declares_jupyterlab():
     assert any(re.match(r"jupyterlab\b", req) for req in lab)
 
 
-def _lab_plan(tmp_path: Path) -> dict[str, str]:
+def _lab_plan(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """What `pip install .[lab]` resolves to in an empty environment: name -> version.
     `--ignore-installed` plans every requirement as if nothing were installed, so the answer
     is the same whether or not an earlier `make lab` put jupyterlab into this environment."""
@@ -281,23 +281,39 @@ def _lab_plan(tmp_path: Path) -> dict[str, str]:
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
          "--report", str(report), "-e", f"{REPO}[lab]"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     plan = json.loads(report.read_text(encoding="utf-8"))
     return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in plan["install"]}
 
 
 @pytest.mark.slow
-def test_lab_extra_installs(tmp_path):
+@pytest.mark.parametrize("jupyterlab_installed", [False, True])
+def test_lab_extra_installs(tmp_path, jupyterlab_installed):
     """pip resolves the `lab` extra against the package index, without installing it, to a
-    JupyterLab that satisfies the extra's bound, next to the runtime (papermill, ipykernel)."""
+    JupyterLab that satisfies the extra's bound, next to the runtime (papermill, ipykernel):
+    also when a jupyterlab is already installed (issue 17: the plan then left it out)."""
+    import os
+
     from packaging.requirements import Requirement
 
-    plan = _lab_plan(tmp_path)
+    env = dict(os.environ)
+    if jupyterlab_installed:  # a jupyterlab distribution pip sees as installed
+        fake = tmp_path / "site"
+        info = fake / "jupyterlab-4.9.0.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: jupyterlab\n"
+                                       "Version: 4.9.0\n", encoding="utf-8")
+        (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(fake), env.get("PYTHONPATH")]))
+        probe = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; "
+                                "print(m.version('jupyterlab'))"],
+                               env=env, capture_output=True, text=True, timeout=60)
+        assert probe.stdout.strip() == "4.9.0"  # the check below runs with it installed
+    plan = _lab_plan(tmp_path, env)
     meta = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     wanted = next(Requirement(r) for r in meta["project"]["optional-dependencies"]["lab"]
                   if Requirement(r).name == "jupyterlab")
     assert "jupyterlab" in plan, sorted(plan)
     assert wanted.specifier.contains(plan["jupyterlab"]), plan["jupyterlab"]
     assert {"clientbook", "papermill", "ipykernel"} <= set(plan)
-
