@@ -37,6 +37,8 @@ def sample_dir(seed: int = 7, customers: int = 3000, lang: str = "en") -> Path:
     entry = resources.sample_cache_dir(seed, customers, lang)
     if (entry / "dataset" / "dataset.json").is_file():
         return entry
+    if entry.exists():  # not made by this function (entries appear complete): rebuild it
+        shutil.rmtree(entry, ignore_errors=True)
     entry.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{entry.name}.", dir=entry.parent))
     try:
