@@ -285,7 +285,8 @@ def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
                          f"{t[rows[0]]!r}")
         problems.append(Problem(
             file, "mixes date formats (" + "; ".join(parts) + "); fix the export so the "
-            "column has one format, or set date_format (rows in other formats are then listed)", column=header))
+            "column has one format, or set date_format (other rows are then listed)",
+            column=header))
         return out
     kind = present[0] if present else "ymd"
     if kind != "dmy":

@@ -31,6 +31,9 @@ def _validate(args: argparse.Namespace) -> int:
           + ", ".join(audit_mod.step_name(p) for p in plan))
     for table, info in prep.sources.items():
         print(f"  {table:10s} {info['rows']:>9,} rows  {info['file']}")
+        for d in info.get("dates", []):
+            if d["order"] in ("day-first", "month-first"):
+                print(f"  {'':10s} dates in '{d['column']}' read {d['order']} ({d['how']})")
     if prep.findings:
         print(f"{len(prep.findings)} data-quality finding(s) (the run goes on; the data audit "
               "shows them):")
