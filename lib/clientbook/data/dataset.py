@@ -67,7 +67,7 @@ def _region_of_customers(orders: pd.DataFrame, file: str
     best = g.drop_duplicates("customer_id").set_index("customer_id")["region"]
     top = g.groupby("customer_id", observed=True)["lines"].transform("max")
     tied = g[g["lines"] == top].groupby("customer_id", observed=True)["region"].agg(list)
-    tied = tied[tied.str.len() > 1]
+    tied = tied[tied.map(len) > 1]
     found: list[validate.Finding] = []
     n_regions = g.groupby("customer_id", observed=True).size()
     several = n_regions[n_regions > 1]
@@ -107,7 +107,8 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
         else:
             mode = (orders.dropna(subset=[col]).groupby("customer_id", observed=True)[col]
                     .agg(lambda s: s.mode().iloc[0]))
-        seen = seen.merge(mode.rename(col).reset_index(), on="customer_id", how="left")
+        mode = mode.rename(col).rename_axis("customer_id").reset_index()
+        seen = seen.merge(mode, on="customer_id", how="left")
     if customers is None or customers.empty:
         out = seen.rename(columns={"first_order": "signup_date"})
     else:
