@@ -39,7 +39,7 @@ DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": "whites
                    "comma": ",", "semicolon": ";", "pipe": "|"}
 # Derived columns the audit file may declare (sources.<table>.derive).
 DERIVABLE = {"order_id": "a list of canonical columns, e.g. [customer_id, order_date]",
-             "cost": "'amount - profit'"}
+             "cost": "'amount - profit'", "amount": "'quantity * unit_price'"}
 
 
 class Source(_Strict):
@@ -59,6 +59,8 @@ class Source(_Strict):
     # canonical name -> client header (or 1-based column number when header: none)
     columns: dict[str, str | int] = Field(default_factory=dict)
     derive: dict[str, str | list[str]] = Field(default_factory=dict)
+    # only rows whose header holds one of the values, e.g. {StageName: [Closed Won]}
+    where: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("delimiter")
     @classmethod
@@ -110,6 +112,8 @@ class Source(_Strict):
                 problems.append(f"derive.order_id: expected {DERIVABLE['order_id']}")
             elif name == "cost" and str(recipe).replace(" ", "") != "amount-profit":
                 problems.append(f"derive.cost: expected {DERIVABLE['cost']}")
+            elif name == "amount" and str(recipe).replace(" ", "") != "quantity*unit_price":
+                problems.append(f"derive.amount: expected {DERIVABLE['amount']}")
             elif name in self.columns:
                 problems.append(f"derive: {name} is both mapped and derived")
         if problems:

@@ -31,7 +31,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
     "orders": _cols(
         "order_id:str! customer_id:str! order_date:date! amount:float! product:str category:str "
-        "quantity:float cost:float profit:float region:str channel:str segment:str"
+        "quantity:float unit_price:float cost:float profit:float region:str channel:str "
+        "segment:str"
     ),
     "surveys": _cols(
         "response_id:str! customer_id:str survey_date:date! nps_score:float csat_score:float "

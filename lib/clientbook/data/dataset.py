@@ -46,7 +46,8 @@ def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
         problems += found
         tables[table] = df
         sources[table] = {"file": str(path), "rows": len(df),
-                          "dates": df.attrs.get("date_orders", [])}
+                          "dates": df.attrs.get("date_orders", []),
+                          "left_out": df.attrs.get("left_out", 0)}
     if problems:
         raise DataError(problems)
     return tables, sources

@@ -398,6 +398,12 @@ def _derive(df: pd.DataFrame, table: str, source: Source, file: str) -> list[Pro
             for t in text[1:]:
                 joined = joined + "|" + t
             df["order_id"] = joined
+        elif name == "amount":
+            if "quantity" not in df or "unit_price" not in df:
+                problems.append(Problem(file, "derive.amount: needs quantity and unit_price "
+                                        "mapped under columns (amount = quantity * unit_price)"))
+                continue
+            df["amount"] = df["quantity"] * df["unit_price"]
         elif name == "cost":
             if "profit" not in df or "amount" not in df:
                 problems.append(Problem(file, "derive.cost: needs amount and profit mapped "
@@ -462,7 +468,26 @@ def load_source(table: str, source: Source, path: Path) -> tuple[pd.DataFrame, l
     except (ValueError, OSError, ImportError) as e:
         fmt = file_format(path, source.format)
         return pd.DataFrame(), [Problem(file, f"cannot be read as {fmt}: {e}")]
+    raw, problems = _where(raw, source, file)
     orders: list[DateOrder] = []
-    df, problems = to_canonical(raw, table, source, file, orders)
+    df, found = to_canonical(raw, table, source, file, orders)
     df.attrs["date_orders"] = [asdict(o) for o in orders]
-    return df, problems
+    df.attrs["left_out"] = int(raw.attrs.get("left_out", 0))
+    return df, problems + found
+
+
+def _where(raw: pd.DataFrame, source: Source, file: str) -> tuple[pd.DataFrame, list[Problem]]:
+    """Only the rows the audit file keeps (sources.<table>.where); the rest counted."""
+    if not source.where:
+        return raw, []
+    headers = {str(h).strip(): h for h in raw.columns}
+    keep = pd.Series(True, index=raw.index)
+    for header, values in source.where.items():
+        if header.strip() not in headers:
+            return raw, [Problem(file, f"where: header '{header}' is not in the file; headers "
+                                 f"are: {', '.join(headers)}", column=header)]
+        col = raw[headers[header.strip()]].astype("string").str.strip()
+        keep &= col.isin([str(v).strip() for v in values]).fillna(False)
+    out = raw[keep]
+    out.attrs["left_out"] = int((~keep).sum())
+    return out, []
