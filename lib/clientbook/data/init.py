@@ -275,12 +275,12 @@ def plan_files(paths: list[Path], preset: str | None = None) -> tuple[list[Plan]
     for plan in plans:
         if plan.table is None:
             continue
+        derived = set(plan.extra.get("derive", {}))
         if plan.table in SYNONYMS and pre:  # preset gaps filled from synonyms
             for name, m in map_headers(plan.sniffed.headers, plan.table).items():
-                if name not in plan.columns and m.header not in {
+                if name not in plan.columns and name not in derived and m.header not in {
                         x.header for x in plan.columns.values()}:
                     plan.columns[name] = m
-        derived = set(plan.extra.get("derive", {}))
         plan.todo = [c.name for c in SCHEMAS[plan.table]
                      if c.required and c.name not in plan.columns and c.name not in derived]
         used = {m.header for m in plan.columns.values()}
@@ -298,9 +298,10 @@ def _yaml(v: Any) -> str:
 
 def _rel(path: Path, out: Path) -> str:
     try:
-        return os.path.relpath(path.resolve(), out.resolve().parent)
+        rel = os.path.relpath(path.resolve(), out.resolve().parent)
     except ValueError:  # another drive on Windows
         return str(path.resolve())
+    return str(path.resolve()) if rel.startswith(os.path.join("..", "..", "..")) else rel
 
 
 def _as_of(plans: list[Plan]) -> str | None:

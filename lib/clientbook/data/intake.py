@@ -244,8 +244,9 @@ def _shapes(t: pd.Series) -> pd.Series:
 def _iso(parts: pd.DataFrame, y: str, m: str, d: str) -> pd.Series:
     year = parts[y].astype("string")
     year = year.where(year.str.len() == 4, "20" + year)
-    time = (parts["t"].astype("string").fillna("").str.strip().str.lstrip("T") if "t" in parts
-            else "")
+    time = (parts["t"].astype("string").fillna("").str.strip().str.lstrip("T")
+            .str.replace(r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)$", "", regex=True)  # local time kept
+            if "t" in parts else "")
     text = year + "-" + parts[m].astype("string").str.zfill(2) + "-" + parts[d].astype(
         "string").str.zfill(2)
     if isinstance(time, pd.Series):
