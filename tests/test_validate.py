@@ -159,3 +159,27 @@ def test_region_from_order_needs_an_order_region(tmp_path):
         assert "region_from: order needs the orders' region" in str(e)
     else:
         raise AssertionError("no error")
+
+
+def test_the_data_audit_shows_the_new_findings_and_the_region_note(tmp_path):
+    from clientbook.present import i18n
+    from clientbook.steps import data_audit
+
+    a = _retail(tmp_path, region_from="order")
+    del a.sources["customers"]
+    dataset.build(a, tmp_path / "ds")
+    east = dataset.load_slice(tmp_path / "ds", "region-east")
+    i18n.use("en")
+    table = data_audit.findings_table(east.manifest)
+    ties = table[table["check"] == "Region tie (customer's orders split evenly)"]
+    assert ties["action"].tolist() == [
+        "kept (tie resolved: the region with the larger sales, then the first by name)"]
+    assert ties["examples"].tolist() == ["C3: East / West -> East"]
+    note = data_audit.region_note(east)
+    assert "orders placed in East" in note and "2 of its 3 customers" in note
+    assert data_audit.region_note(dataset.load_slice(tmp_path / "ds", "all")) is None
+    i18n.use("zh")
+    try:
+        assert "3 位客户中有 2" in data_audit.region_note(east)
+    finally:
+        i18n.use("en")

@@ -198,9 +198,13 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
     labels = sorted(period_labels(orders["order_date"], freq).unique())
     if audit.slicing.last_periods:
         labels = labels[-audit.slicing.last_periods:]
+    shared = None
     if audit.slicing.region_from == "order":  # customers buying in the region
         regions = (orders.groupby("region", observed=True)["customer_id"].nunique()
                    .sort_values(ascending=False))
+        pairs = orders[["customer_id", "region"]].drop_duplicates()
+        multi = pairs["customer_id"].map(pairs["customer_id"].value_counts()) > 1
+        shared = pairs[multi].groupby("region", observed=True).size()
     else:
         regions = (customers.groupby("region", observed=True).size()
                    .sort_values(ascending=False))
@@ -212,15 +216,16 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "as_of": as_of.isoformat(),
         "period_freq": freq,
         "periods": labels,
-        "regions": [{"name": r, "slug": slugify(r), "customers": int(n)}
+        "regions": [{"name": r, "slug": slugify(r), "customers": int(n),
+                     **({"shared": int(shared.get(r, 0))} if shared is not None else {})}
                     for r, n in regions.items()],
+        "region_from": audit.slicing.region_from,
         "tables": {},
         "sources": sources,
         "findings": [f.as_dict() for f in findings],
         "targets": audit.targets,
         "settings": audit.settings,
         "slicing": audit.slicing.by,
-        "region_from": audit.slicing.region_from,
     }
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
