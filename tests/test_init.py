@@ -222,3 +222,19 @@ def test_init_does_not_overwrite_without_force(tmp_path, capsys):
     out.write_text("client: keep\n", encoding="utf-8")
     assert cli.main(["init", str(PRESETS / "shopify"), "-o", str(out)]) == 2
     assert out.read_text() == "client: keep\n"
+
+
+def test_a_transaction_file_without_header_gets_positional_guesses(tmp_path, capsys):
+    # CDNOW: customer, sample id, yyyymmdd, quantity, amount; aligned with spaces, no header
+    out = tmp_path / "cdnow.yaml"
+    assert cli.main(["init", str(Path(__file__).parent / "data" / "CDNOW_sample.txt"),
+                     "-o", str(out)]) == 0
+    src = audit_mod.load(out).sources["orders"]
+    assert (src.delimiter, src.header) == ("whitespace", "none")
+    assert src.columns == {"customer_id": "1", "order_date": "3", "amount": "5",
+                           "quantity": "4"}
+    assert src.derive == {"order_id": ["customer_id", "order_date"]}
+    assert "# guess: no order number" in out.read_text()
+    capsys.readouterr()
+    assert cli.main(["validate", str(out)]) == 0
+    assert "6,919 rows" in capsys.readouterr().out

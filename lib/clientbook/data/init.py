@@ -146,6 +146,7 @@ class Plan:
     todo: list[str] = field(default_factory=list)  # required columns nothing maps to
     extra: dict[str, Any] = field(default_factory=dict)  # preset options (where, derive, ...)
     unused: list[str] = field(default_factory=list)
+    extra_why: str = "preset"
 
 
 def map_headers(headers: list[str], table: str) -> dict[str, Match]:
@@ -226,6 +227,44 @@ def _plan_preset(sn: sniff_mod.Sniffed, preset: dict[str, Any], taken: set[str])
     return plan
 
 
+def guess_positional(sn: sniff_mod.Sniffed) -> tuple[dict[str, Match], dict] | None:
+    """Orders columns of a file without a header, from what the values look like: a date
+    column, an amount column (decimals), a quantity column (small whole numbers) and a
+    customer column (the first other one). None when no date and amount column is found."""
+    if sn.options.get("header") is None or sn.options["header"].value != "none":
+        return None
+    from clientbook.data import intake
+
+    sample = sn.sample.astype("string")
+    cols: dict[str, Match] = {}
+    for c in sample.columns:
+        v = sample[c].str.strip().dropna()
+        if v.empty:
+            continue
+        if "order_date" not in cols and (intake._shapes(v) != "text").mean() > 0.9:
+            cols["order_date"] = Match(str(c), "guess",
+                                       f"column {c} holds dates, e.g. {v.iloc[0]!r}")
+        elif "amount" not in cols and v.str.match(r"^-?\d+[.,]\d+$").mean() > 0.5:
+            cols["amount"] = Match(str(c), "guess",
+                                   f"column {c} holds decimals, e.g. {v.iloc[0]!r}")
+    if "order_date" not in cols or "amount" not in cols:
+        return None
+    used = {m.header for m in cols.values()}
+    for c in sample.columns:
+        v = sample[c].str.strip().dropna()
+        if str(c) in used or v.empty:
+            continue
+        small = v.str.fullmatch(r"-?[1-9]\d{0,3}").mean() > 0.9
+        if "quantity" not in cols and small and "customer_id" in cols:
+            cols["quantity"] = Match(str(c), "guess", f"column {c} holds small whole numbers")
+        elif "customer_id" not in cols:
+            cols["customer_id"] = Match(str(c), "guess", f"column {c} is the first other "
+                                        f"column, e.g. {v.iloc[0]!r}")
+    if "customer_id" not in cols:
+        return None
+    return cols, {"order_id": ["customer_id", "order_date"]}
+
+
 def plan_files(paths: list[Path], preset: str | None = None) -> tuple[list[Plan], list[str]]:
     """Sniff every file, decide its table and column mapping. Returns plans and notes."""
     notes: list[str] = []
@@ -270,7 +309,16 @@ def plan_files(paths: list[Path], preset: str | None = None) -> tuple[list[Plan]
         taken.add(table)
         done.add(i)
     for i, sn in enumerate(rest):
-        if i not in done:
+        if i in done:
+            continue
+        guessed = guess_positional(sn) if "orders" not in taken else None
+        if guessed:
+            columns, derive = guessed
+            plans.append(Plan(sn, "orders", "guess", "no header row; the columns' values look "
+                              "like customer, date and amount", columns, extra={"derive": derive},
+                              extra_why="guess: no order number; one order per customer and day"))
+            taken.add("orders")
+        else:
             plans.append(Plan(sn, None, "unknown", "no table fits its headers"))
     for plan in plans:
         if plan.table is None:
@@ -394,7 +442,7 @@ def render(plans: list[Plan], notes: list[str], out: Path, client: str,
                 continue
             lines.append(f"    {key}: {_yaml(g.value)}   # {g.sure}: {g.why}")
         for key, value in plan.extra.items():
-            lines.append(f"    {key}: {_yaml(value)}   # preset")
+            lines.append(f"    {key}: {_yaml(value)}   # {plan.extra_why}")
         lines.append("    columns:")
         positional = sn.options.get("header") and sn.options["header"].value == "none"
         for col in SCHEMAS[plan.table or "orders"]:
