@@ -276,3 +276,18 @@ def test_files_that_are_not_text_tables_are_named(tmp_path, head, what):
     text = str(problems[0])
     assert "this is not a text table" in text and what in text
     assert "codec" not in text and "required column" not in text
+
+
+def test_xlsx_that_is_not_a_workbook_is_named(tmp_path):
+    png = tmp_path / "orders.xlsx"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
+    _, problems = intake.load_source("orders", Source(path=png), png)
+    assert "not an XLSX workbook or a text table: the file is a PNG image" in str(problems[0])
+    text = tmp_path / "orders2.xlsx"
+    text.write_text("order_id,customer_id\n1,2\n", encoding="utf-8")
+    _, problems = intake.load_source("orders", Source(path=text), text)
+    assert "set format: csv" in str(problems[0])
+    folder = tmp_path / "orders.csv"
+    folder.mkdir()
+    _, problems = intake.load_source("orders", Source(path=folder), folder)
+    assert "is a folder, not a file" in str(problems[0])

@@ -116,8 +116,11 @@ def check_is_table(path: Path, fmt: str) -> None:
         head = fh.read(8192)
     if fmt == "xlsx":
         if not head.startswith(b"PK\x03\x04"):
-            what = _magic(head) or "not an XLSX workbook"
-            raise NotATable(f"this is not a text table or an XLSX workbook: {what}")
+            what = _magic(head)
+            if what:
+                raise NotATable(f"this is not an XLSX workbook or a text table: the file is {what}")
+            raise NotATable("this is not an XLSX workbook (if it is a text table, set "
+                            "format: csv)")
         return
     if fmt == "parquet":
         if not head.startswith(b"PAR1"):
