@@ -47,8 +47,20 @@ def _init(args: argparse.Namespace) -> int:
     for line in init.summary(plans, notes):
         print(line)
     todo = sum(": TODO" in line for line in text.splitlines() if not line.startswith("#"))
-    print(f"Wrote {out}" + (f" ({todo} TODO to fill in)" if todo else "")
-          + f". Next: clientbook validate {out}")
+    print(f"Wrote {out}" + (f" ({todo} TODO to fill in)" if todo else ""))
+    if todo:
+        print(f"Next: fill in the TODOs, then clientbook validate {out}")
+        return 0
+    from clientbook.config import audit_file as audit_mod
+    from clientbook.data import dataset
+
+    try:  # the file as written must read: say so now rather than at validate
+        dataset.prepare(audit_mod.load(out))
+    except (AuditFileError, DataError) as e:
+        print(f"The data does not read yet with these guesses:\n{e}\nFix {out}, then "
+              f"clientbook validate {out}")
+        return 0
+    print(f"It reads. Next: check the guesses, then clientbook run {out}")
     return 0
 
 
