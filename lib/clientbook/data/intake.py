@@ -260,6 +260,7 @@ def _iso(parts: pd.DataFrame, y: str, m: str, d: str) -> pd.Series:
 def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
              problems: list[Problem] | None = None,
              orders: list[DateOrder] | None = None) -> pd.Series:
+    """Dates of one column, read once per distinct value (exports repeat dates a lot)."""
     problems = [] if problems is None else problems
     if pd.api.types.is_datetime64_any_dtype(s):
         return s.astype("datetime64[ns]")
@@ -268,6 +269,27 @@ def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
     if source.date_format:
         return pd.to_datetime(t, format=source.date_format, errors="coerce").astype(
             "datetime64[ns]")
+    codes, uniques = pd.factorize(t)
+    first_rows = pd.Series(s.index).groupby(codes).first()
+    first_rows = first_rows[first_rows.index >= 0]
+    distinct = pd.Series(uniques, index=first_rows.to_numpy(), dtype="string")
+    before = len(problems)
+    parsed = _dates_of_values(distinct, source, file, header, problems, orders)
+    for p in problems[before:]:  # a problem's rows: every row holding one of its values
+        if p.rows:
+            hit = s.index[t.isin(distinct.loc[p.rows]).fillna(False)].tolist()
+            p.rows, p.count = hit, len(hit)
+    values = parsed.to_numpy()
+    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    known = codes >= 0
+    out[known] = values[codes[known]]
+    return out
+
+
+def _dates_of_values(t: pd.Series, source: Source, file: str, header: str,
+                     problems: list[Problem], orders: list[DateOrder] | None) -> pd.Series:
+    """`_to_date` on distinct values; the index holds each value's first row number."""
+    s = t
     shape = _shapes(t)
     ymd, dmy = t.str.extract(_YMD), t.str.extract(_DMY)
     day_first, month_first = _iso(dmy, "y", "b", "a"), _iso(dmy, "y", "a", "b")
@@ -285,7 +307,7 @@ def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
         parts = []
         for k in present:
             rows = s.index[valid[k]].tolist()
-            parts.append(f"{SHAPE_NAMES[k]}: {len(rows)} row(s), e.g. row {rows[0]} "
+            parts.append(f"{SHAPE_NAMES[k]}: {len(rows)} distinct value(s), e.g. row {rows[0]} "
                          f"{t[rows[0]]!r}")
         problems.append(Problem(
             file, "mixes date formats (" + "; ".join(parts) + "); fix the export so the "
