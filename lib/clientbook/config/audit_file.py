@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from clientbook.config import resources
 from clientbook.config import settings as settings_mod
@@ -29,25 +36,107 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Delimiter words a consultant may write, and what they mean.
+DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": "whitespace",
+                   "comma": ",", "semicolon": ";", "pipe": "|"}
+# Derived columns the audit file may declare (sources.<table>.derive).
+DERIVABLE = {"order_id": "a list of canonical columns, e.g. [customer_id, order_date]",
+             "cost": "'amount - profit'", "amount": "'quantity * unit_price'"}
+
+
 class Source(_Strict):
     """One raw file of the client's export and how its headers map onto a canonical table."""
 
     path: Path
     format: Literal["auto", "csv", "xlsx", "parquet"] = "auto"
     encoding: str = "auto"  # auto: UTF-8 (with or without BOM), else GB18030 (covers GBK)
-    delimiter: str = "auto"  # auto: sniffed among , ; tab |
+    delimiter: str = "auto"  # auto: sniffed among , ; tab |; or whitespace (runs of spaces)
     decimal: Literal[".", ","] = "."
     thousands: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None  # None: decided from the values (a field > 12), else an error
     date_format: str | None = None
     sheet: str | int | None = None  # XLSX sheet name (or 0-based index)
-    columns: dict[str, str] = Field(default_factory=dict)  # canonical name -> client header
+    header: int | Literal["none"] | None = None  # row number of the header line; none: no header
+    skip_rows: int = Field(default=0, ge=0)  # lines above the header (titles, notes) to skip
+    # canonical name -> client header (or 1-based column number when header: none)
+    columns: dict[str, str | int] = Field(default_factory=dict)
+    derive: dict[str, str | list[str]] = Field(default_factory=dict)
+    # only rows whose header holds one of the values, e.g. {StageName: [Closed Won]}
+    where: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("delimiter")
+    @classmethod
+    def _delimiter(cls, v: str) -> str:
+        word = DELIMITER_WORDS.get(v.strip().lower()) if v.strip() else None
+        if v == "auto" or (len(v) == 1 and v not in "\"'\r\n"):
+            return "whitespace" if v == " " else v
+        if word:
+            return "whitespace" if word == " " else word
+        raise ValueError(
+            f"delimiter {v!r} is not one character; use auto, ',', ';', '|', tab or whitespace"
+        )
+
+    @field_validator("header")
+    @classmethod
+    def _header(cls, v: int | str | None) -> int | str | None:
+        if isinstance(v, int) and v < 1:
+            raise ValueError("header is the row number of the header line (1 = first line), "
+                             "or none")
+        return v
+
+    @model_validator(mode="after")
+    def _mapping(self) -> Source:
+        problems = []
+        if isinstance(self.header, int) and self.skip_rows and self.header != self.skip_rows + 1:
+            problems.append(f"header: {self.header} and skip_rows: {self.skip_rows} disagree "
+                            "(set one of them)")
+        positional = [k for k, v in self.columns.items() if isinstance(v, int)]
+        if self.header == "none":
+            named = [k for k in self.columns if k not in positional]
+            if named or not self.columns:
+                problems.append("with header: none, map columns by position "
+                                "(columns: {customer_id: 1, order_date: 2, ...})")
+        elif positional:
+            problems.append(f"columns: {', '.join(positional)} mapped by position; that needs "
+                            "header: none")
+        by_header: dict[str, list[str]] = {}
+        for canonical, header in self.columns.items():
+            by_header.setdefault(str(header).strip(), []).append(canonical)
+        for header, names in by_header.items():
+            if len(names) > 1:
+                problems.append(f"columns: header {header!r} is mapped twice "
+                                f"({' and '.join(names)}); one header feeds one column")
+        for name, recipe in self.derive.items():
+            if name not in DERIVABLE:
+                problems.append(f"derive: {name!r} cannot be derived; derivable: "
+                                + ", ".join(DERIVABLE))
+            elif name == "order_id" and (isinstance(recipe, str) or not recipe):
+                problems.append(f"derive.order_id: expected {DERIVABLE['order_id']}")
+            elif name == "cost" and str(recipe).replace(" ", "") != "amount-profit":
+                problems.append(f"derive.cost: expected {DERIVABLE['cost']}")
+            elif name == "amount" and str(recipe).replace(" ", "") != "quantity*unit_price":
+                problems.append(f"derive.amount: expected {DERIVABLE['amount']}")
+            elif name in self.columns:
+                problems.append(f"derive: {name} is both mapped and derived")
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.columns = {k: str(v) for k, v in self.columns.items()}
+        return self
+
+    def header_of(self, canonical: str) -> str | None:
+        """The client's header mapped to a canonical column (None: not mapped)."""
+        h = self.columns.get(canonical)
+        return None if h is None else str(h)
 
 
 class Slicing(_Strict):
     by: list[Literal["region", "period"]] = Field(default_factory=lambda: ["region", "period"])
     period: Literal["month", "quarter", "year"] = "quarter"
     last_periods: int | None = None  # only the N most recent periods get their own slice
+    # customer: a customer's rows follow the customer's one region (customers table, else the
+    # most frequent region of their orders); order: a region slice holds that region's own
+    # order lines (a customer buying in two regions is in both)
+    region_from: Literal["customer", "order"] = "customer"
 
 
 class Branding(_Strict):
@@ -183,13 +272,35 @@ def _format_errors(path: Path, err: ValidationError) -> str:
     return "\n".join([head, *lines])
 
 
+AUDIT_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def read_text(path: Path) -> str:
+    """The audit file's text: UTF-8 (with or without BOM) or GB18030/GBK; one-line errors."""
+    if path.is_dir():
+        raise AuditFileError(f"{path}: is a folder, not an audit file (give the .yaml file)")
+    if not path.exists():
+        raise AuditFileError(f"{path}: no such audit file")
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise AuditFileError(f"{path}: cannot be read ({e.strerror or e})") from None
+    if b"\x00" in raw[:4096]:
+        raise AuditFileError(f"{path}: is a binary file, not a YAML audit file")
+    for enc in AUDIT_ENCODINGS:
+        try:
+            return raw.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    raise AuditFileError(f"{path}: is neither UTF-8 nor GB18030/GBK text; save it as UTF-8")
+
+
 def load(path: str | Path) -> Audit:
     """Read and validate an audit file; raise AuditFileError listing every problem."""
     path = Path(path)
+    text = read_text(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise AuditFileError(f"{path}: no such audit file") from None
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise AuditFileError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(raw, dict):

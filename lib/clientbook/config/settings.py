@@ -127,6 +127,8 @@ class SatisfactionSettings(_Step):
 
     min_sample: int = Field(default=30, ge=1,
                             description="fewer answers: the score is shown as indicative")
+    csat_scale: tuple[float, float] = Field(
+        default=(1.0, 5.0), description="the surveys' CSAT scale; scores outside it are findings")
 
 
 class ServiceSettings(_Step):
@@ -221,6 +223,7 @@ LEGACY_KEYS: dict[str, tuple[str, str]] = {
     "mask_pii": ("action_plan", "mask_pii"),
     "list_limit": ("action_plan", "list_limit"),
     "min_sample": ("satisfaction", "min_sample"),
+    "csat_scale": ("satisfaction", "csat_scale"),
 }
 
 

@@ -31,7 +31,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     ),
     "orders": _cols(
         "order_id:str! customer_id:str! order_date:date! amount:float! product:str category:str "
-        "quantity:float cost:float region:str channel:str"
+        "quantity:float unit_price:float cost:float profit:float region:str channel:str "
+        "segment:str"
     ),
     "surveys": _cols(
         "response_id:str! customer_id:str survey_date:date! nps_score:float csat_score:float "
@@ -64,3 +65,8 @@ DATE_COLUMNS: dict[str, str] = {
     "leads": "created_date",
 }
 PII_COLUMNS = ("name", "email", "phone")
+# Values exports write where an ID is missing; such an ID is no customer (compared lower-case).
+PLACEHOLDER_IDS = frozenset({"null", "n/a", "na", "-", "--", "0", "none", "nan", "#n/a",
+                             "(blank)", "(null)", "?", "unknown", "undefined"})
+NPS_RANGE = (0.0, 10.0)
+CSAT_SCALE = (1.0, 5.0)  # default; the audit file's settings.csat_scale overrides it

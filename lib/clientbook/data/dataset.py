@@ -45,21 +45,71 @@ def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
         df, found = intake.load_source(table, source, path)
         problems += found
         tables[table] = df
-        sources[table] = {"file": str(path), "rows": len(df)}
+        sources[table] = {"file": str(path), "rows": len(df),
+                          "dates": df.attrs.get("date_orders", []),
+                          "left_out": df.attrs.get("left_out", 0)}
     if problems:
         raise DataError(problems)
     return tables, sources
 
 
-def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
-    """Customers as the book knows them: the customers table plus anyone seen in orders."""
+def _region_of_customers(orders: pd.DataFrame, file: str
+                         ) -> tuple[pd.Series, list[validate.Finding]]:
+    """Each customer's region from their orders: the region with most order lines; a tie goes
+    to the region with the larger sales, then the alphabetically first. Ties and customers who
+    buy in several regions are findings (the attribution is a choice: slicing.region_from)."""
+    o = orders.dropna(subset=["region"])
+    if o.empty:
+        return pd.Series(dtype="string"), []
+    g = (o.groupby(["customer_id", "region"], observed=True)
+         .agg(lines=("region", "size"), sales=("amount", "sum")).reset_index())
+    g = g.sort_values(["customer_id", "lines", "sales", "region"],
+                      ascending=[True, False, False, True])
+    best = g.drop_duplicates("customer_id").set_index("customer_id")["region"]
+    top = g.groupby("customer_id", observed=True)["lines"].transform("max")
+    tied = g[g["lines"] == top].groupby("customer_id", observed=True)["region"].agg(list)
+    tied = tied[tied.map(len) > 1]
+    found: list[validate.Finding] = []
+    n_regions = g.groupby("customer_id", observed=True).size()
+    several = n_regions[n_regions > 1]
+    if len(several):
+        found.append(validate.Finding(
+            "orders", file, "several_regions", "region", len(several),
+            f"kept ({len(several) / len(n_regions):.0%} of customers; each counted in one "
+            "region; slicing.region_from: order counts each region's own orders)",
+            [], [str(c) for c in several.index[:5]]))
+    if len(tied):
+        found.append(validate.Finding(
+            "orders", file, "region_ties", "region", len(tied),
+            "kept (tie resolved: the region with the larger sales, then the first by name)",
+            [], [f"{c}: {' / '.join(map(str, r))} -> {best[c]}"
+                 for c, r in tied.head(5).items()]))
+    return best, found
+
+
+def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
+                      file: str = "") -> tuple[pd.DataFrame, list[validate.Finding]]:
+    """Customers as the book knows them: the customers table plus anyone seen in orders.
+
+    Region, channel and segment of a customer only seen in orders: the most frequent value of
+    their orders (region ties are reported, see `_region_of_customers`).
+    """
+    findings: list[validate.Finding] = []
     first = orders.groupby("customer_id", observed=True)["order_date"].min().rename("first_order")
     seen = first.reset_index()
-    for col in ("region", "channel"):
-        if col in orders:
+    known = (customers["customer_id"] if customers is not None and not customers.empty
+             else pd.Series(dtype="string"))
+    for col in ("region", "channel", "segment"):
+        if col not in orders:
+            continue
+        if col == "region":
+            new = orders[~orders["customer_id"].isin(known)]
+            mode, findings = _region_of_customers(new, file)
+        else:
             mode = (orders.dropna(subset=[col]).groupby("customer_id", observed=True)[col]
                     .agg(lambda s: s.mode().iloc[0]))
-            seen = seen.merge(mode.rename(col).reset_index(), on="customer_id", how="left")
+        mode = mode.rename(col).rename_axis("customer_id").reset_index()
+        seen = seen.merge(mode, on="customer_id", how="left")
     if customers is None or customers.empty:
         out = seen.rename(columns={"first_order": "signup_date"})
     else:
@@ -76,7 +126,13 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None) -> p
             out[col] = UNKNOWN
         out[col] = out[col].astype("string").fillna(UNKNOWN)
     out["customer_id"] = out["customer_id"].astype("string")
-    return out.reset_index(drop=True)
+    return out.reset_index(drop=True), findings
+
+
+def _same_file(audit: Audit, a: str, b: str) -> bool:
+    sa, sb = audit.sources.get(a), audit.sources.get(b)
+    return bool(sa and sb and audit.resolve(sa.path) == audit.resolve(sb.path)
+                and (sa.sheet or 0) == (sb.sheet or 0))
 
 
 @dataclass
@@ -94,9 +150,20 @@ def prepare(audit: Audit) -> Prepared:
     tables, sources = read_tables(audit)
     as_of = default_as_of(audit)
     findings: list[validate.Finding] = []
+    if audit.slicing.region_from == "order" and "region" not in tables["orders"]:
+        raise DataError([intake.Problem(
+            sources["orders"]["file"], "slicing.region_from: order needs the orders' region "
+            "(map it: sources.orders.columns.region)")])
+    if "customers" in tables and _same_file(audit, "customers", "orders"):
+        # customers read from the order file: one row per customer, not duplicate ids
+        tables["customers"], found = validate.collapse_customers(
+            tables["customers"], sources["customers"]["file"])
+        findings += found
+    scale = audit.analysis.satisfaction.csat_scale
     clean: dict[str, pd.DataFrame] = {}
     for table, df in tables.items():
-        kept, found = validate.check_table(table, df, sources[table]["file"], as_of)
+        kept, found = validate.check_table(table, df, sources[table]["file"], as_of,
+                                           csat_scale=(float(scale[0]), float(scale[1])))
         clean[table], findings = kept, findings + found
     if clean["orders"].empty:
         raise DataError([intake.Problem(sources["orders"]["file"], "no usable order rows")])
@@ -106,7 +173,12 @@ def prepare(audit: Audit) -> Prepared:
             if table in clean:
                 f = validate.orphans(table, clean[table], sources[table]["file"], known)
                 findings += [f] if f else []
-    clean["customers"] = _derive_customers(clean["orders"], clean.get("customers"))
+    clean["customers"], found = _derive_customers(clean["orders"], clean.get("customers"),
+                                                  sources["orders"]["file"])
+    findings += found
+    if audit.slicing.region_from == "order":
+        o = clean["orders"]
+        clean["orders"] = o.assign(region=o["region"].astype("string").fillna(UNKNOWN))
     for f in findings:  # name the column as the client's file does
         header = audit.sources[f.table].columns.get(f.column or "")
         if header:
@@ -126,7 +198,16 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
     labels = sorted(period_labels(orders["order_date"], freq).unique())
     if audit.slicing.last_periods:
         labels = labels[-audit.slicing.last_periods:]
-    regions = (customers.groupby("region", observed=True).size().sort_values(ascending=False))
+    shared = None
+    if audit.slicing.region_from == "order":  # customers buying in the region
+        regions = (orders.groupby("region", observed=True)["customer_id"].nunique()
+                   .sort_values(ascending=False))
+        pairs = orders[["customer_id", "region"]].drop_duplicates()
+        multi = pairs["customer_id"].map(pairs["customer_id"].value_counts()) > 1
+        shared = pairs[multi].groupby("region", observed=True).size()
+    else:
+        regions = (customers.groupby("region", observed=True).size()
+                   .sort_values(ascending=False))
     manifest = {
         "client": audit.client,
         "audit": audit.name,
@@ -135,8 +216,10 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "as_of": as_of.isoformat(),
         "period_freq": freq,
         "periods": labels,
-        "regions": [{"name": r, "slug": slugify(r), "customers": int(n)}
+        "regions": [{"name": r, "slug": slugify(r), "customers": int(n),
+                     **({"shared": int(shared.get(r, 0))} if shared is not None else {})}
                     for r, n in regions.items()],
+        "region_from": audit.slicing.region_from,
         "tables": {},
         "sources": sources,
         "findings": [f.as_dict() for f in findings],
@@ -228,7 +311,12 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
         region = sl.value
         cust = tables["customers"]
         ids = cust.loc[cust["region"] == region, "customer_id"]
-        tables = {t: _in_region(df, t, region, ids) for t, df in tables.items()}
+        if manifest.get("region_from") == "order":  # the region's own order lines
+            own = tables["orders"][tables["orders"]["region"] == region]
+            ids = own["customer_id"].drop_duplicates()
+            tables = {**tables, "orders": own}
+        tables = {t: df if t == "orders" and manifest.get("region_from") == "order"
+                  else _in_region(df, t, region, ids) for t, df in tables.items()}
     elif sl.kind == "period":
         period = Period.parse(sl.value, freq)
         as_of = min(as_of, period.end.normalize() + pd.Timedelta(days=1))

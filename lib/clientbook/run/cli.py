@@ -1,4 +1,4 @@
-"""The `clientbook` command: sample, validate, run."""
+"""The `clientbook` command: sample, init, validate, run."""
 
 from __future__ import annotations
 
@@ -29,6 +29,50 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _init(args: argparse.Namespace) -> int:
+    from clientbook.data import init
+
+    if args.list_presets:
+        for name, title in init.presets().items():
+            print(f"{name:14s} {title}")
+        return 0
+    if not args.export:
+        print("clientbook init: give the export's files or folder (see --help)", file=sys.stderr)
+        return 2
+    first = Path(args.export[0])
+    stem = init.norm(first.resolve().name if first.is_dir() else first.resolve().parent.name)
+    out = Path(args.output) if args.output else Path("audits") / f"{stem or 'client'}.yaml"
+    if out.exists() and not args.force:
+        print(f"{out}: exists; use --force to overwrite or -o another file", file=sys.stderr)
+        return 2
+    try:
+        text, plans, notes = init.init(args.export, out, preset=args.preset,
+                                       client=args.client, lang=args.lang)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"clientbook init: {e}", file=sys.stderr)
+        return 2
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    for line in init.summary(plans, notes):
+        print(line)
+    todo = sum(": TODO" in line for line in text.splitlines() if not line.startswith("#"))
+    print(f"Wrote {out}" + (f" ({todo} TODO to fill in)" if todo else ""))
+    if todo:
+        print(f"Next: fill in the TODOs, then clientbook validate {out}")
+        return 0
+    from clientbook.config import audit_file as audit_mod
+    from clientbook.data import dataset
+
+    try:  # the file as written must read: say so now rather than at validate
+        dataset.prepare(audit_mod.load(out))
+    except (AuditFileError, DataError) as e:
+        print(f"The data does not read yet with these guesses:\n{e}\nFix {out}, then "
+              f"clientbook validate {out}")
+        return 0
+    print(f"It reads. Next: check the guesses, then clientbook run {out}")
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from clientbook.config import audit_file as audit_mod
     from clientbook.data import dataset
@@ -40,6 +84,11 @@ def _validate(args: argparse.Namespace) -> int:
           + ", ".join(audit_mod.step_name(p) for p in plan))
     for table, info in prep.sources.items():
         print(f"  {table:10s} {info['rows']:>9,} rows  {info['file']}")
+        if info.get("left_out"):
+            print(f"  {'':10s} {info['left_out']:,} row(s) left out by sources.{table}.where")
+        for d in info.get("dates", []):
+            if d["order"] in ("day-first", "month-first"):
+                print(f"  {'':10s} dates in '{d['column']}' read {d['order']} ({d['how']})")
     if prep.findings:
         print(f"{len(prep.findings)} data-quality finding(s) (the run goes on; the data audit "
               "shows them):")
@@ -92,6 +141,30 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--lang", choices=["en", "zh"], default="en")
     s.add_argument("--format", choices=["csv", "parquet"], default="csv")
     s.set_defaults(func=_sample)
+
+    i = sub.add_parser(
+        "init", help="write a first audit file for a client's export (guesses marked)",
+        description="Read the export's files (CSV, XLSX sheets, Parquet), guess how to read "
+        "each one (encoding, delimiter, decimal mark, header row, date order), which table it "
+        "is and which header feeds which column, and write a commented audit file. Every "
+        "guess says how sure it is; required columns nothing maps to are marked TODO.",
+        epilog="example:\n  clientbook sample exports/demo\n"
+        "  clientbook init exports/demo -o audits/acme.yaml --client \"ACME Ltd.\"\n"
+        "  clientbook init exports/sf/Opportunities.csv exports/sf/Accounts.csv "
+        "--preset salesforce\n  clientbook validate audits/acme.yaml && "
+        "clientbook run audits/acme.yaml",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("export", nargs="*", metavar="EXPORT",
+                   help="the export's files, or a folder holding them")
+    i.add_argument("--preset", default=None, metavar="NAME",
+                   help="a vendor's export layout (see --list-presets)")
+    i.add_argument("-o", "--output", default=None, metavar="FILE",
+                   help="audit file to write (default: audits/<export folder>.yaml)")
+    i.add_argument("--client", default=None, help="the client's name (default: the folder's)")
+    i.add_argument("--lang", choices=["en", "zh"], default="en")
+    i.add_argument("--force", action="store_true", help="overwrite an existing audit file")
+    i.add_argument("--list-presets", action="store_true", help="list the presets and exit")
+    i.set_defaults(func=_init)
 
     v = sub.add_parser("validate", help="check an audit file and its data without running")
     v.add_argument("audit")

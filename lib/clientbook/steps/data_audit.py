@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pandas as pd
@@ -47,18 +48,32 @@ def findings_table(manifest: dict[str, Any]) -> pd.DataFrame:
     """The data-quality findings of the whole export, one row per check and table."""
     rows = []
     for f in manifest.get("findings", []):
+        action = i18n.t(f"data_audit.action.{f['action'].split(' ')[0]}")
+        if i18n.has(f"data_audit.note.{f['check']}"):
+            action += f" ({i18n.t('data_audit.note.' + f['check'])})"
         rows.append({
             "table": f["table"],
             "check": i18n.t(f"data_audit.check.{f['check']}"),
             "column": f["column"] or "",
             "count": f["count"],
-            "action": i18n.t(f"data_audit.action.{f['action'].split(' ')[0]}"),
+            "action": action,
             "rows": ", ".join(str(r) for r in f["rows"][:8]) + (" ..." if f["count"] > 8 else ""),
             "examples": ", ".join(f["samples"][:3]),
             "file": f["file"].rsplit("/", 1)[-1],
         })
     return pd.DataFrame(rows, columns=["table", "check", "column", "count", "action", "rows",
                                        "examples", "file"])
+
+
+def region_note(book: Book) -> str | None:
+    """On a region slice attributed by order: that customers also buy elsewhere (else None)."""
+    if book.region is None or book.manifest.get("region_from") != "order":
+        return None
+    info = next((r for r in book.manifest.get("regions", []) if r["name"] == book.region), None)
+    if info is None:
+        return None
+    return i18n.t("data_audit.region_from_order", region=html.escape(book.region),
+                  customers=f"{info['customers']:,}", shared=f"{info.get('shared', 0):,}")
 
 
 def completeness(df: pd.DataFrame) -> pd.DataFrame:
