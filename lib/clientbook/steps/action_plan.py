@@ -200,15 +200,15 @@ def assign_actions(
 
 def segment_name(key: str, lang: str | None = None) -> str:
     k = f"strategy.segment.{key}"
-    return t(k, *((lang,) if lang else ())) if i18n.has(k) else str(key)
+    return t(k, lang) if i18n.has(k) else str(key)
 
 
 def action_name(key: Any, lang: str | None = None) -> str:
     """Catalogue text for a known action key; a custom rule's free text is shown as written."""
     if key is None or key is pd.NA or (isinstance(key, float) and math.isnan(key)):
-        return t("strategy.action.none", *((lang,) if lang else ()))
+        return t("strategy.action.none", lang)
     k = f"strategy.action.{key}"
-    return t(k, *((lang,) if lang else ())) if i18n.has(k) else str(key)
+    return t(k, lang) if i18n.has(k) else str(key)
 
 
 def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
@@ -289,18 +289,17 @@ def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """The strategy matrix as the client reads it."""
     from clientbook.present.style import money, pct
 
-    la = (lang,) if lang else ()
     return pd.DataFrame(
         {
-            t("strategy.col.rank", *la): matrix["rank"].astype(int),
-            t("strategy.col.segment", *la): [segment_name(s, lang) for s in matrix["segment"]],
-            t("strategy.col.action", *la): [action_name(a, lang) for a in matrix["action"]],
-            t("strategy.col.customers", *la): matrix["customers"].map(lambda v: f"{v:,.0f}"),
-            t("strategy.col.value_at_stake", *la): matrix["value_at_stake"].map(money),
-            t("strategy.col.value_share", *la): matrix["value_share"].map(
+            t("strategy.col.rank", lang): matrix["rank"].astype(int),
+            t("strategy.col.segment", lang): [segment_name(s, lang) for s in matrix["segment"]],
+            t("strategy.col.action", lang): [action_name(a, lang) for a in matrix["action"]],
+            t("strategy.col.customers", lang): matrix["customers"].map(lambda v: f"{v:,.0f}"),
+            t("strategy.col.value_at_stake", lang): matrix["value_at_stake"].map(money),
+            t("strategy.col.value_share", lang): matrix["value_share"].map(
                 lambda v: "–" if pd.isna(v) else pct(v)
             ),
-            t("strategy.col.expected_impact", *la): matrix["expected_impact"].map(money),
+            t("strategy.col.expected_impact", lang): matrix["expected_impact"].map(money),
         }
     )
 
@@ -309,13 +308,12 @@ def matrix_headline(matrix: pd.DataFrame, lang: str | None = None) -> str:
     """The matrix in one sentence: which segment comes first, and why."""
     from clientbook.present.style import money
 
-    la = (lang,) if lang else ()
     if matrix.empty:
-        return t("strategy.chart.matrix_title", *la)
+        return t("strategy.chart.matrix_title", lang)
     r = matrix.iloc[0]
     return t(
         "strategy.headline.first",
-        *la,
+        lang,
         segment=segment_name(r["segment"], lang),
         customers=f"{int(r['customers']):,}",
         impact=money(float(r["expected_impact"])),
@@ -326,7 +324,6 @@ def matrix_chart(matrix: pd.DataFrame, lang: str | None = None) -> Any:
     """Bubble chart: customers (x) vs value at stake (y), bubble = expected impact."""
     from clientbook.present import style
 
-    la = (lang,) if lang else ()
     fig, ax = style.fig(8.0, 4.6)
     if matrix.empty:
         return fig
@@ -349,9 +346,9 @@ def matrix_chart(matrix: pd.DataFrame, lang: str | None = None) -> Any:
             va="center",
             fontsize=9,
         )
-    ax.set_xlabel(t("strategy.chart.customers_axis", *la))
-    ax.set_ylabel(t("strategy.chart.value_axis", *la))
-    ax.set_title(t("strategy.chart.matrix_title", *la))
+    ax.set_xlabel(t("strategy.chart.customers_axis", lang))
+    ax.set_ylabel(t("strategy.chart.value_axis", lang))
+    ax.set_title(t("strategy.chart.matrix_title", lang))
     ax.yaxis.set_major_formatter(lambda v, _pos: style.money(v))
     ax.margins(0.2)
     return fig
@@ -396,8 +393,7 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 def sheet_name(segment: str, lang: str | None = None) -> str:
     """Excel sheet name for a segment's list (<= 31 characters, no []:*?/\\)."""
-    la = (lang,) if lang else ()
-    name = t("strategy.sheet", *la, segment=segment_name(segment, lang))
+    name = t("strategy.sheet", lang, segment=segment_name(segment, lang))
     return _SHEET_BAD.sub("-", name)[:31]
 
 
@@ -413,7 +409,6 @@ def action_lists(
     """One sheet per plan segment (matrix rank order): its customers, highest value first
     (at most `limit`), with the action; PII masked unless `mask` is False. Headers in the
     report's language."""
-    la = (lang,) if lang else ()
     cust = plan.customers.sort_values("value", ascending=False, kind="stable")
     if limit is not None:
         cust = cust.groupby("plan_segment", sort=False).head(limit)
@@ -425,7 +420,7 @@ def action_lists(
         part = cust[cust["plan_segment"] == seg]
         df = pd.DataFrame({c: part[c].to_numpy() for c in base + extra})
         df["rfm_segment"] = [
-            t(f"classification.segment.{s}", *la) if i18n.has(f"classification.segment.{s}") else s
+            t(f"classification.segment.{s}", lang) if i18n.has(f"classification.segment.{s}") else s
             for s in part["rfm_segment"]
         ]
         df["tier"] = part["tier"].to_numpy()
@@ -436,7 +431,7 @@ def action_lists(
             df["churn_risk"] = part["churn_risk"].round(3).to_numpy()
         df["action"] = [action_name(a, lang) for a in part["action"]]
         df.columns = [
-            t(f"strategy.col.{c}", *la) if i18n.has(f"strategy.col.{c}") else c for c in df.columns
+            t(f"strategy.col.{c}", lang) if i18n.has(f"strategy.col.{c}") else c for c in df.columns
         ]
         sheets[sheet_name(seg, lang)] = df
     return sheets
@@ -446,16 +441,15 @@ def lists_note(
     plan: ActionPlan, path: Path, mask: bool, limit: int | None, lang: str | None = None
 ) -> str:
     """The sentence telling the reader where the lists are and what was done to them."""
-    la = (lang,) if lang else ()
     largest = int(plan.matrix["customers"].max()) if len(plan.matrix) else 0
     limited = limit is not None and largest > limit
     return t(
         "strategy.lists_written",
-        *la,
+        lang,
         file=Path(path).name,
         sheets=len(plan.matrix),
-        masked=t("strategy.masked", *la) if mask else "",
-        limited=t("strategy.limited", *la, limit=f"{limit:,}") if limited else "",
+        masked=t("strategy.masked", lang) if mask else "",
+        limited=t("strategy.limited", lang, limit=f"{limit:,}") if limited else "",
     )
 
 
@@ -491,7 +485,6 @@ def executive_summary(
     action, so the summary spans the steps. `scorecard` (records as 07 records them)
     defaults to the one in `results`.
     """
-    la = (lang,) if lang else ()
     card = scorecard if scorecard is not None else scorecard_from(results)
     cands: list[tuple[float, str, dict[str, str]]] = []  # (priority, source, item)
 
@@ -508,17 +501,17 @@ def executive_summary(
         behind = abs(_num(r.get("vs_target"))) if r.get("vs_target") is not None else 0.0
         finding = t(
             f"strategy.summary.kpi_{status}",
-            *la,
-            kpi=t(f"performance.kpi.{kpi}", *la),
+            lang,
+            kpi=t(f"performance.kpi.{kpi}", lang),
             actual=format_value(unit, _num(r.get("actual"))),
             target=format_value(unit, _num(r.get("target"))),
         )
         if math.isnan(_num(r.get("previous"))):
-            evidence = t("strategy.summary.kpi_evidence_first", *la)
+            evidence = t("strategy.summary.kpi_evidence_first", lang)
         else:
             evidence = t(
                 "strategy.summary.kpi_evidence",
-                *la,
+                lang,
                 previous=format_value(unit, _num(r.get("previous"))),
                 change=format_change(unit, _num(r.get("change")), lang),
             )
@@ -528,7 +521,7 @@ def executive_summary(
             "scorecard",
             finding,
             evidence,
-            t(f"strategy.kpi_action.{kpi}", *la),
+            t(f"strategy.kpi_action.{kpi}", lang),
         )
 
     judged = [r for r in card if r.get("status") in ("met", "near", "missed") and r["kpi"] in KPIS]
@@ -536,9 +529,9 @@ def executive_summary(
         add(
             1.4,
             "scorecard",
-            t("strategy.summary.all_met", *la, n=len(judged)),
-            ", ".join(t(f"performance.kpi.{r['kpi']}", *la) for r in judged),
-            t("strategy.summary.raise_targets", *la),
+            t("strategy.summary.all_met", lang, n=len(judged)),
+            ", ".join(t(f"performance.kpi.{r['kpi']}", lang) for r in judged),
+            t("strategy.summary.raise_targets", lang),
         )
 
     if matrix is not None and len(matrix):
@@ -551,14 +544,14 @@ def executive_summary(
             share = r.expected_impact / total
             finding = t(
                 "strategy.summary.segment",
-                *la,
+                lang,
                 segment=segment_name(r.segment, lang),
                 customers=f"{r.customers:,.0f}",
                 value=money(r.value_at_stake),
             )
             evidence = t(
                 "strategy.summary.segment_evidence",
-                *la,
+                lang,
                 share=pct(r.value_share) if pd.notna(r.value_share) else "–",
                 impact=money(r.expected_impact),
             )
@@ -572,13 +565,13 @@ def executive_summary(
             continue
         first = found[0]
         text = first.get("finding") if isinstance(first, Mapping) else str(first)
-        name = t(f"common.step.{step}", *la) if i18n.has(f"common.step.{step}") else step
+        name = t(f"common.step.{step}", lang) if i18n.has(f"common.step.{step}") else step
         key = f"strategy.step_action.{step}"
-        action = t(key, *la) if i18n.has(key) else t("strategy.step_action.default", *la)
+        action = t(key, lang) if i18n.has(key) else t("strategy.step_action.default", lang)
         # A step's headline outranks a KPI merely near its target; data quality matters less
         # to the client's decisions than the management steps.
         priority = (0.5 if step == "data_audit" else 1.6) - 0.01 * i
-        add(priority, "steps", str(text), t("strategy.summary.from_step", *la, step=name), action)
+        add(priority, "steps", str(text), t("strategy.summary.from_step", lang, step=name), action)
 
     caps = {"scorecard": 3, "plan": 2, "steps": 2}
     taken: dict[str, int] = {}
@@ -596,10 +589,9 @@ def executive_summary(
 
 def summary_markdown(summary: list[dict[str, str]], lang: str | None = None) -> str:
     """The summary as Markdown: one numbered finding with its evidence and action."""
-    la = (lang,) if lang else ()
     lines = []
     for i, s in enumerate(summary, 1):
-        evidence = t("strategy.summary.evidence_line", *la, text=s["evidence"])
-        action = t("strategy.summary.action_line", *la, text=s["action"])
+        evidence = t("strategy.summary.evidence_line", lang, text=s["evidence"])
+        action = t("strategy.summary.action_line", lang, text=s["action"])
         lines.append(f"{i}. **{s['finding']}**  \n   {evidence}  \n   {action}")
     return "\n".join(lines)

@@ -126,10 +126,9 @@ class TooLittleData:
     ok: bool = field(default=False, init=False)
 
     def message(self, lang: str | None = None) -> str:
-        args = (lang,) if lang else ()
         return t(
             self.reason,
-            *args,
+            lang,
             n_customers=self.n_customers,
             n_repeat=self.n_repeat,
             needed=self.needed,
