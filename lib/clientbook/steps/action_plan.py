@@ -1,26 +1,38 @@
 """Action plan: what to do, per segment, and what matters most overall.
 
-Every customer gets one plan segment from a rule table (first matching rule wins), each
-segment one action. The defaults follow the method:
+The plan's segments are the classification's segments (step 01): the same names, the same
+customers, so a list called "New" holds exactly the customers the classification calls New.
+Each segment gets one action and an uplift (the share of its value at stake the action is
+expected to win or save); expected impact = value at stake x uplift ranks the segments.
 
-| segment    | who (default rule)                      | action                            |
-|------------|-----------------------------------------|-----------------------------------|
-| at_risk    | churn risk >= 0.6, tier A or B          | win-back                          |
-| at_risk    | RFM segment at_risk or cant_lose        | win-back                          |
-| new        | acquired in the current period          | onboarding                        |
-| high_value | ABC tier A                              | dedicated service, exclusives     |
-| mid_value  | ABC tier B                              | promotions to raise frequency     |
-| low_value  | everyone else                           | automated marketing, reactivation |
+| segment (01)       | action (default)                                  | uplift |
+|--------------------|---------------------------------------------------|--------|
+| champions          | dedicated service, exclusive offers               | 5%     |
+| loyal              | loyalty programme, up-sell                        | 5%     |
+| potential_loyalist | promotions to raise purchase frequency            | 8%     |
+| new                | onboarding: welcome series, second-purchase offer | 10%    |
+| promising          | a second-purchase incentive                       | 8%     |
+| need_attention     | a personalised reactivation offer                 | 5%     |
+| about_to_sleep     | a reminder with a limited-time offer              | 5%     |
+| at_risk            | win-back: personal call and a tailored offer      | 15%    |
+| cant_lose          | personal win-back by the account owner            | 20%    |
+| hibernating        | automated, low-cost reactivation                  | 3%     |
 
-The churn rule needs the churn step's risk score (`clientbook.steps.churn`); without it only the
-RFM rule marks customers at risk.
+Value at stake is each customer's CLV when the slice's forecast is trusted, else the revenue
+of the 12 months to the current period's end. Both come from the slice's customer table
+(`customer_table`), like the segments and the churn risk: nothing is recomputed here.
 
-A rule is ``{segment, when, action, uplift}``; ``when`` maps a column of the customer profile
-to a value (equality), a list (any of) or ``{min, max}`` (inclusive range); every condition
-must hold; a condition on an optional column the profile lacks (churn_risk, clv, ...) never
-holds, so churn-based rules wait for the churn step; any other unknown column is an error.
-``uplift`` is the share of the segment's value at stake the action is
-expected to win or save; expected impact = value at stake x uplift ranks the segments.
+An audit can replace the rules (`settings.action_plan.rules`): a rule is
+``{segment, when, action, uplift}``; ``when`` maps a column of the customer profile to a value
+(equality), a list (any of) or ``{min, max}`` (inclusive range); every condition must hold;
+the first matching rule wins. A custom plan segment may reuse a classification segment's name
+only for exactly that segment (``when: {rfm_segment: <name>}``): one word never names two
+groups. A condition on an optional column the profile lacks (clv, ...) never holds; any
+other unknown column is an error.
+
+Next best offer: per segment, product pair rules are counted among the segment's own
+customers (lift over the segment's baseline, `sales.best_offers_by_segment`), and a customer
+is never offered a product they already buy.
 
 Settings (the audit's `settings:`, or under `settings.action_plan`):
 - `rules`: a list of rules replacing the defaults.
@@ -55,28 +67,22 @@ STEP = "action_plan"
 PII_COLUMNS = ("name", "email", "phone")
 DEFAULT_LIST_LIMIT = 10_000  # rows per list: beyond that a CRM import, not a spreadsheet
 
+# classification segment -> (action, uplift)
+SEGMENT_ACTIONS: dict[str, tuple[str, float]] = {
+    "champions": ("dedicated_service", 0.05),
+    "loyal": ("loyalty_upsell", 0.05),
+    "potential_loyalist": ("frequency_promotion", 0.08),
+    "new": ("onboarding", 0.10),
+    "promising": ("second_purchase", 0.08),
+    "need_attention": ("reactivation_offer", 0.05),
+    "about_to_sleep": ("reminder_offer", 0.05),
+    "at_risk": ("win_back", 0.15),
+    "cant_lose": ("personal_win_back", 0.20),
+    "hibernating": ("automated_marketing", 0.03),
+}
 DEFAULT_RULES: list[dict[str, Any]] = [
-    {
-        "segment": "at_risk",
-        "when": {"churn_risk": {"min": 0.6}, "tier": ["A", "B"]},
-        "action": "win_back",
-        "uplift": 0.15,
-    },
-    {
-        "segment": "at_risk",
-        "when": {"rfm_segment": ["at_risk", "cant_lose"]},
-        "action": "win_back",
-        "uplift": 0.15,
-    },
-    {"segment": "new", "when": {"is_new": True}, "action": "onboarding", "uplift": 0.10},
-    {"segment": "high_value", "when": {"tier": "A"}, "action": "dedicated_service", "uplift": 0.05},
-    {
-        "segment": "mid_value",
-        "when": {"tier": "B"},
-        "action": "frequency_promotion",
-        "uplift": 0.08,
-    },
-    {"segment": "low_value", "when": {}, "action": "automated_marketing", "uplift": 0.03},
+    {"segment": seg, "when": {"rfm_segment": seg}, "action": action, "uplift": uplift}
+    for seg, (action, uplift) in SEGMENT_ACTIONS.items()
 ]
 
 
@@ -84,20 +90,24 @@ DEFAULT_RULES: list[dict[str, Any]] = [
 
 
 def customer_profile(
-    book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
+    book: Book,
+    value: pd.Series | None = None,
+    churn_risk: pd.Series | None = None,
+    table: Any = None,
 ) -> pd.DataFrame:
     """One row per buying customer: the classification (rfm_segment, tier, behaviour, r/f/m,
     recency_days, frequency, monetary, region, channel), is_new (acquired in the current
     period), revenue_12m (the 12 months to the current period's end), the PII columns of
-    customers, and when given the forward value `clv` and `churn_risk` (0..1), both Series
-    indexed by customer_id. `value` (what is at stake) is the CLV, else revenue_12m."""
-    from clientbook.steps import classification
+    customers, `clv` and `churn_risk`. All of it comes from the slice's customer table
+    (`table`, default `customer_table(book)`); `value` / `churn_risk` (Series by customer_id)
+    override the table's CLV / churn risk. `value` (what is at stake) is the CLV when there is
+    one (a trusted forecast), else revenue_12m."""
+    from clientbook.steps.customer_table import customer_table
 
-    settings = book.settings
-    prof = classification.classify(book.orders, book.customers, book.as_of, settings)
-    prof = prof.rename(columns={"segment": "rfm_segment"})
+    ct = table if table is not None else customer_table(book)
+    prof = ct.classified.rename(columns={"segment": "rfm_segment"})
     prof["customer_id"] = prof["customer_id"].astype("string")
-    o = book.orders
+    by_id = ct.customers.set_index("customer_id")
     start = book.period.start if book.period else book.as_of
     prof["is_new"] = prof["first_order"] >= start
     if "signup_date" in book.customers.columns and book.period is not None:
@@ -108,25 +118,21 @@ def customer_profile(
         # acquired = the earlier of signup and first order (the scorecard's rule too)
         acquired = signup.where(signup < prof["first_order"], prof["first_order"])
         prof["is_new"] = acquired >= start
-    # the 12 months up to the current period's end (not a later export date, which would
-    # leave a stale book with no value at stake at all)
-    end = min(book.as_of, book.period.end) if book.period is not None else book.as_of
-    year = o[(o["order_date"] > end - pd.Timedelta(days=365)) & (o["order_date"] <= end)]
-    rev = year.groupby(year["customer_id"].astype("string"))["amount"].sum()
-    prof["revenue_12m"] = rev.reindex(prof["customer_id"]).fillna(0.0).to_numpy()
+    prof["revenue_12m"] = by_id["revenue_12m"].reindex(prof["customer_id"]).fillna(0.0).to_numpy()
     pii = [c for c in PII_COLUMNS if c in book.customers.columns]
     if pii:
         info = book.customers.assign(customer_id=book.customers["customer_id"].astype("string"))
         info = info.drop_duplicates("customer_id")[["customer_id", *pii]]
         prof = prof.merge(info, on="customer_id", how="left")
+    clv = value if value is not None else (by_id["clv"] if ct.trusted else None)
+    risk = churn_risk if churn_risk is not None else by_id["churn_risk"]
     prof["value"] = prof["revenue_12m"]
-    if value is not None:
-        clv = value.set_axis(value.index.astype("string")).reindex(prof["customer_id"])
+    if clv is not None:
+        clv = clv.set_axis(clv.index.astype("string")).reindex(prof["customer_id"])
         prof["clv"] = clv.to_numpy()
         prof["value"] = prof["clv"].fillna(prof["revenue_12m"])
-    if churn_risk is not None:
-        risk = churn_risk.set_axis(churn_risk.index.astype("string"))
-        prof["churn_risk"] = risk.reindex(prof["customer_id"]).to_numpy()
+    risk = risk.set_axis(risk.index.astype("string"))
+    prof["churn_risk"] = risk.reindex(prof["customer_id"]).to_numpy()
     return prof
 
 
@@ -161,11 +167,35 @@ def rules_from(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
 OPTIONAL_COLUMNS = {"clv", "churn_risk", "region", "channel", *PII_COLUMNS}
 
 
+def _classification_names() -> dict[str, str]:
+    """Every name a classification segment goes by (key, en and zh name, lower case) -> key."""
+    from clientbook.steps.classification import SEGMENTS
+
+    out = {}
+    for key in SEGMENTS:
+        out[key.lower()] = key
+        for lang in i18n.LANGS:
+            out[t(f"classification.segment.{key}", lang).strip().lower()] = key
+    return out
+
+
 def check_rules(rules: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
     """Fail with the rule's number on a condition no profile can have (a typo would otherwise
-    silently never match)."""
+    silently never match), and on a plan segment named like a classification segment that
+    holds a different group (one word never names two groups)."""
     known = set(columns) | OPTIONAL_COLUMNS
+    names = _classification_names()
     for i, rule in enumerate(rules):
+        key = names.get(str(rule.get("segment", "")).strip().lower())
+        if key is not None:
+            wanted = (rule.get("when") or {}).get("rfm_segment")
+            same = wanted == key or (isinstance(wanted, list | tuple) and list(wanted) == [key])
+            if not same or set(rule.get("when") or {}) != {"rfm_segment"}:
+                raise ValueError(
+                    f"rules[{i}]: the plan segment {rule.get('segment')!r} is named like the "
+                    f"classification segment {key!r} but holds a different group; give it "
+                    f"another name, or make its rule exactly when: {{rfm_segment: {key}}}"
+                )
         unknown = sorted(set(rule.get("when") or {}) - known)
         if unknown:
             raise ValueError(
@@ -199,8 +229,12 @@ def assign_actions(
 
 
 def segment_name(key: str, lang: str | None = None) -> str:
-    k = f"strategy.segment.{key}"
-    return t(k, lang) if i18n.has(k) else str(key)
+    """A plan segment's name: the classification's name for its segments (the same word in
+    every step), the catalogue's for other known keys, else the rule's own text."""
+    for k in (f"classification.segment.{key}", f"strategy.segment.{key}"):
+        if i18n.has(k):
+            return t(k, lang)
+    return str(key)
 
 
 def action_name(key: Any, lang: str | None = None) -> str:
@@ -211,9 +245,10 @@ def action_name(key: Any, lang: str | None = None) -> str:
     return t(k, lang) if i18n.has(k) else str(key)
 
 
-def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
+def strategy_matrix(assigned: pd.DataFrame, offers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per plan segment: customers, value at stake, their shares, action, uplift, expected
-    impact (value x uplift), ranked by expected impact (1 = act first)."""
+    impact (value x uplift), ranked by expected impact (1 = act first); with `offers`
+    (`segment_offers`), the segment's next best offer and how many of its customers get it."""
     cols = [
         "rank",
         "segment",
@@ -226,6 +261,8 @@ def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
         "expected_impact",
         "avg_recency_days",
         "avg_orders",
+        "offer",
+        "customers_offered",
     ]
     if assigned.empty:
         return pd.DataFrame(columns=cols)
@@ -244,45 +281,76 @@ def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
     total = out["value_at_stake"].clip(lower=0).sum()
     out["value_share"] = out["value_at_stake"] / total if total > 0 else math.nan
     out["expected_impact"] = out["value_at_stake"].clip(lower=0) * out["uplift"]
+    top = segment_top_offer(offers)
+    out["offer"] = top["offer"].reindex(out.index).astype("string")
+    out["customers_offered"] = top["customers_offered"].reindex(out.index).fillna(0).astype(int)
     out = out.rename_axis("segment").reset_index()
     out = out.sort_values(["expected_impact", "customers"], ascending=False, kind="stable")
     out["rank"] = range(1, len(out) + 1)
     return out[cols].reset_index(drop=True)
 
 
+def segment_offers(orders: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's next best offer within their plan segment (`sales.best_offers_by_segment`:
+    lift over the segment's own baseline, never a product the customer already buys).
+    Columns: customer_id, segment, offer, confidence, lift, because."""
+    from clientbook.steps import sales
+
+    seg = assigned.set_index(assigned["customer_id"].astype("string"))["plan_segment"]
+    return sales.best_offers_by_segment(orders, seg)
+
+
+def segment_top_offer(offers: pd.DataFrame | None) -> pd.DataFrame:
+    """Per segment: the offer most of its customers get, and how many get it."""
+    if offers is None or offers.empty:
+        return pd.DataFrame({"offer": pd.Series(dtype="string"),
+                             "customers_offered": pd.Series(dtype="int64")})  # fmt: skip
+    counts = offers.groupby(["segment", "offer"], observed=True).size().rename("n").reset_index()
+    counts = counts.sort_values(["segment", "n", "offer"], ascending=[True, False, True])
+    top = counts.drop_duplicates("segment").set_index("segment")
+    return top.rename(columns={"n": "customers_offered"})[["offer", "customers_offered"]]
+
+
 @dataclass
 class ActionPlan:
-    customers: pd.DataFrame  # the profile with plan_segment, action, uplift
+    customers: pd.DataFrame  # the profile with plan_segment, action, uplift, offer
     matrix: pd.DataFrame
     value_basis: str  # "clv" or "revenue_12m"
+    offers: pd.DataFrame | None = None  # segment_offers: one row per customer with an offer
 
 
 def forecasts(book: Book) -> tuple[pd.Series | None, pd.Series | None]:
-    """(CLV, churn risk) per customer, computed exactly as the value and retention steps do
-    (same models, same audit settings); CLV is None when the slice has too little data."""
-    from clientbook.steps import churn, retention, value
+    """(CLV, churn risk) per customer from the slice's customer table, exactly as the value
+    and retention steps use them; CLV is None unless the slice's forecast is trusted."""
+    from clientbook.steps.customer_table import customer_table
 
-    clv = p_alive = risk = None
-    pv = value.predict(book.orders, book.as_of, value.settings(book.settings))
-    if getattr(pv, "ok", False):
-        clv, p_alive = pv.customers["clv"], pv.customers["p_alive"]
-    if len(book.orders):
-        cfg = retention.settings(book.settings)
-        risk = churn.scores(book.orders, book.as_of, p_alive, cfg)["risk"]
-    return clv, risk
+    ct = customer_table(book)
+    by_id = ct.customers.set_index("customer_id")
+    clv = by_id["clv"].dropna() if ct.trusted else None
+    risk = by_id["churn_risk"].dropna()
+    return clv, (risk if len(risk) else None)
 
 
 def action_plan(
-    book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
+    book: Book,
+    value: pd.Series | None = None,
+    churn_risk: pd.Series | None = None,
+    table: Any = None,
 ) -> ActionPlan:
-    """The plan for a slice; pass `forecasts(book)` to size by CLV and use churn risk."""
-    profile = customer_profile(book, value, churn_risk)
+    """The plan for a slice, from its customer table (`table`, default
+    `customer_table(book)`): segments, CLV when trusted, churn risk, next best offers."""
+    profile = customer_profile(book, value, churn_risk, table)
     rules = rules_from(book.settings)
     check_rules(rules, list(profile.columns))
     assigned = assign_actions(profile, rules)
-    return ActionPlan(
-        assigned, strategy_matrix(assigned), "clv" if value is not None else "revenue_12m"
-    )
+    offers = segment_offers(book.orders, assigned) if len(assigned) else None
+    if offers is not None and len(offers):
+        best = offers.set_index("customer_id")["offer"]
+        assigned["offer"] = best.reindex(assigned["customer_id"].astype("string")).to_numpy()
+    else:
+        assigned["offer"] = pd.Series(pd.NA, index=assigned.index, dtype="string")
+    basis = "clv" if "clv" in profile and profile["clv"].notna().any() else "revenue_12m"
+    return ActionPlan(assigned, strategy_matrix(assigned, offers), basis, offers)
 
 
 def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
@@ -300,6 +368,9 @@ def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
                 lambda v: "–" if pd.isna(v) else pct(v)
             ),
             t("strategy.col.expected_impact", lang): matrix["expected_impact"].map(money),
+            t("strategy.col.offer", lang): [
+                "–" if pd.isna(o) else str(o) for o in matrix.get("offer", [pd.NA] * len(matrix))
+            ],
         }
     )
 
@@ -430,6 +501,8 @@ def action_lists(
         if "churn_risk" in part.columns:
             df["churn_risk"] = part["churn_risk"].round(3).to_numpy()
         df["action"] = [action_name(a, lang) for a in part["action"]]
+        if "offer" in part.columns:
+            df["next_best_offer"] = part["offer"].to_numpy()
         df.columns = [
             t(f"strategy.col.{c}", lang) if i18n.has(f"strategy.col.{c}") else c for c in df.columns
         ]

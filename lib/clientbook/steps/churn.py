@@ -270,17 +270,40 @@ def action_chart(win_back: pd.DataFrame) -> Any:
     return fig
 
 
-def findings(risk: pd.DataFrame, win_back: pd.DataFrame, value_kind: str = "revenue") -> list[str]:
+def at_risk(risk: pd.DataFrame, revenue: pd.Series, min_risk: float = 0.5) -> tuple[int, float]:
+    """(customers at risk, their value at risk): churn risk >= `min_risk`, and the sum of
+    `value_at_risk` (risk x historical revenue) over them. The slice's one value-at-risk KPI."""
+    if risk.empty:
+        return 0, 0.0
+    rev = revenue.set_axis(revenue.index.astype("string"))
+    r = risk[risk["risk"] >= min_risk]
+    var = value_at_risk(r["risk"], rev.reindex(r.index.astype("string")).set_axis(r.index))
+    return int(len(r)), float(var.sum())
+
+
+def findings(
+    risk: pd.DataFrame,
+    win_back: pd.DataFrame,
+    value_kind: str = "revenue",
+    revenue: pd.Series | None = None,
+    min_risk: float = 0.5,
+) -> list[str]:
     """Headline sentences: how many are at risk, the value behind them, the main reason."""
     if risk.empty:
         return []
+    n, var = at_risk(risk, revenue if revenue is not None else pd.Series(dtype=float), min_risk)
     out = [
         t(
             "churn.finding.at_risk",
-            n=int((risk["risk"] >= 0.5).sum()),
-            share=f"{(risk['risk'] >= 0.5).mean() * 100:.0f}%",
+            n=n,
+            share=f"{n / len(risk) * 100:.0f}%",
+            threshold=f"{min_risk * 100:.0f}%",
         )
     ]
+    if revenue is not None:
+        from clientbook.present import style
+
+        out.append(t("churn.finding.value_at_risk", value=style.money(var)))
     if len(win_back):
         codes = win_back["reasons"].str.split(";").explode()
         codes = codes[codes.fillna("") != ""]

@@ -16,19 +16,18 @@ schema version. A table whose key differs (another dataset, other settings, anot
 is recomputed, never reused. A playbook opened alone in JupyterLab computes what is missing.
 
 Columns (customers.parquet):
-
-| column | meaning |
-|---|---|
-| customer_id, region, channel, client_segment | the customer (client_segment: the export's own segment column) |
-| revenue, orders, first_order, last_order, margin | historical value to as_of (net of refunds; margin when cost is mapped) |
-| revenue_12m | revenue in the 12 months to the current period's end (the action plan's value basis) |
-| recency_days, frequency, monetary, r, f, m, fm, rfm | RFM (classification.rfm_scores) |
-| rfm_first_order, rfm_last_order | first / last order with a positive amount (classification's) |
-| segment, tier, behaviour, persona_key | classification: RFM segment, ABC tier, behaviour class, persona (tier/behaviour/channel) |
-| p_alive, expected_purchases, expected_spend, clv | the forecast: empty (NA) unless it is trusted |
-| churn_risk, churn_reasons | churn.scores (P(alive) blended in only when the forecast is trusted) |
-| value_at_risk | churn_risk x revenue: THE value at risk (one definition: `churn.value_at_risk`) |
-| pv__*, risk__* | the forecast's and the churn score's working columns (for the step modules) |
+- customer_id, region, channel, client_segment (the export's own segment column, if any);
+- revenue, orders, first_order, last_order, margin: historical value to as_of (net of
+  refunds; margin when cost is mapped), as `value.customer_value`;
+- revenue_12m: revenue in the 12 months to the current period's end (the plan's value basis);
+- recency_days, frequency, monetary, r, f, m, fm, rfm, rfm_first_order, rfm_last_order
+  (first / last order with a positive amount), segment, tier, behaviour: the classification;
+  persona_key: tier|behaviour|channel (named in the report's language when shown);
+- p_alive, expected_purchases, expected_spend, clv: the forecast, empty (NA) unless trusted;
+- churn_risk, churn_reasons: `churn.scores` (P(alive) blended in only when trusted);
+- value_at_risk: churn_risk x revenue, THE value at risk (one definition:
+  `churn.value_at_risk`);
+- pv__*, risk__*: the forecast's and the churn score's working columns.
 
 Customers with refunds only (no positive order) have revenue but no classification.
 """

@@ -449,9 +449,19 @@ def kpis(
     gaps: InterPurchase,
     period_retention: float | None,
     cohorts: Cohorts,
+    risk: pd.DataFrame | None = None,
+    revenue: pd.Series | None = None,
+    win_back: pd.DataFrame | None = None,
+    min_risk: float = 0.5,
 ) -> dict[str, Any]:
+    """Headline numbers for results.json. With the churn scores (`risk`, and each customer's
+    historical `revenue`): `at_risk` (customers with churn risk >= min_risk) and
+    `value_at_risk` (their churn risk x revenue, summed: `churn.value_at_risk`, the one
+    definition); `win_back_list` is the length of the win-back list."""
+    from clientbook.steps import churn as churn_mod
+
     avg = cohorts.average_rate()
-    return {
+    out: dict[str, Any] = {
         "repeat_rate": repeat.rate,
         "churn_rate": churn.rate,
         "inactive_days": churn.inactive_days,
@@ -460,3 +470,9 @@ def kpis(
         "mean_days_between_purchases": gaps.mean_days,
         "next_period_retention": float(avg.loc[1]) if 1 in avg.index else None,
     }
+    if risk is not None and revenue is not None:
+        n, var = churn_mod.at_risk(risk, revenue, min_risk)
+        out |= {"at_risk": n, "value_at_risk": var, "min_risk": min_risk}
+    if win_back is not None:
+        out["win_back_list"] = len(win_back)
+    return out

@@ -561,6 +561,16 @@ def predictive_findings(
     return out
 
 
+def findings(
+    conc: Concentration,
+    by_region: pd.DataFrame | None,
+    pv: PredictiveValue | TooLittleData,
+    hc: HoldoutCheck | TooLittleData | None = None,
+) -> list[str]:
+    """The step's findings: historical value first, then the forecast (or why there is none)."""
+    return historical_findings(conc, by_region) + predictive_findings(pv, hc)
+
+
 def predict(
     orders: pd.DataFrame, as_of: pd.Timestamp, cfg: dict[str, Any]
 ) -> PredictiveValue | TooLittleData:
