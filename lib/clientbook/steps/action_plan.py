@@ -317,6 +317,11 @@ class ActionPlan:
     matrix: pd.DataFrame
     value_basis: str  # "clv" or "revenue_12m"
     offers: pd.DataFrame | None = None  # segment_offers: one row per customer with an offer
+    forecast_note: str = ""  # why there is no CLV (the value step's words), when there is none
+
+    def basis_text(self, lang: str | None = None) -> str:
+        """What the value at stake is, and when it is not the CLV, why."""
+        return t(f"strategy.value_basis.{self.value_basis}", lang, reason=self.forecast_note)
 
 
 def forecasts(book: Book) -> tuple[pd.Series | None, pd.Series | None]:
@@ -339,6 +344,9 @@ def action_plan(
 ) -> ActionPlan:
     """The plan for a slice, from its customer table (`table`, default
     `customer_table(book)`): segments, CLV when trusted, churn risk, next best offers."""
+    from clientbook.steps.customer_table import customer_table
+
+    table = table if table is not None else customer_table(book)
     profile = customer_profile(book, value, churn_risk, table)
     rules = rules_from(book.settings)
     check_rules(rules, list(profile.columns))
@@ -350,7 +358,8 @@ def action_plan(
     else:
         assigned["offer"] = pd.Series(pd.NA, index=assigned.index, dtype="string")
     basis = "clv" if "clv" in profile and profile["clv"].notna().any() else "revenue_12m"
-    return ActionPlan(assigned, strategy_matrix(assigned, offers), basis, offers)
+    note = "" if basis == "clv" else table.forecast().message()
+    return ActionPlan(assigned, strategy_matrix(assigned, offers), basis, offers, note)
 
 
 def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
