@@ -417,7 +417,11 @@ def test_load_results(tmp_path):
     (tmp_path / "results.json").write_text('{"classification": {"findings": ["x"]}}')
     assert st.load_results(book) == {"classification": {"findings": ["x"]}}
     (tmp_path / "results.json").write_text("not json")
-    assert st.load_results(book) == {}
+    with pytest.raises(ValueError, match=r"cannot read the earlier steps' results in .*results"):
+        st.load_results(book)
+    (tmp_path / "results.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="expected the earlier steps' results"):
+        st.load_results(book)
 
 
 def test_lists_note():

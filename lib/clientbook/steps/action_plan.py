@@ -536,15 +536,20 @@ def lists_note(
 
 
 def load_results(book: Book) -> dict[str, Any]:
-    """The slice's results so far (results.json written by the runner), {} in JupyterLab."""
+    """The slice's results so far (results.json written by the runner); {} when there is none
+    yet (a playbook opened alone in JupyterLab). A file that exists but cannot be read is an
+    error that names the file: a summary silently built on nothing would mislead the client."""
     path = Path(book.output_dir) / "results.json"
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot read the earlier steps' results in {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected the earlier steps' results (a JSON object), got "
+                         f"{type(data).__name__}")  # fmt: skip
+    return data
 
 
 def _num(v: Any) -> float:

@@ -515,7 +515,7 @@ def format_change(unit: str, change: float, lang: str | None = None) -> str:
     if change is None or pd.isna(change):
         return "–"
     if unit == "rate":
-        return t("performance.pp", lang, x=f"{change * 100:+.1f}")
+        return t("performance.pp", *((lang,) if lang else ()), x=f"{change * 100:+.1f}")
     if unit == "points":
         return f"{change:+.0f}"
     if unit == "money":
@@ -525,19 +525,20 @@ def format_change(unit: str, change: float, lang: str | None = None) -> str:
 
 def scorecard_table(card: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """The scorecard as the client reads it: localized names and formatted numbers."""
+    lang_args = (lang,) if lang else ()
     rows = []
     for r in card.itertuples(index=False):
-        note = t(f"performance.status.{r.status}", lang)
+        note = t(f"performance.status.{r.status}", *lang_args)
         if r.needs:
-            note = t("performance.needs", lang, table=r.needs)
+            note = t("performance.needs", *lang_args, table=r.needs)
         rows.append(
             {
-                t("performance.col.kpi", lang): t(f"performance.kpi.{r.kpi}", lang),
-                t("performance.col.actual", lang): format_value(r.unit, r.actual),
-                t("performance.col.target", lang): format_value(r.unit, r.target),
-                t("performance.col.previous", lang): format_value(r.unit, r.previous),
-                t("performance.col.change", lang): format_change(r.unit, r.change, lang),
-                t("performance.col.status", lang): note,
+                t("performance.col.kpi", *lang_args): t(f"performance.kpi.{r.kpi}", *lang_args),
+                t("performance.col.actual", *lang_args): format_value(r.unit, r.actual),
+                t("performance.col.target", *lang_args): format_value(r.unit, r.target),
+                t("performance.col.previous", *lang_args): format_value(r.unit, r.previous),
+                t("performance.col.change", *lang_args): format_change(r.unit, r.change, lang),
+                t("performance.col.status", *lang_args): note,
             }
         )
     return pd.DataFrame(rows)
@@ -569,18 +570,19 @@ def distance_chart(card: pd.DataFrame, lang: str | None = None) -> Any:
     the target, coloured by traffic light. None when no KPI has both a target and a value."""
     from clientbook.present import style
 
+    lang_args = (lang,) if lang else ()
     d = card[card["vs_target"].notna()].iloc[::-1]
     if d.empty:
         return None
     colours = {"met": style.GOOD, "near": style.NEAR, "missed": style.BAD}
     fig, ax = style.fig(8.0, 0.45 * len(d) + 1.4)
-    names = [t(f"performance.kpi.{k}", lang) for k in d["kpi"]]
+    names = [t(f"performance.kpi.{k}", *lang_args) for k in d["kpi"]]
     ax.barh(
         names, d["vs_target"] * 100, color=[colours.get(s, style.PALETTE[6]) for s in d["status"]]
     )
     ax.axvline(0, color="#333333", linewidth=1)
-    ax.set_xlabel(t("performance.chart.distance_axis", lang))
-    ax.set_title(t("performance.chart.distance_title", lang))
+    ax.set_xlabel(t("performance.chart.distance_axis", *lang_args))
+    ax.set_title(t("performance.chart.distance_title", *lang_args))
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
     return fig
@@ -607,13 +609,14 @@ def kpi_history(book: Book, periods: int = 6) -> pd.DataFrame:
 
 def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
     """Plain-language headlines: how many targets are met, the worst miss, the best move."""
+    lang_args = (lang,) if lang else ()
     out: list[str] = []
     judged = card[card["status"].isin(["met", "near", "missed"])]
     if len(judged):
         out.append(
             t(
                 "performance.finding.on_target",
-                lang,
+                *lang_args,
                 met=int((judged["status"] == "met").sum()),
                 total=len(judged),
             )
@@ -624,14 +627,14 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
             out.append(
                 t(
                     "performance.finding.worst_miss",
-                    lang,
-                    kpi=t(f"performance.kpi.{r.kpi}", lang),
+                    *lang_args,
+                    kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
                     actual=format_value(r.unit, r.actual),
                     target=format_value(r.unit, r.target),
                 )
             )
     else:
-        out.append(t("performance.finding.no_targets", lang))
+        out.append(t("performance.finding.no_targets", *lang_args))
     move = biggest_move(card, lang)
     if move:
         out.append(move)
@@ -641,6 +644,7 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
 def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
     """The KPI that moved most since the previous period, in words (rates by points, else
     counts and money by percent); None when nothing can be compared."""
+    lang_args = (lang,) if lang else ()
     # growth is itself a change, and churn mirrors retention: neither is a move of its own
     rates = card[
         card["change"].notna()
@@ -656,8 +660,8 @@ def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
         change = f"{r.change_pct * 100:+.0f}%"
     else:
         return None
-    kpi = t(f"performance.kpi.{r.kpi}", lang)
-    return t("performance.finding.biggest_move", lang, kpi=kpi, change=change)
+    kpi = t(f"performance.kpi.{r.kpi}", *lang_args)
+    return t("performance.finding.biggest_move", *lang_args, kpi=kpi, change=change)
 
 
 def near_band(settings: Mapping[str, Any]) -> float:
@@ -684,6 +688,7 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
     None when fewer than two periods have data."""
     from clientbook.present import style
 
+    la = (lang,) if lang else ()
     kpis = [k for k in TREND_KPIS if k in history.columns and history[k].notna().sum() >= 2]
     if len(history) < 2 or not kpis:
         return None
@@ -699,12 +704,12 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
         if pd.notna(target):
             ax.axhline(target * scale, color=style.ACCENT, linestyle="--", linewidth=1.2)
         ax.set_title(
-            t(f"performance.kpi.{kpi}", lang) + (" (%)" if unit == "rate" else ""), fontsize=10
+            t(f"performance.kpi.{kpi}", *la) + (" (%)" if unit == "rate" else ""), fontsize=10
         )
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)
-    fig.suptitle(t("performance.chart.trend_title", lang), x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(t("performance.chart.trend_title", *la), x=0.01, ha="left", fontweight="bold")
     fig.tight_layout()
     return fig
 
