@@ -377,10 +377,16 @@ def migration_between(
     previous: Any,
     current: Any,
     book_settings: dict[str, Any] | None = None,
+    classified: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> Migration | None:
     """RFM segment migration from the end of `previous` to the end of `current` (Periods),
     with each flow's revenue in those two periods. None when nobody had bought by the end of
-    the previous period (nothing to migrate from)."""
+    the previous period (nothing to migrate from).
+
+    `classified` (the slice's classification as of `as_of`, e.g. the customer table's) is
+    reused for the current side when it is the same classification: as_of is the day after
+    the current period and no order is dated later."""
     from clientbook.steps import classification as cls
 
     def segments_at(end: pd.Timestamp) -> pd.Series:
@@ -393,7 +399,18 @@ def migration_between(
     before = segments_at(previous.end)
     if before.empty:
         return None
-    after = segments_at(current.end)
+    same = (
+        classified is not None
+        and as_of is not None
+        and pd.Timestamp(as_of) == current.end.normalize() + pd.Timedelta(days=1)
+        and not (orders["order_date"] > current.end).any()
+    )
+    if same:
+        assert classified is not None
+        ids = classified["customer_id"].astype("string")
+        after = pd.Series(cls.segment_names(classified["segment"]), index=ids.to_numpy())
+    else:
+        after = segments_at(current.end)
 
     def revenue(p: Any) -> pd.Series:
         o = orders[(orders["order_date"] >= p.start) & (orders["order_date"] <= p.end)]
