@@ -164,7 +164,10 @@ def test_the_real_exports_degenerate_parameters_are_caught():
 # ---------------------------------------------------------------- through the runner
 
 
-def _audit(tmp_path: Path, orders: pd.DataFrame) -> Path:
+STEPS = "[classification, value, retention, action_plan]"
+
+
+def _audit(tmp_path: Path, orders: pd.DataFrame, steps: str = STEPS) -> Path:
     export = tmp_path / "export"
     export.mkdir()
     o = orders.rename(columns={"order_date": "date"})
@@ -181,30 +184,40 @@ sources:
     columns: {{order_date: date}}
   customers:
     path: {export / 'customers.csv'}
-slicing: {{by: [region], period: quarter}}
-steps: [classification, value, retention, action_plan]
+slicing: {{by: [], period: quarter}}  # one slice: all
+steps: {steps}
 """, encoding="utf-8")
     return path
 
 
-def _run(tmp_path: Path, orders: pd.DataFrame) -> Path:
+def _run(tmp_path: Path, orders: pd.DataFrame, steps: str = STEPS) -> Path:
     from clientbook.config import audit_file as audit_mod
     from clientbook.run import runner
 
     out = tmp_path / "outputs"
-    summary = runner.run(audit_mod.load(_audit(tmp_path, orders)), out, jobs=2,
+    summary = runner.run(audit_mod.load(_audit(tmp_path, orders, steps)), out, jobs=2,
                          show_progress=False)  # fmt: skip
     assert summary.failures == [] and summary.render_errors == []
     return out / "steady"
 
 
 def test_a_slice_run_classifies_and_fits_once(tmp_path):
-    root = _run(tmp_path, _varied_orders(n=150))
-    for sid in ("all", "region-east", "region-north"):
+    import nbformat
+
+    steps = "[classification, value, sales, retention, action_plan]"
+    root = _run(tmp_path, _varied_orders(n=150), steps)
+    for sid in ("all",):
         models = json.loads((root / "slices" / sid / "derived/models.json").read_text())
-        # 01 computed the table; 02, 06 and 08 read it (a recomputation would count 2+)
+        # 01 computed the table; 02, 05, 06 and 08 read it (a recomputation would count 2+)
         assert models["computed"] == 1, sid
         assert (root / "slices" / sid / "derived/customers.parquet").exists()
+        # and no playbook classifies, fits or scores churn on its own
+        for nb in (root / "slices" / sid / "notebooks").glob("*.ipynb"):
+            code = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells
+                             if c.cell_type == "code")  # fmt: skip
+            for own in ("cls.classify(", "value.forecast(", "value.predict(", "churn.scores(",
+                        "BetaGeoModel", "GammaGammaModel"):
+                assert own not in code, (nb.name, own)
     res = json.loads((root / "slices/all/results.json").read_text())
     models = json.loads((root / "slices/all/derived/models.json").read_text())
     assert res["value"]["kpis"]["forecast"] is models["forecast"]["trusted"] is True
