@@ -111,9 +111,14 @@ def test_computed_once_then_read_and_recomputed_only_when_stale(tmp_path, counte
     assert not customer_table(book).reused
     monkeypatch.setattr(clientbook, "__version__", "99.0")
     assert not customer_table(book).reused
-    assert counted["classify"] == 3 and counted["forecast"] == 3
+    from clientbook.steps import customer_table as ct_mod
+
+    monkeypatch.setattr(ct_mod, "code_hash", lambda: "edited")  # same version, other code
+    assert not customer_table(book).reused
+    assert customer_table(book).reused
+    assert counted["classify"] == 4 and counted["forecast"] == 4
     models = json.loads((tmp_path / "slice/derived/models.json").read_text())
-    assert models["computed"] == 4 and models["key"]["version"] == "99.0"
+    assert models["computed"] == 5 and models["key"]["version"] == "99.0"
     # a damaged file is recomputed, not trusted
     (tmp_path / "slice/derived/models.json").write_text("{")
     assert not customer_table(book).reused

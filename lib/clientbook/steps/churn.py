@@ -222,6 +222,7 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
         **{c: f"churn.column.{c}" for c in extra},
         "value": "churn.column.value",
         "risk": "churn.column.risk",
+        "value_at_risk": "churn.column.value_at_risk",
         "days_since_last": "churn.column.days_since_last",
         "usual_interval_days": "churn.column.usual_interval",
         "last_purchase": "churn.column.last_purchase",
@@ -230,7 +231,7 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
     }
     df = at_risk.reset_index()
     df = df[[c for c in cols if c in df]].copy()
-    for c in ("value", "usual_interval_days"):
+    for c in ("value", "value_at_risk", "usual_interval_days"):
         if c in df:
             df[c] = df[c].round(0).astype("Int64")
     if "risk" in df:

@@ -11,9 +11,10 @@ computes them and writes
   ``computed`` (how many times this folder's table was computed; 1 in a normal run).
 
 Later playbooks read them. The files carry a key: a hash of the slice's orders and customers,
-as_of, the classification / value / retention settings, the package version and the table's
-schema version. A table whose key differs (another dataset, other settings, another version)
-is recomputed, never reused. A playbook opened alone in JupyterLab computes what is missing.
+as_of, the classification / value / retention settings, the package version, the source of
+the modules it is computed by, and the table's schema version. A table whose key differs
+(another dataset, other settings, another version or code) is recomputed, never reused. A
+playbook opened alone in JupyterLab computes what is missing.
 
 Columns (customers.parquet):
 - customer_id, region, channel, client_segment (the export's own segment column, if any);
@@ -158,6 +159,19 @@ def settings_used(book: Book) -> dict[str, Any]:
     }
 
 
+def code_hash() -> str:
+    """The source of the modules the table comes from: a development edit without a new
+    version number still makes the stored table stale."""
+    from clientbook import clv
+
+    files = [Path(m.__file__) for m in (classification, value, churn, retention)]
+    files += [Path(__file__), *sorted(Path(clv.__file__).parent.glob("*.py"))]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def table_key(book: Book) -> dict[str, Any]:
     """What the table was computed from; a stored table is reused only on an equal key."""
     from clientbook import __version__
@@ -166,6 +180,7 @@ def table_key(book: Book) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "version": __version__,
+        "code": code_hash(),
         "slice_id": book.slice_id,
         "as_of": pd.Timestamp(book.as_of).isoformat(),
         "period_end": period_end,
