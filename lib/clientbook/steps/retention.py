@@ -371,6 +371,26 @@ def findings(
     return out
 
 
+def step_findings(
+    repeat: RepeatRate,
+    churn: ChurnRate,
+    gaps: InterPurchase,
+    period_retention: float | None,
+    migration: Migration | None,
+    risk: pd.DataFrame,
+    win_back: pd.DataFrame,
+    revenue: pd.Series,
+    min_risk: float = 0.5,
+) -> list[str]:
+    """The retention step's findings: loyalty, the biggest segment moves, then churn risk
+    and value at risk (`churn.findings`)."""
+    from clientbook.steps import churn as churn_mod
+
+    out = findings(repeat, churn, gaps, period_retention)
+    out += migration_findings(migration) if migration is not None else []
+    return out + churn_mod.findings(risk, win_back, revenue=revenue, min_risk=min_risk)
+
+
 def migration_between(
     orders: pd.DataFrame,
     customers: pd.DataFrame,
