@@ -207,12 +207,7 @@ def test_repeat_rate_is_the_retention_steps():
         assert perf.repeat_rate(_orders(), window) == pytest.approx(theirs)
 
 
-@pytest.mark.parametrize("with_service", [True, False])
-def test_sla_attainment_same_with_or_without_the_service_module(monkeypatch, with_service):
-    import sys
-
-    if not with_service:
-        monkeypatch.setitem(sys.modules, "clientbook.steps.service", None)  # import fails
+def test_sla_attainment_is_the_service_steps():
     settings = {"sla": {"first_response_hours": 24}}
     got = perf.sla_attainment(_tickets(), Q2, settings, TS("2025-07-01"))
     assert got.value == pytest.approx(0.5)

@@ -117,3 +117,37 @@ def test_loyalty_table_shows_dashes_when_unknown():
     g = retention.InterPurchase(0, 0, float("nan"), float("nan"))
     table = retention.loyalty_table(r, c, g, None)
     assert table.iloc[:, 1].tolist() == ["-"] * 5
+
+
+def test_migration_reuses_the_current_classification_when_it_is_the_same(monkeypatch):
+    from collections import Counter
+
+    from clientbook.data.book import Period
+    from clientbook.steps import classification as cls
+
+    rows = [(f"o{i}", f"c{i % 9}", pd.Timestamp("2025-01-03") + pd.Timedelta(days=11 * i),
+             10.0 + i) for i in range(40)]  # fmt: skip
+    orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "amount"])
+    orders = orders[orders["order_date"] <= pd.Timestamp("2025-12-31")]
+    customers = pd.DataFrame({"customer_id": sorted(orders["customer_id"].unique())})
+    q4, q3 = Period.parse("2025-Q4", "quarter"), Period.parse("2025-Q3", "quarter")
+    as_of = pd.Timestamp("2026-01-01")
+    calls: Counter = Counter()
+    classify = cls.classify
+
+    def counting(*args, **kwargs):
+        calls["classify"] += 1
+        return classify(*args, **kwargs)
+
+    classified = classify(orders, customers, as_of)
+    monkeypatch.setattr(cls, "classify", counting)
+    fresh = retention.migration_between(orders, customers, q3, q4)
+    assert calls["classify"] == 2
+    reused = retention.migration_between(orders, customers, q3, q4, None, classified, as_of)
+    assert calls["classify"] == 3  # only the previous period's end was classified again
+    pd.testing.assert_frame_equal(fresh.counts, reused.counts)
+    pd.testing.assert_frame_equal(fresh.flows, reused.flows)
+    # another as_of is another classification: computed, not reused
+    later = as_of + pd.Timedelta(days=5)
+    retention.migration_between(orders, customers, q3, q4, None, classified, later)
+    assert calls["classify"] == 5

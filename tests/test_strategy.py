@@ -18,7 +18,7 @@ def _profile(**extra) -> pd.DataFrame:
         {
             "customer_id": pd.array(["c1", "c2", "c3", "c4", "c5", "c6"], dtype="string"),
             "rfm_segment": pd.array(
-                ["champions", "at_risk", "new", "loyal", "cant_lose", "hibernating"], dtype="string"
+                ["champions", "at_risk", "new", "loyal", "at_risk", "hibernating"], dtype="string"
             ),
             "tier": pd.array(["A", "A", "A", "B", "C", "C"], dtype="string"),
             "is_new": [False, False, True, False, False, False],
@@ -32,28 +32,52 @@ def _profile(**extra) -> pd.DataFrame:
     return df
 
 
-def test_default_rules_first_match_wins():
+def test_default_plan_segments_are_the_classification_segments():
     got = st.assign_actions(_profile()).set_index("customer_id")
-    assert got["plan_segment"].to_dict() == {
-        "c1": "high_value",  # tier A
-        "c2": "at_risk",  # RFM at_risk beats tier A: the at-risk rule comes first
-        "c3": "new",  # new beats tier A
-        "c4": "mid_value",
-        "c5": "at_risk",  # cant_lose
-        "c6": "low_value",  # the catch-all
-    }
+    # the same word, the same customers: every plan segment is the customer's RFM segment
+    assert (got["plan_segment"] == got["rfm_segment"]).all()
     assert got.loc["c2", "action"] == "win_back" and got.loc["c2", "uplift"] == 0.15
+    assert got.loc["c3", "action"] == "onboarding"  # only the classification's New
     assert got.loc["c6", "action"] == "automated_marketing"
+    assert {r["segment"] for r in st.DEFAULT_RULES} == set(st.SEGMENT_ACTIONS)
+    from clientbook.steps.classification import SEGMENTS
+
+    assert set(st.SEGMENT_ACTIONS) == set(SEGMENTS)  # every segment has an action
 
 
-def test_churn_rule_waits_for_churn_risk_column():
-    # without churn_risk the churn rule never holds; with it, risky A/B customers are at risk
+def test_a_custom_rule_may_test_churn_risk():
+    # a churn rule holds only where the profile has churn_risk (the customer table's)
+    rules = [
+        {"segment": "slipping", "when": {"churn_risk": {"min": 0.6}, "tier": ["A", "B"]},
+         "action": "win_back"},
+        {"segment": "rest", "when": {}, "action": "automated_marketing"},
+    ]  # fmt: skip
+    assert set(st.assign_actions(_profile(), rules)["plan_segment"]) == {"rest"}
     risk = [0.9, 0.1, 0.6, 0.6, 0.1, 0.99]
-    got = st.assign_actions(_profile(churn_risk=risk)).set_index("customer_id")
-    assert got.loc["c1", "plan_segment"] == "at_risk"  # 0.9, tier A
-    assert got.loc["c3", "plan_segment"] == "at_risk"  # exactly 0.6: min is inclusive
-    assert got.loc["c4", "plan_segment"] == "at_risk"  # 0.6, tier B
-    assert got.loc["c6", "plan_segment"] == "low_value"  # 0.99 but tier C
+    got = st.assign_actions(_profile(churn_risk=risk), rules).set_index("customer_id")
+    assert got["plan_segment"].to_dict() == {
+        "c1": "slipping",  # 0.9, tier A
+        "c2": "rest",
+        "c3": "slipping",  # exactly 0.6: min is inclusive
+        "c4": "slipping",  # 0.6, tier B
+        "c5": "rest",
+        "c6": "rest",  # 0.99 but tier C
+    }
+
+
+def test_a_plan_segment_never_takes_a_classification_name_for_another_group():
+    cols = list(_profile().columns)
+    st.check_rules([{"segment": "new", "when": {"rfm_segment": "new"}, "action": "x"}], cols)
+    st.check_rules([{"segment": "new", "when": {"rfm_segment": ["new"]}, "action": "x"}], cols)
+    st.check_rules([{"segment": "first_quarter", "when": {"is_new": True}, "action": "x"}], cols)
+    for bad in (
+        {"segment": "new", "when": {"is_new": True}, "action": "onboarding"},
+        {"segment": "New", "when": {"rfm_segment": "new", "tier": "A"}, "action": "x"},
+        {"segment": "At Risk", "when": {"churn_risk": {"min": 0.6}}, "action": "x"},
+        {"segment": "新客户", "when": {"is_new": True}, "action": "x"},  # the zh name of new
+    ):
+        with pytest.raises(ValueError, match="named like the classification segment"):
+            st.check_rules([bad], cols)
 
 
 def test_custom_rules_ranges_lists_and_no_match():
@@ -106,14 +130,14 @@ def test_rules_from_settings():
 
 def test_strategy_matrix_by_hand():
     m = st.strategy_matrix(st.assign_actions(_profile())).set_index("segment")
-    # at_risk: c2 800 + c5 100 = 900 x 0.15 = 135; high_value c1 1000 x 0.05 = 50;
-    # new c3 300 x 0.10 = 30; mid c4 200 x 0.08 = 16; low c6 50 x 0.03 = 1.5
+    # at_risk: c2 800 + c5 100 = 900 x 0.15 = 135; champions c1 1000 x 0.05 = 50;
+    # new c3 300 x 0.10 = 30; loyal c4 200 x 0.05 = 10; hibernating c6 50 x 0.03 = 1.5
     assert m["rank"].to_dict() == {
         "at_risk": 1,
-        "high_value": 2,
+        "champions": 2,
         "new": 3,
-        "mid_value": 4,
-        "low_value": 5,
+        "loyal": 4,
+        "hibernating": 5,
     }
     assert m.loc["at_risk", "customers"] == 2
     assert m.loc["at_risk", "value_at_stake"] == pytest.approx(900.0)
@@ -121,14 +145,14 @@ def test_strategy_matrix_by_hand():
     assert m.loc["at_risk", "value_share"] == pytest.approx(900 / 2450)
     assert m.loc["at_risk", "customer_share"] == pytest.approx(2 / 6)
     assert m.loc["at_risk", "avg_recency_days"] == pytest.approx(250.0)
-    assert m.loc["low_value", "expected_impact"] == pytest.approx(1.5)
+    assert m.loc["hibernating", "expected_impact"] == pytest.approx(1.5)
     assert st.matrix_headline(m.reset_index(), "en") == (
-        "At risk comes first: 2 customers, expected impact 135."
+        "At Risk comes first: 2 customers, expected impact 135."
     )
     table = st.matrix_table(m.reset_index(), "en")
     assert table.iloc[0].tolist()[:3] == [
         1,
-        "At risk",
+        "At Risk",  # the classification's name, in every step
         "Win-back: personal call and a tailored offer",
     ]
 
@@ -176,21 +200,21 @@ def _plan_with_pii() -> st.ActionPlan:
 def test_action_lists_sheets():
     sheets = st.action_lists(_plan_with_pii(), "en")
     assert list(sheets) == [
-        "Plan - At risk",
-        "Plan - High value",
+        "Plan - At Risk",
+        "Plan - Champions",
         "Plan - New",
-        "Plan - Mid value",
-        "Plan - Low value",
+        "Plan - Loyal",
+        "Plan - Hibernating - Lost",  # "/" is not allowed in a sheet name
     ]
-    risk = sheets["Plan - At risk"]
+    risk = sheets["Plan - At Risk"]
     assert risk["Customer ID"].tolist() == ["c2", "c5"]  # highest value first
     assert risk["Name"].tolist() == ["B* L*", "E**"]
     assert risk["Action"].iloc[0].startswith("Win-back")
-    plain = st.action_lists(_plan_with_pii(), "en", mask=False)["Plan - At risk"]
+    plain = st.action_lists(_plan_with_pii(), "en", mask=False)["Plan - At Risk"]
     assert plain["Name"].tolist() == ["Bo Li", "Eve"]
-    assert "计划 - 流失风险" in st.action_lists(_plan_with_pii(), "zh")
+    assert "计划 - 流失风险客户" in st.action_lists(_plan_with_pii(), "zh")  # 01's name
     top = st.action_lists(_plan_with_pii(), "en", limit=1)
-    assert top["Plan - At risk"]["Customer ID"].tolist() == ["c2"]  # the higher value
+    assert top["Plan - At Risk"]["Customer ID"].tolist() == ["c2"]  # the higher value
     assert st.list_limit({}) == 10_000
     assert st.list_limit({"list_limit": 0}) is None
     assert st.list_limit({"action_plan": {"list_limit": 50}}) == 50
@@ -351,8 +375,8 @@ def test_executive_summary_picks_the_strongest():
     assert findings == [
         "NPS missed its target: 15 against 30.",
         "Retention rate missed its target: 60.0% against 75.0%.",
-        "At risk: 2 customers hold 900 of value.",
-        "High value: 1 customers hold 1.0k of value.",
+        "At Risk: 2 customers hold 900 of value.",
+        "Champions: 1 customers hold 1.0k of value.",
         "Champions are 10% of customers and 40% of revenue.",
     ]
     assert got[0]["evidence"] == "previous period 20, change -5"
@@ -393,7 +417,11 @@ def test_load_results(tmp_path):
     (tmp_path / "results.json").write_text('{"classification": {"findings": ["x"]}}')
     assert st.load_results(book) == {"classification": {"findings": ["x"]}}
     (tmp_path / "results.json").write_text("not json")
-    assert st.load_results(book) == {}
+    with pytest.raises(ValueError, match=r"cannot read the earlier steps' results in .*results"):
+        st.load_results(book)
+    (tmp_path / "results.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="expected the earlier steps' results"):
+        st.load_results(book)
 
 
 def test_lists_note():
@@ -405,3 +433,94 @@ def test_lists_note():
         "of each segment)."
     )
     assert st.lists_note(plan, Path("actions.xlsx"), False, 2, "en").endswith("(5 sheets).")
+
+
+# ---------------------------------------------------------------- next best offer, lists
+
+
+def _basket_orders() -> tuple[pd.DataFrame, pd.Series]:
+    """Two segments that buy differently: in X, A goes with B; in Y, A goes with D."""
+    owns = {
+        "x1": "AB", "x2": "AB", "x3": "AB", "x4": "AB", "x5": "A", "x8": "A", "x6": "C",
+        "x7": "B", "y1": "AD", "y2": "AD", "y3": "AD", "y4": "AD", "y5": "A", "y6": "E",
+    }  # fmt: skip
+    rows = [(f"{c}-{p}", c, p) for c, ps in owns.items() for p in ps]
+    orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "product"]).astype("string")
+    orders["order_date"] = pd.Timestamp("2025-05-01")
+    orders["amount"] = 10.0
+    seg = pd.Series({c: c[0].upper() for c in owns}, dtype="string")
+    return orders, seg
+
+
+def test_offers_are_learnt_inside_each_segment_and_never_a_product_already_bought():
+    from clientbook.steps import sales
+
+    orders, seg = _basket_orders()
+    got = sales.best_offers_by_segment(orders, seg).set_index("customer_id")
+    # X: A 6 of 8 customers, B 5 of 8, both 4: A -> B confidence 4/6, lift (4/6)/(5/8);
+    # B -> A confidence 4/5, lift (4/5)/(6/8). Y: A 5 of 6, D 4 of 6, both 4: A -> D 4/5.
+    assert got["offer"].to_dict() == {"x5": "B", "x8": "B", "x7": "A", "y5": "D"}
+    assert got.loc["x5", "because"] == "A" and got.loc["x5", "segment"] == "X"
+    assert got.loc["x5", "confidence"] == pytest.approx(4 / 6)
+    assert got.loc["x5", "lift"] == pytest.approx((4 / 6) / (5 / 8))
+    assert got.loc["y5", "lift"] == pytest.approx((4 / 5) / (4 / 6))
+    # nobody is offered what they own; x1..x4 own A and B, x6 / y6 have no rule
+    owned = set(zip(orders["customer_id"], orders["product"], strict=True))
+    assert not {(c, o) for c, o in got["offer"].items()} & owned
+    nbo = sales.next_best_offer(orders, seg).set_index("segment")
+    assert nbo["offer"].to_dict() == {"X": "B", "Y": "D"}  # the segments differ
+    assert nbo.loc["X", "customers_offered"] == 2 and nbo.loc["X", "customers"] == 8
+
+
+def test_plan_offers_per_segment_by_hand():
+    orders, seg = _basket_orders()
+    assigned = pd.DataFrame({"customer_id": seg.index.astype("string"), "plan_segment": seg.values,
+                             "action": "x", "uplift": 0.1, "value": 10.0, "recency_days": 1,
+                             "frequency": 1})  # fmt: skip
+    offers = st.segment_offers(orders, assigned)
+    m = st.strategy_matrix(assigned, offers).set_index("segment")
+    assert m["offer"].to_dict() == {"X": "B", "Y": "D"}
+    assert m["customers_offered"].to_dict() == {"X": 2, "Y": 1}
+
+
+def _product_book(tmp_path) -> Book:
+    rng = __import__("numpy").random.default_rng(3)
+    rows, k = [], 0
+    for c in range(60):
+        for j in range(1 + c % 5):
+            k += 1
+            day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int((c * 37 + j * 53) % 540))
+            product = ["tea", "cups", "pot", "honey", "cake"][int(rng.integers(0, 5))]
+            rows.append((f"o{k}", f"{c:03d}", day, 20.0 + (c * 7) % 90, product))
+    orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "order_date", "amount",
+                                         "product"])  # fmt: skip
+    for col in ("order_id", "customer_id", "product"):
+        orders[col] = orders[col].astype("string")
+    customers = pd.DataFrame({"customer_id": pd.array(sorted(orders["customer_id"].unique()),
+                                                      dtype="string")})  # fmt: skip
+    return Book(customers=customers, orders=orders, as_of=pd.Timestamp("2025-07-01"),
+                period=Period.parse("2025-Q2", "quarter"), period_freq="quarter",
+                output_dir=tmp_path)  # fmt: skip
+
+
+def test_each_list_holds_exactly_its_classification_segment(tmp_path):
+    from clientbook.steps import classification as cls
+
+    book = _product_book(tmp_path)
+    plan = st.action_plan(book)
+    truth = cls.classify(book.orders, book.customers, book.as_of)
+    truth = truth.set_index("customer_id")["segment"]
+    sheets = st.action_lists(plan, "en", mask=False)
+    assert len(sheets) == truth.nunique()
+    seen = set()
+    for name, df in sheets.items():
+        key = [k for k in cls.SEGMENTS if name == st.sheet_name(k, "en")]
+        assert len(key) == 1
+        ids = df["Customer ID"].tolist()
+        assert (truth.reindex(ids) == key[0]).all(), name
+        assert len(ids) == int((truth == key[0]).sum())  # everyone of the segment, no one else
+        seen |= set(ids)
+        bought = book.orders.groupby("customer_id")["product"].agg(set)
+        for cid, offer in zip(df["Customer ID"], df["Next best offer"], strict=True):
+            assert pd.isna(offer) or offer not in bought[cid]
+    assert seen == set(truth.index)

@@ -144,3 +144,18 @@ def test_time_unit_does_not_change_the_answer(cdnow_orders):
     for k in ("r", "a", "b"):
         assert d.bgnbd.params_[k] == pytest.approx(w.bgnbd.params_[k], rel=1e-3)
     assert d.total_clv == pytest.approx(w.total_clv, rel=1e-3)
+
+
+def test_an_untrusted_forecast_shows_no_forecast_figure_and_says_why():
+    from test_customer_table import AS_OF, _steady_orders
+
+    orders = _steady_orders().drop(columns="region")
+    pv, hc = value.forecast(orders, AS_OF, value.settings({}))
+    assert not pv.ok and pv.reason == value.UNTRUSTED
+    assert {"edge", "never_dropout"} <= set(pv.reasons)
+    assert pv.fitted["bgnbd"]["params"]["a"] < 1e-4  # what was fitted stays on record
+    k = value.kpis(value.concentration(orders.groupby("customer_id")["amount"].sum()), pv, hc)
+    assert k["forecast"] is False and "clv_total" not in k and "active_share" not in k
+    assert "cannot be trusted" in k["forecast_note"] and "never drop out" in k["forecast_note"]
+    assert value.predictive_findings(pv, hc) == [pv.finding()]
+    assert "cannot be trusted" in pv.finding()

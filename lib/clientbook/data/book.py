@@ -61,6 +61,14 @@ def period_labels(dates: pd.Series, freq: str) -> pd.Series:
     return p.dt.year.astype(str).astype("string")
 
 
+def rows_between(
+    df: pd.DataFrame, column: str, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The rows of `df` whose `column` (a date) lies between `start` and `end`, inclusive."""
+    d = pd.to_datetime(df[column])
+    return df[(d >= start) & (d <= end)]
+
+
 @dataclass
 class Book:
     """One slice of the client's book, ready for analysis."""
@@ -90,10 +98,6 @@ class Book:
     def has(self, table: str) -> bool:
         df = getattr(self, table)
         return df is not None and len(df) > 0
-
-    def orders_between(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-        d = self.orders["order_date"]
-        return self.orders[(d >= start) & (d <= end)]
 
 
 def read_manifest(dataset_dir: str | Path) -> dict[str, Any]:

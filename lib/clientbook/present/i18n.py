@@ -6,10 +6,21 @@ The catalogue is split into one YAML file per topic so that each step owns its o
 ``classification.segment.champions``. Chinese falls back to English for a key it lacks, so a
 missing translation shows English rather than breaking a report; a key missing in English is
 an error (tests catch it).
+
+The language of a `t` call without an explicit `lang` is a context variable: `use(lang)` sets
+it for the current thread (and context), `language(lang)` for a `with` block. Report renderers
+run in worker threads side by side, one per slice; each thread starts with the default
+("en") and sees only the language it set, so an English and a Chinese render never mix.
+A thread-local copy backs the context variable up for notebook kernels that run each cell in
+a fresh context (ipykernel 7.0): the cells of one kernel run in one thread.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -18,7 +29,9 @@ import yaml
 
 LANGS = ("en", "zh")
 _DIR = Path(__file__).parent / "messages"
-_current = {"lang": "en"}
+DEFAULT_LANG = "en"
+_lang: ContextVar[str | None] = ContextVar("clientbook_lang", default=None)
+_thread = threading.local()
 
 
 def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
@@ -40,18 +53,35 @@ def catalogue(lang: str) -> dict[str, str]:
 
 
 def use(lang: str) -> None:
-    """Set the language for `t` calls without an explicit lang (a playbook does this once)."""
+    """Set the language of this thread's `t` calls without an explicit lang (a playbook does
+    this once, in `playbook.start`; a renderer once per slice, in its own thread)."""
     catalogue(lang)
-    _current["lang"] = lang
+    _lang.set(lang)
+    _thread.lang = lang
+
+
+@contextmanager
+def language(lang: str) -> Iterator[str]:
+    """`with language("zh"): ...`: the block's `t` calls default to `lang`; restored after."""
+    catalogue(lang)
+    before = getattr(_thread, "lang", None)
+    token = _lang.set(lang)
+    _thread.lang = lang
+    try:
+        yield lang
+    finally:
+        _lang.reset(token)
+        _thread.lang = before
 
 
 def current() -> str:
-    return _current["lang"]
+    """The language `t` uses when it is not given one (this thread's, "en" by default)."""
+    return _lang.get() or getattr(_thread, "lang", None) or DEFAULT_LANG
 
 
 def t(key: str, lang: str | None = None, /, **fields: Any) -> str:
-    """The text for `key` in `lang` (default: the language set by `use`), formatted with fields."""
-    lang = lang or _current["lang"]
+    """The text for `key` in `lang` (default: `current()`), formatted with fields."""
+    lang = lang or current()
     text = catalogue(lang).get(key)
     if text is None:
         text = catalogue("en").get(key)

@@ -63,3 +63,8 @@ def money(x: float) -> str:
 
 def pct(x: float, digits: int = 0) -> str:
     return f"{x * 100:.{digits}f}%"
+
+
+def legend_below(fig: Any, handles: list, labels: list) -> None:
+    """Legend under the chart, clear of the left-aligned title."""
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))

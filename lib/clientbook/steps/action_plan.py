@@ -1,26 +1,38 @@
 """Action plan: what to do, per segment, and what matters most overall.
 
-Every customer gets one plan segment from a rule table (first matching rule wins), each
-segment one action. The defaults follow the method:
+The plan's segments are the classification's segments (step 01): the same names, the same
+customers, so a list called "New" holds exactly the customers the classification calls New.
+Each segment gets one action and an uplift (the share of its value at stake the action is
+expected to win or save); expected impact = value at stake x uplift ranks the segments.
 
-| segment    | who (default rule)                      | action                            |
-|------------|-----------------------------------------|-----------------------------------|
-| at_risk    | churn risk >= 0.6, tier A or B          | win-back                          |
-| at_risk    | RFM segment at_risk or cant_lose        | win-back                          |
-| new        | acquired in the current period          | onboarding                        |
-| high_value | ABC tier A                              | dedicated service, exclusives     |
-| mid_value  | ABC tier B                              | promotions to raise frequency     |
-| low_value  | everyone else                           | automated marketing, reactivation |
+| segment (01)       | action (default)                                  | uplift |
+|--------------------|---------------------------------------------------|--------|
+| champions          | dedicated service, exclusive offers               | 5%     |
+| loyal              | loyalty programme, up-sell                        | 5%     |
+| potential_loyalist | promotions to raise purchase frequency            | 8%     |
+| new                | onboarding: welcome series, second-purchase offer | 10%    |
+| promising          | a second-purchase incentive                       | 8%     |
+| need_attention     | a personalised reactivation offer                 | 5%     |
+| about_to_sleep     | a reminder with a limited-time offer              | 5%     |
+| at_risk            | win-back: personal call and a tailored offer      | 15%    |
+| cant_lose          | personal win-back by the account owner            | 20%    |
+| hibernating        | automated, low-cost reactivation                  | 3%     |
 
-The churn rule needs the churn step's risk score (`clientbook.steps.churn`); without it only the
-RFM rule marks customers at risk.
+Value at stake is each customer's CLV when the slice's forecast is trusted, else the revenue
+of the 12 months to the current period's end. Both come from the slice's customer table
+(`customer_table`), like the segments and the churn risk: nothing is recomputed here.
 
-A rule is ``{segment, when, action, uplift}``; ``when`` maps a column of the customer profile
-to a value (equality), a list (any of) or ``{min, max}`` (inclusive range); every condition
-must hold; a condition on an optional column the profile lacks (churn_risk, clv, ...) never
-holds, so churn-based rules wait for the churn step; any other unknown column is an error.
-``uplift`` is the share of the segment's value at stake the action is
-expected to win or save; expected impact = value at stake x uplift ranks the segments.
+An audit can replace the rules (`settings.action_plan.rules`): a rule is
+``{segment, when, action, uplift}``; ``when`` maps a column of the customer profile to a value
+(equality), a list (any of) or ``{min, max}`` (inclusive range); every condition must hold;
+the first matching rule wins. A custom plan segment may reuse a classification segment's name
+only for exactly that segment (``when: {rfm_segment: <name>}``): one word never names two
+groups. A condition on an optional column the profile lacks (clv, ...) never holds; any
+other unknown column is an error.
+
+Next best offer: per segment, product pair rules are counted among the segment's own
+customers (lift over the segment's baseline, `sales.best_offers_by_segment`), and a customer
+is never offered a product they already buy.
 
 Settings (the audit's `settings:`, or under `settings.action_plan`):
 - `rules`: a list of rules replacing the defaults.
@@ -55,28 +67,22 @@ STEP = "action_plan"
 PII_COLUMNS = ("name", "email", "phone")
 DEFAULT_LIST_LIMIT = 10_000  # rows per list: beyond that a CRM import, not a spreadsheet
 
+# classification segment -> (action, uplift)
+SEGMENT_ACTIONS: dict[str, tuple[str, float]] = {
+    "champions": ("dedicated_service", 0.05),
+    "loyal": ("loyalty_upsell", 0.05),
+    "potential_loyalist": ("frequency_promotion", 0.08),
+    "new": ("onboarding", 0.10),
+    "promising": ("second_purchase", 0.08),
+    "need_attention": ("reactivation_offer", 0.05),
+    "about_to_sleep": ("reminder_offer", 0.05),
+    "at_risk": ("win_back", 0.15),
+    "cant_lose": ("personal_win_back", 0.20),
+    "hibernating": ("automated_marketing", 0.03),
+}
 DEFAULT_RULES: list[dict[str, Any]] = [
-    {
-        "segment": "at_risk",
-        "when": {"churn_risk": {"min": 0.6}, "tier": ["A", "B"]},
-        "action": "win_back",
-        "uplift": 0.15,
-    },
-    {
-        "segment": "at_risk",
-        "when": {"rfm_segment": ["at_risk", "cant_lose"]},
-        "action": "win_back",
-        "uplift": 0.15,
-    },
-    {"segment": "new", "when": {"is_new": True}, "action": "onboarding", "uplift": 0.10},
-    {"segment": "high_value", "when": {"tier": "A"}, "action": "dedicated_service", "uplift": 0.05},
-    {
-        "segment": "mid_value",
-        "when": {"tier": "B"},
-        "action": "frequency_promotion",
-        "uplift": 0.08,
-    },
-    {"segment": "low_value", "when": {}, "action": "automated_marketing", "uplift": 0.03},
+    {"segment": seg, "when": {"rfm_segment": seg}, "action": action, "uplift": uplift}
+    for seg, (action, uplift) in SEGMENT_ACTIONS.items()
 ]
 
 
@@ -84,20 +90,24 @@ DEFAULT_RULES: list[dict[str, Any]] = [
 
 
 def customer_profile(
-    book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
+    book: Book,
+    value: pd.Series | None = None,
+    churn_risk: pd.Series | None = None,
+    table: Any = None,
 ) -> pd.DataFrame:
     """One row per buying customer: the classification (rfm_segment, tier, behaviour, r/f/m,
     recency_days, frequency, monetary, region, channel), is_new (acquired in the current
     period), revenue_12m (the 12 months to the current period's end), the PII columns of
-    customers, and when given the forward value `clv` and `churn_risk` (0..1), both Series
-    indexed by customer_id. `value` (what is at stake) is the CLV, else revenue_12m."""
-    from clientbook.steps import classification
+    customers, `clv` and `churn_risk`. All of it comes from the slice's customer table
+    (`table`, default `customer_table(book)`); `value` / `churn_risk` (Series by customer_id)
+    override the table's CLV / churn risk. `value` (what is at stake) is the CLV when there is
+    one (a trusted forecast), else revenue_12m."""
+    from clientbook.steps.customer_table import customer_table
 
-    settings = book.settings
-    prof = classification.classify(book.orders, book.customers, book.as_of, settings)
-    prof = prof.rename(columns={"segment": "rfm_segment"})
+    ct = table if table is not None else customer_table(book)
+    prof = ct.classified.rename(columns={"segment": "rfm_segment"})
     prof["customer_id"] = prof["customer_id"].astype("string")
-    o = book.orders
+    by_id = ct.customers.set_index("customer_id")
     start = book.period.start if book.period else book.as_of
     prof["is_new"] = prof["first_order"] >= start
     if "signup_date" in book.customers.columns and book.period is not None:
@@ -108,25 +118,21 @@ def customer_profile(
         # acquired = the earlier of signup and first order (the scorecard's rule too)
         acquired = signup.where(signup < prof["first_order"], prof["first_order"])
         prof["is_new"] = acquired >= start
-    # the 12 months up to the current period's end (not a later export date, which would
-    # leave a stale book with no value at stake at all)
-    end = min(book.as_of, book.period.end) if book.period is not None else book.as_of
-    year = o[(o["order_date"] > end - pd.Timedelta(days=365)) & (o["order_date"] <= end)]
-    rev = year.groupby(year["customer_id"].astype("string"))["amount"].sum()
-    prof["revenue_12m"] = rev.reindex(prof["customer_id"]).fillna(0.0).to_numpy()
+    prof["revenue_12m"] = by_id["revenue_12m"].reindex(prof["customer_id"]).fillna(0.0).to_numpy()
     pii = [c for c in PII_COLUMNS if c in book.customers.columns]
     if pii:
         info = book.customers.assign(customer_id=book.customers["customer_id"].astype("string"))
         info = info.drop_duplicates("customer_id")[["customer_id", *pii]]
         prof = prof.merge(info, on="customer_id", how="left")
+    clv = value if value is not None else (by_id["clv"] if ct.trusted else None)
+    risk = churn_risk if churn_risk is not None else by_id["churn_risk"]
     prof["value"] = prof["revenue_12m"]
-    if value is not None:
-        clv = value.set_axis(value.index.astype("string")).reindex(prof["customer_id"])
+    if clv is not None:
+        clv = clv.set_axis(clv.index.astype("string")).reindex(prof["customer_id"])
         prof["clv"] = clv.to_numpy()
         prof["value"] = prof["clv"].fillna(prof["revenue_12m"])
-    if churn_risk is not None:
-        risk = churn_risk.set_axis(churn_risk.index.astype("string"))
-        prof["churn_risk"] = risk.reindex(prof["customer_id"]).to_numpy()
+    risk = risk.set_axis(risk.index.astype("string"))
+    prof["churn_risk"] = risk.reindex(prof["customer_id"]).to_numpy()
     return prof
 
 
@@ -157,11 +163,35 @@ def rules_from(settings: Mapping[str, Any]) -> list[dict[str, Any]]:
 OPTIONAL_COLUMNS = {"clv", "churn_risk", "region", "channel", *PII_COLUMNS}
 
 
+def _classification_names() -> dict[str, str]:
+    """Every name a classification segment goes by (key, en and zh name, lower case) -> key."""
+    from clientbook.steps.classification import SEGMENTS
+
+    out = {}
+    for key in SEGMENTS:
+        out[key.lower()] = key
+        for lang in i18n.LANGS:
+            out[t(f"classification.segment.{key}", lang).strip().lower()] = key
+    return out
+
+
 def check_rules(rules: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> None:
     """Fail with the rule's number on a condition no profile can have (a typo would otherwise
-    silently never match)."""
+    silently never match), and on a plan segment named like a classification segment that
+    holds a different group (one word never names two groups)."""
     known = set(columns) | OPTIONAL_COLUMNS
+    names = _classification_names()
     for i, rule in enumerate(rules):
+        key = names.get(str(rule.get("segment", "")).strip().lower())
+        if key is not None:
+            wanted = (rule.get("when") or {}).get("rfm_segment")
+            same = wanted == key or (isinstance(wanted, list | tuple) and list(wanted) == [key])
+            if not same or set(rule.get("when") or {}) != {"rfm_segment"}:
+                raise ValueError(
+                    f"rules[{i}]: the plan segment {rule.get('segment')!r} is named like the "
+                    f"classification segment {key!r} but holds a different group; give it "
+                    f"another name, or make its rule exactly when: {{rfm_segment: {key}}}"
+                )
         unknown = sorted(set(rule.get("when") or {}) - known)
         if unknown:
             raise ValueError(
@@ -195,21 +225,26 @@ def assign_actions(
 
 
 def segment_name(key: str, lang: str | None = None) -> str:
-    k = f"strategy.segment.{key}"
-    return t(k, *((lang,) if lang else ())) if i18n.has(k) else str(key)
+    """A plan segment's name: the classification's name for its segments (the same word in
+    every step), the catalogue's for other known keys, else the rule's own text."""
+    for k in (f"classification.segment.{key}", f"strategy.segment.{key}"):
+        if i18n.has(k):
+            return t(k, lang)
+    return str(key)
 
 
 def action_name(key: Any, lang: str | None = None) -> str:
     """Catalogue text for a known action key; a custom rule's free text is shown as written."""
     if key is None or key is pd.NA or (isinstance(key, float) and math.isnan(key)):
-        return t("strategy.action.none", *((lang,) if lang else ()))
+        return t("strategy.action.none", lang)
     k = f"strategy.action.{key}"
-    return t(k, *((lang,) if lang else ())) if i18n.has(k) else str(key)
+    return t(k, lang) if i18n.has(k) else str(key)
 
 
-def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
+def strategy_matrix(assigned: pd.DataFrame, offers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per plan segment: customers, value at stake, their shares, action, uplift, expected
-    impact (value x uplift), ranked by expected impact (1 = act first)."""
+    impact (value x uplift), ranked by expected impact (1 = act first); with `offers`
+    (`segment_offers`), the segment's next best offer and how many of its customers get it."""
     cols = [
         "rank",
         "segment",
@@ -222,6 +257,8 @@ def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
         "expected_impact",
         "avg_recency_days",
         "avg_orders",
+        "offer",
+        "customers_offered",
     ]
     if assigned.empty:
         return pd.DataFrame(columns=cols)
@@ -240,63 +277,105 @@ def strategy_matrix(assigned: pd.DataFrame) -> pd.DataFrame:
     total = out["value_at_stake"].clip(lower=0).sum()
     out["value_share"] = out["value_at_stake"] / total if total > 0 else math.nan
     out["expected_impact"] = out["value_at_stake"].clip(lower=0) * out["uplift"]
+    top = segment_top_offer(offers)
+    out["offer"] = top["offer"].reindex(out.index).astype("string")
+    out["customers_offered"] = top["customers_offered"].reindex(out.index).fillna(0).astype(int)
     out = out.rename_axis("segment").reset_index()
     out = out.sort_values(["expected_impact", "customers"], ascending=False, kind="stable")
     out["rank"] = range(1, len(out) + 1)
     return out[cols].reset_index(drop=True)
 
 
+def segment_offers(orders: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
+    """Each customer's next best offer within their plan segment (`sales.best_offers_by_segment`:
+    lift over the segment's own baseline, never a product the customer already buys).
+    Columns: customer_id, segment, offer, confidence, lift, because."""
+    from clientbook.steps import sales
+
+    seg = assigned.set_index(assigned["customer_id"].astype("string"))["plan_segment"]
+    return sales.best_offers_by_segment(orders, seg)
+
+
+def segment_top_offer(offers: pd.DataFrame | None) -> pd.DataFrame:
+    """Per segment: the offer most of its customers get, and how many get it."""
+    if offers is None or offers.empty:
+        return pd.DataFrame({"offer": pd.Series(dtype="string"),
+                             "customers_offered": pd.Series(dtype="int64")})  # fmt: skip
+    counts = offers.groupby(["segment", "offer"], observed=True).size().rename("n").reset_index()
+    counts = counts.sort_values(["segment", "n", "offer"], ascending=[True, False, True])
+    top = counts.drop_duplicates("segment").set_index("segment")
+    return top.rename(columns={"n": "customers_offered"})[["offer", "customers_offered"]]
+
+
 @dataclass
 class ActionPlan:
-    customers: pd.DataFrame  # the profile with plan_segment, action, uplift
+    customers: pd.DataFrame  # the profile with plan_segment, action, uplift, offer
     matrix: pd.DataFrame
     value_basis: str  # "clv" or "revenue_12m"
+    offers: pd.DataFrame | None = None  # segment_offers: one row per customer with an offer
+    forecast_note: str = ""  # why there is no CLV (the value step's words), when there is none
+
+    def basis_text(self, lang: str | None = None) -> str:
+        """What the value at stake is, and when it is not the CLV, why."""
+        return t(f"strategy.value_basis.{self.value_basis}", lang, reason=self.forecast_note)
 
 
 def forecasts(book: Book) -> tuple[pd.Series | None, pd.Series | None]:
-    """(CLV, churn risk) per customer, computed exactly as the value and retention steps do
-    (same models, same audit settings); CLV is None when the slice has too little data."""
-    from clientbook.steps import churn, retention, value
+    """(CLV, churn risk) per customer from the slice's customer table, exactly as the value
+    and retention steps use them; CLV is None unless the slice's forecast is trusted."""
+    from clientbook.steps.customer_table import customer_table
 
-    clv = p_alive = risk = None
-    pv = value.predict(book.orders, book.as_of, value.settings(book.settings))
-    if getattr(pv, "ok", False):
-        clv, p_alive = pv.customers["clv"], pv.customers["p_alive"]
-    if len(book.orders):
-        cfg = retention.settings(book.settings)
-        risk = churn.scores(book.orders, book.as_of, p_alive, cfg)["risk"]
-    return clv, risk
+    ct = customer_table(book)
+    by_id = ct.customers.set_index("customer_id")
+    clv = by_id["clv"].dropna() if ct.trusted else None
+    risk = by_id["churn_risk"].dropna()
+    return clv, (risk if len(risk) else None)
 
 
 def action_plan(
-    book: Book, value: pd.Series | None = None, churn_risk: pd.Series | None = None
+    book: Book,
+    value: pd.Series | None = None,
+    churn_risk: pd.Series | None = None,
+    table: Any = None,
 ) -> ActionPlan:
-    """The plan for a slice; pass `forecasts(book)` to size by CLV and use churn risk."""
-    profile = customer_profile(book, value, churn_risk)
+    """The plan for a slice, from its customer table (`table`, default
+    `customer_table(book)`): segments, CLV when trusted, churn risk, next best offers."""
+    from clientbook.steps.customer_table import customer_table
+
+    table = table if table is not None else customer_table(book)
+    profile = customer_profile(book, value, churn_risk, table)
     rules = rules_from(book.settings)
     check_rules(rules, list(profile.columns))
     assigned = assign_actions(profile, rules)
-    return ActionPlan(
-        assigned, strategy_matrix(assigned), "clv" if value is not None else "revenue_12m"
-    )
+    offers = segment_offers(book.orders, assigned) if len(assigned) else None
+    if offers is not None and len(offers):
+        best = offers.set_index("customer_id")["offer"]
+        assigned["offer"] = best.reindex(assigned["customer_id"].astype("string")).to_numpy()
+    else:
+        assigned["offer"] = pd.Series(pd.NA, index=assigned.index, dtype="string")
+    basis = "clv" if "clv" in profile and profile["clv"].notna().any() else "revenue_12m"
+    note = "" if basis == "clv" else table.forecast().message()
+    return ActionPlan(assigned, strategy_matrix(assigned, offers), basis, offers, note)
 
 
 def matrix_table(matrix: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """The strategy matrix as the client reads it."""
     from clientbook.present.style import money, pct
 
-    la = (lang,) if lang else ()
     return pd.DataFrame(
         {
-            t("strategy.col.rank", *la): matrix["rank"].astype(int),
-            t("strategy.col.segment", *la): [segment_name(s, lang) for s in matrix["segment"]],
-            t("strategy.col.action", *la): [action_name(a, lang) for a in matrix["action"]],
-            t("strategy.col.customers", *la): matrix["customers"].map(lambda v: f"{v:,.0f}"),
-            t("strategy.col.value_at_stake", *la): matrix["value_at_stake"].map(money),
-            t("strategy.col.value_share", *la): matrix["value_share"].map(
+            t("strategy.col.rank", lang): matrix["rank"].astype(int),
+            t("strategy.col.segment", lang): [segment_name(s, lang) for s in matrix["segment"]],
+            t("strategy.col.action", lang): [action_name(a, lang) for a in matrix["action"]],
+            t("strategy.col.customers", lang): matrix["customers"].map(lambda v: f"{v:,.0f}"),
+            t("strategy.col.value_at_stake", lang): matrix["value_at_stake"].map(money),
+            t("strategy.col.value_share", lang): matrix["value_share"].map(
                 lambda v: "–" if pd.isna(v) else pct(v)
             ),
-            t("strategy.col.expected_impact", *la): matrix["expected_impact"].map(money),
+            t("strategy.col.expected_impact", lang): matrix["expected_impact"].map(money),
+            t("strategy.col.offer", lang): [
+                "–" if pd.isna(o) else str(o) for o in matrix.get("offer", [pd.NA] * len(matrix))
+            ],
         }
     )
 
@@ -305,13 +384,12 @@ def matrix_headline(matrix: pd.DataFrame, lang: str | None = None) -> str:
     """The matrix in one sentence: which segment comes first, and why."""
     from clientbook.present.style import money
 
-    la = (lang,) if lang else ()
     if matrix.empty:
-        return t("strategy.chart.matrix_title", *la)
+        return t("strategy.chart.matrix_title", lang)
     r = matrix.iloc[0]
     return t(
         "strategy.headline.first",
-        *la,
+        lang,
         segment=segment_name(r["segment"], lang),
         customers=f"{int(r['customers']):,}",
         impact=money(float(r["expected_impact"])),
@@ -322,7 +400,6 @@ def matrix_chart(matrix: pd.DataFrame, lang: str | None = None) -> Any:
     """Bubble chart: customers (x) vs value at stake (y), bubble = expected impact."""
     from clientbook.present import style
 
-    la = (lang,) if lang else ()
     fig, ax = style.fig(8.0, 4.6)
     if matrix.empty:
         return fig
@@ -345,9 +422,9 @@ def matrix_chart(matrix: pd.DataFrame, lang: str | None = None) -> Any:
             va="center",
             fontsize=9,
         )
-    ax.set_xlabel(t("strategy.chart.customers_axis", *la))
-    ax.set_ylabel(t("strategy.chart.value_axis", *la))
-    ax.set_title(t("strategy.chart.matrix_title", *la))
+    ax.set_xlabel(t("strategy.chart.customers_axis", lang))
+    ax.set_ylabel(t("strategy.chart.value_axis", lang))
+    ax.set_title(t("strategy.chart.matrix_title", lang))
     ax.yaxis.set_major_formatter(lambda v, _pos: style.money(v))
     ax.margins(0.2)
     return fig
@@ -392,8 +469,7 @@ _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 
 def sheet_name(segment: str, lang: str | None = None) -> str:
     """Excel sheet name for a segment's list (<= 31 characters, no []:*?/\\)."""
-    la = (lang,) if lang else ()
-    name = t("strategy.sheet", *la, segment=segment_name(segment, lang))
+    name = t("strategy.sheet", lang, segment=segment_name(segment, lang))
     return _SHEET_BAD.sub("-", name)[:31]
 
 
@@ -409,7 +485,6 @@ def action_lists(
     """One sheet per plan segment (matrix rank order): its customers, highest value first
     (at most `limit`), with the action; PII masked unless `mask` is False. Headers in the
     report's language."""
-    la = (lang,) if lang else ()
     cust = plan.customers.sort_values("value", ascending=False, kind="stable")
     if limit is not None:
         cust = cust.groupby("plan_segment", sort=False).head(limit)
@@ -421,7 +496,7 @@ def action_lists(
         part = cust[cust["plan_segment"] == seg]
         df = pd.DataFrame({c: part[c].to_numpy() for c in base + extra})
         df["rfm_segment"] = [
-            t(f"classification.segment.{s}", *la) if i18n.has(f"classification.segment.{s}") else s
+            t(f"classification.segment.{s}", lang) if i18n.has(f"classification.segment.{s}") else s
             for s in part["rfm_segment"]
         ]
         df["tier"] = part["tier"].to_numpy()
@@ -431,8 +506,10 @@ def action_lists(
         if "churn_risk" in part.columns:
             df["churn_risk"] = part["churn_risk"].round(3).to_numpy()
         df["action"] = [action_name(a, lang) for a in part["action"]]
+        if "offer" in part.columns:
+            df["next_best_offer"] = part["offer"].to_numpy()
         df.columns = [
-            t(f"strategy.col.{c}", *la) if i18n.has(f"strategy.col.{c}") else c for c in df.columns
+            t(f"strategy.col.{c}", lang) if i18n.has(f"strategy.col.{c}") else c for c in df.columns
         ]
         sheets[sheet_name(seg, lang)] = df
     return sheets
@@ -442,29 +519,33 @@ def lists_note(
     plan: ActionPlan, path: Path, mask: bool, limit: int | None, lang: str | None = None
 ) -> str:
     """The sentence telling the reader where the lists are and what was done to them."""
-    la = (lang,) if lang else ()
     largest = int(plan.matrix["customers"].max()) if len(plan.matrix) else 0
     limited = limit is not None and largest > limit
     return t(
         "strategy.lists_written",
-        *la,
+        lang,
         file=Path(path).name,
         sheets=len(plan.matrix),
-        masked=t("strategy.masked", *la) if mask else "",
-        limited=t("strategy.limited", *la, limit=f"{limit:,}") if limited else "",
+        masked=t("strategy.masked", lang) if mask else "",
+        limited=t("strategy.limited", lang, limit=f"{limit:,}") if limited else "",
     )
 
 
 def load_results(book: Book) -> dict[str, Any]:
-    """The slice's results so far (results.json written by the runner), {} in JupyterLab."""
+    """The slice's results so far (results.json written by the runner); {} when there is none
+    yet (a playbook opened alone in JupyterLab). A file that exists but cannot be read is an
+    error that names the file: a summary silently built on nothing would mislead the client."""
     path = Path(book.output_dir) / "results.json"
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    except (OSError, ValueError) as e:
+        raise ValueError(f"cannot read the earlier steps' results in {path}: {e}") from e
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected the earlier steps' results (a JSON object), got "
+                         f"{type(data).__name__}")  # fmt: skip
+    return data
 
 
 def _num(v: Any) -> float:
@@ -487,7 +568,6 @@ def executive_summary(
     action, so the summary spans the steps. `scorecard` (records as 07 records them)
     defaults to the one in `results`.
     """
-    la = (lang,) if lang else ()
     card = scorecard if scorecard is not None else scorecard_from(results)
     cands: list[tuple[float, str, dict[str, str]]] = []  # (priority, source, item)
 
@@ -504,17 +584,17 @@ def executive_summary(
         behind = abs(_num(r.get("vs_target"))) if r.get("vs_target") is not None else 0.0
         finding = t(
             f"strategy.summary.kpi_{status}",
-            *la,
-            kpi=t(f"performance.kpi.{kpi}", *la),
+            lang,
+            kpi=t(f"performance.kpi.{kpi}", lang),
             actual=format_value(unit, _num(r.get("actual"))),
             target=format_value(unit, _num(r.get("target"))),
         )
         if math.isnan(_num(r.get("previous"))):
-            evidence = t("strategy.summary.kpi_evidence_first", *la)
+            evidence = t("strategy.summary.kpi_evidence_first", lang)
         else:
             evidence = t(
                 "strategy.summary.kpi_evidence",
-                *la,
+                lang,
                 previous=format_value(unit, _num(r.get("previous"))),
                 change=format_change(unit, _num(r.get("change")), lang),
             )
@@ -524,7 +604,7 @@ def executive_summary(
             "scorecard",
             finding,
             evidence,
-            t(f"strategy.kpi_action.{kpi}", *la),
+            t(f"strategy.kpi_action.{kpi}", lang),
         )
 
     judged = [r for r in card if r.get("status") in ("met", "near", "missed") and r["kpi"] in KPIS]
@@ -532,9 +612,9 @@ def executive_summary(
         add(
             1.4,
             "scorecard",
-            t("strategy.summary.all_met", *la, n=len(judged)),
-            ", ".join(t(f"performance.kpi.{r['kpi']}", *la) for r in judged),
-            t("strategy.summary.raise_targets", *la),
+            t("strategy.summary.all_met", lang, n=len(judged)),
+            ", ".join(t(f"performance.kpi.{r['kpi']}", lang) for r in judged),
+            t("strategy.summary.raise_targets", lang),
         )
 
     if matrix is not None and len(matrix):
@@ -547,14 +627,14 @@ def executive_summary(
             share = r.expected_impact / total
             finding = t(
                 "strategy.summary.segment",
-                *la,
+                lang,
                 segment=segment_name(r.segment, lang),
                 customers=f"{r.customers:,.0f}",
                 value=money(r.value_at_stake),
             )
             evidence = t(
                 "strategy.summary.segment_evidence",
-                *la,
+                lang,
                 share=pct(r.value_share) if pd.notna(r.value_share) else "–",
                 impact=money(r.expected_impact),
             )
@@ -568,13 +648,13 @@ def executive_summary(
             continue
         first = found[0]
         text = first.get("finding") if isinstance(first, Mapping) else str(first)
-        name = t(f"common.step.{step}", *la) if i18n.has(f"common.step.{step}") else step
+        name = t(f"common.step.{step}", lang) if i18n.has(f"common.step.{step}") else step
         key = f"strategy.step_action.{step}"
-        action = t(key, *la) if i18n.has(key) else t("strategy.step_action.default", *la)
+        action = t(key, lang) if i18n.has(key) else t("strategy.step_action.default", lang)
         # A step's headline outranks a KPI merely near its target; data quality matters less
         # to the client's decisions than the management steps.
         priority = (0.5 if step == "data_audit" else 1.6) - 0.01 * i
-        add(priority, "steps", str(text), t("strategy.summary.from_step", *la, step=name), action)
+        add(priority, "steps", str(text), t("strategy.summary.from_step", lang, step=name), action)
 
     caps = {"scorecard": 3, "plan": 2, "steps": 2}
     taken: dict[str, int] = {}
@@ -592,10 +672,9 @@ def executive_summary(
 
 def summary_markdown(summary: list[dict[str, str]], lang: str | None = None) -> str:
     """The summary as Markdown: one numbered finding with its evidence and action."""
-    la = (lang,) if lang else ()
     lines = []
     for i, s in enumerate(summary, 1):
-        evidence = t("strategy.summary.evidence_line", *la, text=s["evidence"])
-        action = t("strategy.summary.action_line", *la, text=s["action"])
+        evidence = t("strategy.summary.evidence_line", lang, text=s["evidence"])
+        action = t("strategy.summary.action_line", lang, text=s["action"])
         lines.append(f"{i}. **{s['finding']}**  \n   {evidence}  \n   {action}")
     return "\n".join(lines)

@@ -98,6 +98,14 @@ def churn_risk(
     return out.sort_values("risk", ascending=False)
 
 
+def value_at_risk(churn_risk: pd.Series, revenue: pd.Series) -> pd.Series:
+    """The one definition of value at risk, per customer: churn risk (0..1) x the customer's
+    historical revenue to as_of (net; a net refunder counts as 0). It does not depend on the
+    value forecast, so it means the same in every slice, trusted forecast or not; every step
+    and deliverable that shows a value at risk sums this."""
+    return churn_risk.fillna(0.0).clip(0.0, 1.0) * revenue.fillna(0.0).clip(lower=0.0)
+
+
 def _spend_trend(orders: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.Series:
     """Mean of the last two purchases / mean of the earlier ones (NaN under 4 purchases)."""
     p = purchases(orders, as_of)
@@ -134,15 +142,15 @@ def at_risk_high_value(
 ) -> pd.DataFrame:
     """At-risk customers in the upper part of the book by value, ranked by value at risk.
 
-    `value` is per customer (CLV when predicted, else historical revenue); its percentile is
-    taken over the whole book. value_at_risk = risk x value.
+    `value` is each customer's historical revenue to as_of (the basis of `value_at_risk`);
+    its percentile is taken over the whole book. value_at_risk = `value_at_risk(risk, value)`.
     """
     v = value.copy()
     v.index = v.index.astype("string")
     df = risk.join(v.rename("value"), how="left")
     df["value"] = df["value"].fillna(0.0)
     df["value_percentile"] = df["value"].rank(pct=True, method="max")
-    df["value_at_risk"] = df["risk"] * df["value"].clip(lower=0.0)
+    df["value_at_risk"] = value_at_risk(df["risk"], df["value"])
     keep = (df["risk"] >= min_risk) & (df["value"] > 0)
     keep &= df["value_percentile"] >= min_value_percentile
     out = df[keep].sort_values(["value_at_risk", "value"], ascending=False)
@@ -214,6 +222,7 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
         **{c: f"churn.column.{c}" for c in extra},
         "value": "churn.column.value",
         "risk": "churn.column.risk",
+        "value_at_risk": "churn.column.value_at_risk",
         "days_since_last": "churn.column.days_since_last",
         "usual_interval_days": "churn.column.usual_interval",
         "last_purchase": "churn.column.last_purchase",
@@ -222,7 +231,7 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
     }
     df = at_risk.reset_index()
     df = df[[c for c in cols if c in df]].copy()
-    for c in ("value", "usual_interval_days"):
+    for c in ("value", "value_at_risk", "usual_interval_days"):
         if c in df:
             df[c] = df[c].round(0).astype("Int64")
     if "risk" in df:
@@ -262,17 +271,40 @@ def action_chart(win_back: pd.DataFrame) -> Any:
     return fig
 
 
-def findings(risk: pd.DataFrame, win_back: pd.DataFrame, value_kind: str) -> list[str]:
+def at_risk(risk: pd.DataFrame, revenue: pd.Series, min_risk: float = 0.5) -> tuple[int, float]:
+    """(customers at risk, their value at risk): churn risk >= `min_risk`, and the sum of
+    `value_at_risk` (risk x historical revenue) over them. The slice's one value-at-risk KPI."""
+    if risk.empty:
+        return 0, 0.0
+    rev = revenue.set_axis(revenue.index.astype("string"))
+    r = risk[risk["risk"] >= min_risk]
+    var = value_at_risk(r["risk"], rev.reindex(r.index.astype("string")).set_axis(r.index))
+    return int(len(r)), float(var.sum())
+
+
+def findings(
+    risk: pd.DataFrame,
+    win_back: pd.DataFrame,
+    value_kind: str = "revenue",
+    revenue: pd.Series | None = None,
+    min_risk: float = 0.5,
+) -> list[str]:
     """Headline sentences: how many are at risk, the value behind them, the main reason."""
     if risk.empty:
         return []
+    n, var = at_risk(risk, revenue if revenue is not None else pd.Series(dtype=float), min_risk)
     out = [
         t(
             "churn.finding.at_risk",
-            n=int((risk["risk"] >= 0.5).sum()),
-            share=f"{(risk['risk'] >= 0.5).mean() * 100:.0f}%",
+            n=n,
+            share=f"{n / len(risk) * 100:.0f}%",
+            threshold=f"{min_risk * 100:.0f}%",
         )
     ]
+    if revenue is not None:
+        from clientbook.present import style
+
+        out.append(t("churn.finding.value_at_risk", value=style.money(var)))
     if len(win_back):
         codes = win_back["reasons"].str.split(";").explode()
         codes = codes[codes.fillna("") != ""]
@@ -311,28 +343,16 @@ def scores(
 
 
 def warning_list(
-    orders: pd.DataFrame,
+    risk: pd.DataFrame,
+    revenue: pd.Series,
     customers: pd.DataFrame | None,
-    as_of: pd.Timestamp,
-    predicted: Any,
     cfg: Mapping[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, str]:
-    """Risk per customer, the ranked win-back list with actions, and which value ranked it.
-
-    `predicted` is value.predict_value's result: its P(alive) and CLV are used when the fit
-    succeeded; otherwise risk comes from rhythm alone and value is historical revenue.
-    """
-    ok = bool(getattr(predicted, "ok", False))
-    p_alive = predicted.customers["p_alive"] if ok else None
-    risk = scores(orders, as_of, p_alive, cfg)
-    if ok:
-        value, kind = predicted.customers["clv"], "clv"
-    else:
-        o = orders[orders["order_date"] <= as_of]
-        value, kind = o.groupby(o["customer_id"].astype("string"))["amount"].sum(), "revenue"
+) -> pd.DataFrame:
+    """The ranked win-back list with actions: `risk` as `scores` returns it, `revenue` each
+    customer's historical revenue to as_of (value at risk = risk x revenue, in every slice)."""
     ranked = at_risk_high_value(
         risk,
-        value,
+        revenue,
         min_risk=float(cfg["min_risk"]),
         min_value_percentile=float(cfg["min_value_percentile"]),
         top=cfg["top"],
@@ -341,4 +361,4 @@ def warning_list(
         info = customers.assign(customer_id=customers["customer_id"].astype("string"))
         region = info.drop_duplicates("customer_id").set_index("customer_id")["region"]
         ranked = ranked.join(region, how="left")
-    return risk, win_back_actions(ranked, cfg.get("win_back_rules")), kind
+    return win_back_actions(ranked, cfg.get("win_back_rules"))

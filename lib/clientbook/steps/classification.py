@@ -237,6 +237,19 @@ def findings(classified: pd.DataFrame) -> list[str]:
     return out
 
 
+def kpis(classified: pd.DataFrame) -> dict[str, Any]:
+    """Headline numbers for results.json: share of champions, revenue share of tier A, share
+    of one-time buyers (None when the slice has no buying customers)."""
+    if classified.empty:
+        return {"champions_share": None, "a_tier_revenue_share": None, "one_time_share": None}
+    tiers = tier_summary(classified).set_index("tier")
+    return {
+        "champions_share": float((classified["segment"] == "champions").mean()),
+        "a_tier_revenue_share": float(tiers.loc["A", "revenue_share"]),
+        "one_time_share": float((classified["behaviour"] == "one_time").mean()),
+    }
+
+
 # ---- charts -------------------------------------------------------------------------------
 
 def segment_chart(summary: pd.DataFrame) -> Any:

@@ -48,7 +48,6 @@ from clientbook.present.i18n import t
 
 STEP = "performance_review"
 DEFAULT_NEAR = 0.05
-DEFAULT_SLA_HOURS = 4.0  # the service step's default
 STATUSES = ("met", "near", "missed", "no_target", "no_data")
 
 
@@ -195,10 +194,6 @@ def repeat_rate(orders: pd.DataFrame, window: Period) -> float:
     return OrderBook(orders[["customer_id"]].iloc[:0], orders).repeat_rate(window)
 
 
-def revenue_per_customer(orders: pd.DataFrame, window: Period) -> float:
-    return OrderBook(orders[["customer_id"]].iloc[:0], orders).revenue_per_customer(window)
-
-
 def nps(surveys: pd.DataFrame | None, window: Period) -> Actual:
     if surveys is None or "nps_score" not in surveys.columns:
         return Actual(needs="surveys.nps_score")
@@ -235,17 +230,6 @@ def complaint_rate(tickets: pd.DataFrame | None, buyers: int, window: Period) ->
     return Actual(_ratio(complaints, buyers))
 
 
-def _sla_hours(settings: Mapping[str, Any], channel: pd.Series) -> pd.Series:
-    """First-response target per ticket from `settings["sla"]` (same shape as the service
-    step reads; used only when `clientbook.steps.service` is not installed)."""
-    value = (settings.get("sla") or {}).get("first_response_hours", DEFAULT_SLA_HOURS)
-    if isinstance(value, Mapping):
-        default = float(value.get("default", DEFAULT_SLA_HOURS))
-        per = {str(k): float(v) for k, v in value.items() if k != "default"}
-        return channel.astype("string").map(lambda c: per.get(c, default)).astype(float)
-    return pd.Series(float(value), index=channel.index)
-
-
 def sla_attainment(
     tickets: pd.DataFrame | None,
     window: Period,
@@ -259,22 +243,11 @@ def sla_attainment(
     tk = tickets[_between(tickets["opened_at"], window)]
     if tk.empty:
         return Actual()
-    try:  # the service step's definition, so both reports show the same number
-        from clientbook.steps import service
+    from clientbook.steps import service  # the service step's definition: one number
 
-        met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
-        met = met.dropna()
-        return Actual(float(met.astype(bool).mean()) if len(met) else math.nan)
-    except ImportError:
-        pass
-    target = pd.to_timedelta(_sla_hours(settings, tk["channel"]), unit="h")
-    responded = tk["first_response_at"].where(tk["first_response_at"] <= as_of)
-    waited = responded - tk["opened_at"]
-    met = waited.notna() & (waited <= target)
-    # An unanswered ticket counts as missed only once its SLA has run out at `as_of`.
-    overdue = waited.isna() & (tk["opened_at"] + target < as_of)
-    judged = int(waited.notna().sum() + overdue.sum())
-    return Actual(_ratio(int(met.sum()), judged))
+    met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
+    met = met.dropna()
+    return Actual(float(met.astype(bool).mean()) if len(met) else math.nan)
 
 
 _LABEL = re.compile(r"^(\d{4})(?:-(\d{2})|-?Q([1-4]))?$")
@@ -517,7 +490,7 @@ def format_change(unit: str, change: float, lang: str | None = None) -> str:
     if change is None or pd.isna(change):
         return "–"
     if unit == "rate":
-        return t("performance.pp", *((lang,) if lang else ()), x=f"{change * 100:+.1f}")
+        return t("performance.pp", lang, x=f"{change * 100:+.1f}")
     if unit == "points":
         return f"{change:+.0f}"
     if unit == "money":
@@ -527,20 +500,19 @@ def format_change(unit: str, change: float, lang: str | None = None) -> str:
 
 def scorecard_table(card: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
     """The scorecard as the client reads it: localized names and formatted numbers."""
-    lang_args = (lang,) if lang else ()
     rows = []
     for r in card.itertuples(index=False):
-        note = t(f"performance.status.{r.status}", *lang_args)
+        note = t(f"performance.status.{r.status}", lang)
         if r.needs:
-            note = t("performance.needs", *lang_args, table=r.needs)
+            note = t("performance.needs", lang, table=r.needs)
         rows.append(
             {
-                t("performance.col.kpi", *lang_args): t(f"performance.kpi.{r.kpi}", *lang_args),
-                t("performance.col.actual", *lang_args): format_value(r.unit, r.actual),
-                t("performance.col.target", *lang_args): format_value(r.unit, r.target),
-                t("performance.col.previous", *lang_args): format_value(r.unit, r.previous),
-                t("performance.col.change", *lang_args): format_change(r.unit, r.change, lang),
-                t("performance.col.status", *lang_args): note,
+                t("performance.col.kpi", lang): t(f"performance.kpi.{r.kpi}", lang),
+                t("performance.col.actual", lang): format_value(r.unit, r.actual),
+                t("performance.col.target", lang): format_value(r.unit, r.target),
+                t("performance.col.previous", lang): format_value(r.unit, r.previous),
+                t("performance.col.change", lang): format_change(r.unit, r.change, lang),
+                t("performance.col.status", lang): note,
             }
         )
     return pd.DataFrame(rows)
@@ -571,20 +543,18 @@ def distance_chart(card: pd.DataFrame, lang: str | None = None) -> Any:
     """Horizontal bars: how far each KPI is ahead of (+) or behind (-) its target, in % of
     the target, coloured by traffic light. None when no KPI has both a target and a value."""
     from clientbook.present import style
-
-    lang_args = (lang,) if lang else ()
     d = card[card["vs_target"].notna()].iloc[::-1]
     if d.empty:
         return None
     colours = {"met": style.GOOD, "near": style.NEAR, "missed": style.BAD}
     fig, ax = style.fig(8.0, 0.45 * len(d) + 1.4)
-    names = [t(f"performance.kpi.{k}", *lang_args) for k in d["kpi"]]
+    names = [t(f"performance.kpi.{k}", lang) for k in d["kpi"]]
     ax.barh(
         names, d["vs_target"] * 100, color=[colours.get(s, style.PALETTE[6]) for s in d["status"]]
     )
     ax.axvline(0, color="#333333", linewidth=1)
-    ax.set_xlabel(t("performance.chart.distance_axis", *lang_args))
-    ax.set_title(t("performance.chart.distance_title", *lang_args))
+    ax.set_xlabel(t("performance.chart.distance_axis", lang))
+    ax.set_title(t("performance.chart.distance_title", lang))
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
     return fig
@@ -611,14 +581,13 @@ def kpi_history(book: Book, periods: int = 6) -> pd.DataFrame:
 
 def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
     """Plain-language headlines: how many targets are met, the worst miss, the best move."""
-    lang_args = (lang,) if lang else ()
     out: list[str] = []
     judged = card[card["status"].isin(["met", "near", "missed"])]
     if len(judged):
         out.append(
             t(
                 "performance.finding.on_target",
-                *lang_args,
+                lang,
                 met=int((judged["status"] == "met").sum()),
                 total=len(judged),
             )
@@ -629,14 +598,14 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
             out.append(
                 t(
                     "performance.finding.worst_miss",
-                    *lang_args,
-                    kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
+                    lang,
+                    kpi=t(f"performance.kpi.{r.kpi}", lang),
                     actual=format_value(r.unit, r.actual),
                     target=format_value(r.unit, r.target),
                 )
             )
     else:
-        out.append(t("performance.finding.no_targets", *lang_args))
+        out.append(t("performance.finding.no_targets", lang))
     move = biggest_move(card, lang)
     if move:
         out.append(move)
@@ -646,7 +615,6 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
 def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
     """The KPI that moved most since the previous period, in words (rates by points, else
     counts and money by percent); None when nothing can be compared."""
-    lang_args = (lang,) if lang else ()
     # growth is itself a change, and churn mirrors retention: neither is a move of its own
     rates = card[
         card["change"].notna()
@@ -662,8 +630,8 @@ def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
         change = f"{r.change_pct * 100:+.0f}%"
     else:
         return None
-    kpi = t(f"performance.kpi.{r.kpi}", *lang_args)
-    return t("performance.finding.biggest_move", *lang_args, kpi=kpi, change=change)
+    kpi = t(f"performance.kpi.{r.kpi}", lang)
+    return t("performance.finding.biggest_move", lang, kpi=kpi, change=change)
 
 
 def near_band(settings: Mapping[str, Any]) -> float:
@@ -689,8 +657,6 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
     """Small multiples of the main KPIs over recent periods, the current target dashed.
     None when fewer than two periods have data."""
     from clientbook.present import style
-
-    la = (lang,) if lang else ()
     kpis = [k for k in TREND_KPIS if k in history.columns and history[k].notna().sum() >= 2]
     if len(history) < 2 or not kpis:
         return None
@@ -706,12 +672,12 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
         if pd.notna(target):
             ax.axhline(target * scale, color=style.ACCENT, linestyle="--", linewidth=1.2)
         ax.set_title(
-            t(f"performance.kpi.{kpi}", *la) + (" (%)" if unit == "rate" else ""), fontsize=10
+            t(f"performance.kpi.{kpi}", lang) + (" (%)" if unit == "rate" else ""), fontsize=10
         )
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)
-    fig.suptitle(t("performance.chart.trend_title", *la), x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(t("performance.chart.trend_title", lang), x=0.01, ha="left", fontweight="bold")
     fig.tight_layout()
     return fig
 

@@ -368,16 +368,42 @@ def findings(
     return out
 
 
+def step_findings(
+    repeat: RepeatRate,
+    churn: ChurnRate,
+    gaps: InterPurchase,
+    period_retention: float | None,
+    migration: Migration | None,
+    risk: pd.DataFrame,
+    win_back: pd.DataFrame,
+    revenue: pd.Series,
+    min_risk: float = 0.5,
+) -> list[str]:
+    """The retention step's findings: loyalty, the biggest segment moves, then churn risk
+    and value at risk (`churn.findings`)."""
+    from clientbook.steps import churn as churn_mod
+
+    out = findings(repeat, churn, gaps, period_retention)
+    out += migration_findings(migration) if migration is not None else []
+    return out + churn_mod.findings(risk, win_back, revenue=revenue, min_risk=min_risk)
+
+
 def migration_between(
     orders: pd.DataFrame,
     customers: pd.DataFrame,
     previous: Any,
     current: Any,
     book_settings: dict[str, Any] | None = None,
+    classified: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> Migration | None:
     """RFM segment migration from the end of `previous` to the end of `current` (Periods),
     with each flow's revenue in those two periods. None when nobody had bought by the end of
-    the previous period (nothing to migrate from)."""
+    the previous period (nothing to migrate from).
+
+    `classified` (the slice's classification as of `as_of`, e.g. the customer table's) is
+    reused for the current side when it is the same classification: as_of is the day after
+    the current period and no order is dated later."""
     from clientbook.steps import classification as cls
 
     def segments_at(end: pd.Timestamp) -> pd.Series:
@@ -390,7 +416,18 @@ def migration_between(
     before = segments_at(previous.end)
     if before.empty:
         return None
-    after = segments_at(current.end)
+    same = (
+        classified is not None
+        and as_of is not None
+        and pd.Timestamp(as_of) == current.end.normalize() + pd.Timedelta(days=1)
+        and not (orders["order_date"] > current.end).any()
+    )
+    if same:
+        assert classified is not None
+        ids = classified["customer_id"].astype("string")
+        after = pd.Series(cls.segment_names(classified["segment"]), index=ids.to_numpy())
+    else:
+        after = segments_at(current.end)
 
     def revenue(p: Any) -> pd.Series:
         o = orders[(orders["order_date"] >= p.start) & (orders["order_date"] <= p.end)]
@@ -446,9 +483,19 @@ def kpis(
     gaps: InterPurchase,
     period_retention: float | None,
     cohorts: Cohorts,
+    risk: pd.DataFrame | None = None,
+    revenue: pd.Series | None = None,
+    win_back: pd.DataFrame | None = None,
+    min_risk: float = 0.5,
 ) -> dict[str, Any]:
+    """Headline numbers for results.json. With the churn scores (`risk`, and each customer's
+    historical `revenue`): `at_risk` (customers with churn risk >= min_risk) and
+    `value_at_risk` (their churn risk x revenue, summed: `churn.value_at_risk`, the one
+    definition); `win_back_list` is the length of the win-back list."""
+    from clientbook.steps import churn as churn_mod
+
     avg = cohorts.average_rate()
-    return {
+    out: dict[str, Any] = {
         "repeat_rate": repeat.rate,
         "churn_rate": churn.rate,
         "inactive_days": churn.inactive_days,
@@ -457,3 +504,9 @@ def kpis(
         "mean_days_between_purchases": gaps.mean_days,
         "next_period_retention": float(avg.loc[1]) if 1 in avg.index else None,
     }
+    if risk is not None and revenue is not None:
+        n, var = churn_mod.at_risk(risk, revenue, min_risk)
+        out |= {"at_risk": n, "value_at_risk": var, "min_risk": min_risk}
+    if win_back is not None:
+        out["win_back_list"] = len(win_back)
+    return out

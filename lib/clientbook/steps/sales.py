@@ -283,6 +283,35 @@ def best_offers(orders: pd.DataFrame, rules: pd.DataFrame, min_lift: float = 1.0
     )
 
 
+def best_offers_by_segment(
+    orders: pd.DataFrame, segments: pd.Series, min_lift: float = 1.0
+) -> pd.DataFrame:
+    """Each customer's best offer learnt inside their own segment: customer-level pair rules
+    counted among the segment's customers only, so a rule's lift is over the segment's own
+    baseline (how common the product already is in the segment), then `best_offers` (never a
+    product the customer already has). `segments` maps customer_id -> segment.
+    Columns: customer_id, segment, offer, confidence, lift, because."""
+    cols = ["customer_id", "segment", "offer", "confidence", "lift", "because"]
+    if "product" not in orders or orders.empty:
+        return pd.DataFrame(columns=cols)
+    seg = segments.copy()
+    seg.index = seg.index.astype("string")
+    ids = orders["customer_id"].astype("string")
+    parts = []
+    for name, members in seg.groupby(seg.astype("string"), sort=True):
+        o = orders[ids.isin(members.index)]
+        rules = pair_rules(o, basket="customer_id")
+        best = best_offers(o, rules, min_lift)
+        if best.empty:
+            continue
+        lift = rules.set_index(["antecedent", "consequent"])["lift"]
+        pairs = pd.MultiIndex.from_arrays([best["because"], best["offer"]])
+        parts.append(best.assign(segment=name, lift=lift.reindex(pairs).to_numpy()))
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    return pd.concat(parts, ignore_index=True)[cols]
+
+
 def next_best_offer(
     orders: pd.DataFrame,
     segments: pd.Series,
@@ -291,20 +320,23 @@ def next_best_offer(
 ) -> pd.DataFrame:
     """The product to offer next, per segment.
 
-    `segments` maps customer_id (index) to a segment label. `rules` are customer-level rules
-    (``pair_rules(orders, basket="customer_id")``, computed when not given). Each customer gets
-    a best offer (`best_offers`); a segment's offer is the one most of its customers get.
+    `segments` maps customer_id (index) to a segment label. Without `rules`, each customer's
+    best offer is learnt inside their segment (`best_offers_by_segment`: lift over the
+    segment's own baseline); with `rules` (customer-level, ``pair_rules(orders,
+    basket="customer_id")``) the same rules serve every segment. A segment's offer is the one
+    most of its customers get.
     Columns: segment, customers, offer, customers_offered (who get it as best offer), share
     (of the segment), confidence (their mean), because (the most common antecedent).
     """
     cols = ["segment", "customers", "offer", "customers_offered", "share", "confidence",
             "because"]  # fmt: skip
-    if rules is None:
-        rules = pair_rules(orders, basket="customer_id")
     seg = segments.copy()
     seg.index = seg.index.astype("string")
     seg = seg.astype("string").fillna("Unknown")
-    best = best_offers(orders, rules, min_lift)
+    if rules is None:
+        best = best_offers_by_segment(orders, seg, min_lift).drop(columns=["segment", "lift"])
+    else:
+        best = best_offers(orders, rules, min_lift)
     if best.empty:
         return pd.DataFrame(columns=cols)
     best = best.assign(segment=best["customer_id"].map(seg).fillna("Unknown"))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clientbook.data.book import period_labels
+from clientbook.data.book import period_labels, rows_between
 
 MIN_SAMPLE = 30
 CONFIDENCE = 0.95
@@ -214,15 +214,9 @@ def change(trend_table: pd.DataFrame, metric: str = "nps") -> float:
 # ---------------------------------------------------------------- playbook helpers
 
 
-def _legend_below(fig: Any, handles: list, labels: list) -> None:
-    """Legend under the chart, clear of the left-aligned title."""
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))
-
-
 def in_period(surveys: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Answers given between `start` and `end` (inclusive)."""
-    d = pd.to_datetime(surveys["survey_date"])
-    return surveys[(d >= start) & (d <= end)]
+    return rows_between(surveys, "survey_date", start, end)
 
 
 def attach_segments(
@@ -272,7 +266,7 @@ def trend_chart(trend_table: pd.DataFrame) -> Any:
     ax.set_title(t("satisfaction.chart.trend"))
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    _legend_below(fig, h1 + h2, l1 + l2)
+    style.legend_below(fig, h1 + h2, l1 + l2)
     return fig
 
 
@@ -313,7 +307,7 @@ def theme_chart(themes_table: pd.DataFrame) -> Any:
     ax.set_xlabel(t("satisfaction.axis.theme_share"))
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
-    _legend_below(fig, *ax.get_legend_handles_labels())
+    style.legend_below(fig, *ax.get_legend_handles_labels())
     ax.set_title(t("satisfaction.chart.themes"))
     return fig
 

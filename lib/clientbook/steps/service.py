@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clientbook.data.book import rows_between
 from clientbook.steps.satisfaction import SATISFIED_FROM, wilson
 
 DEFAULT_SLA = {"first_response_hours": 4.0, "resolution_hours": 48.0}
@@ -300,15 +301,9 @@ def by_category(tickets: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------- playbook helpers
 
 
-def _legend_below(fig: Any, handles: list, labels: list) -> None:
-    """Legend under the chart, clear of the left-aligned title."""
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(labels))
-
-
 def in_period(tickets: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Tickets opened between `start` and `end` (inclusive)."""
-    d = pd.to_datetime(tickets["opened_at"])
-    return tickets[(d >= start) & (d <= end)]
+    return rows_between(tickets, "opened_at", start, end)
 
 
 def targets_text(sla: SlaTargets) -> tuple[str, str]:
@@ -387,7 +382,7 @@ def sla_chart(table: pd.DataFrame, target: float | None = None) -> Any:
     ax.set_xlabel(t("service.axis.attainment"))
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
-    _legend_below(fig, *ax.get_legend_handles_labels())
+    style.legend_below(fig, *ax.get_legend_handles_labels())
     ax.set_title(t("service.chart.sla"))
     return fig
 
@@ -412,7 +407,7 @@ def trend_chart(periods: pd.DataFrame) -> Any:
     ax2.grid(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    _legend_below(fig, h1 + h2, l1 + l2)
+    style.legend_below(fig, h1 + h2, l1 + l2)
     ax.set_title(t("service.chart.trend"))
     return fig
 

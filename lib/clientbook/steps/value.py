@@ -16,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from clientbook.clv import BetaGeoModel, GammaGammaModel, calibration_holdout, summary_from_orders
+from clientbook.clv.diagnostics import Trust, assess, parameter_problems
 from clientbook.clv.gamma_gamma import repeat_buyers
 from clientbook.clv.utils import unit_days
 from clientbook.present import style
 from clientbook.present.i18n import t
 
 DAYS_PER_MONTH = 365.25 / 12
+UNTRUSTED = "value.too_little.untrusted"  # a fit that failed clv.diagnostics' checks
 
 
 # ---- historical value ---------------------------------------------------------------------
@@ -123,17 +125,32 @@ class TooLittleData:
     n_repeat: int
     needed: int = 0
     detail: str = ""
+    # For an untrusted fit: the failed checks (clv.diagnostics.CODES) and what was fitted
+    # (parameters, fit information), kept for the record (models.json), never shown as value.
+    reasons: tuple[str, ...] = ()
+    fitted: dict[str, Any] = field(default_factory=dict, compare=False)
     ok: bool = field(default=False, init=False)
 
     def message(self, lang: str | None = None) -> str:
-        args = (lang,) if lang else ()
-        return t(
+        """Why there is no forecast, in the consultant's words (one paragraph)."""
+        text = t(
             self.reason,
-            *args,
+            lang,
             n_customers=self.n_customers,
             n_repeat=self.n_repeat,
             needed=self.needed,
-        )
+        ).strip()
+        if self.reasons and self.reason == UNTRUSTED:
+            why = "; ".join(t(f"value.untrusted.{code}", lang) for code in self.reasons)
+            text += " " + t("value.untrusted.because", lang, why=why)
+        return text
+
+    def finding(self, lang: str | None = None) -> str:
+        """The one-line finding for the executive summary."""
+        if self.reasons:
+            why = "; ".join(t(f"value.untrusted.{code}", lang) for code in self.reasons)
+            return t("value.finding.untrusted", lang, why=why)
+        return t("value.finding.no_forecast", lang)
 
 
 @dataclass
@@ -149,6 +166,7 @@ class PredictiveValue:
     annual_discount_rate: float
     uses_margin: bool
     spend_frequency_corr: float  # Gamma-Gamma assumes ~0; large values deserve a caveat
+    trust: Trust | None = None  # the checks it passed (clv.diagnostics)
     ok: bool = field(default=True, init=False)
 
     @property
@@ -167,12 +185,43 @@ def _fit_models(
     bg = BetaGeoModel().fit(summary)
     assert bg.fit_info_ is not None
     if not bg.fit_info_.converged:
-        return TooLittleData("value.too_little.no_fit", n, n_rep, detail=bg.fit_info_.message)
+        return TooLittleData(
+            "value.too_little.no_fit",
+            n,
+            n_rep,
+            detail=bg.fit_info_.message,
+            reasons=("no_fit",),
+            fitted=fit_record(bg, None),
+        )
     gg = GammaGammaModel().fit(summary)
     assert gg.fit_info_ is not None
     if not gg.fit_info_.converged or gg.params_["q"] <= 1.0:  # type: ignore[index]
-        return TooLittleData("value.too_little.spend", n, n_rep, detail=gg.fit_info_.message)
+        return TooLittleData(
+            "value.too_little.spend",
+            n,
+            n_rep,
+            detail=gg.fit_info_.message,
+            reasons=("spend",) if gg.fit_info_.converged else ("no_fit",),
+            fitted=fit_record(bg, gg),
+        )
     return bg, gg
+
+
+def fit_record(bg: BetaGeoModel | None, gg: GammaGammaModel | None) -> dict[str, Any]:
+    """Parameters and fit information of the fitted models, for the record (JSON-ready)."""
+    out: dict[str, Any] = {}
+    for name, m in (("bgnbd", bg), ("gamma_gamma", gg)):
+        if m is None or m.params_ is None or m.fit_info_ is None:
+            continue
+        info = m.fit_info_
+        out[name] = {
+            "params": dict(m.params_),
+            "converged": info.converged,
+            "log_likelihood": info.log_likelihood,
+            "iterations": info.iterations,
+            "message": info.message,
+        }
+    return out
 
 
 def predict_value(
@@ -210,7 +259,14 @@ def predict_value(
     if not np.isfinite(out[["p_alive", "expected_purchases", "clv"]].to_numpy()).all():
         # A fit at the edge of the parameter space can overflow the closed forms.
         n_rep = int(len(repeat_buyers(summary)))
-        return TooLittleData("value.too_little.no_fit", len(summary), n_rep, detail="non-finite")
+        return TooLittleData(
+            UNTRUSTED,
+            len(summary),
+            n_rep,
+            detail="non-finite",
+            reasons=(*parameter_problems(bg.params_, gg.params_)[0], "non_finite"),
+            fitted=fit_record(bg, gg),
+        )
     rep = repeat_buyers(summary)
     corr = float(rep["frequency"].corr(rep["monetary_value"])) if len(rep) > 2 else float("nan")
     return PredictiveValue(
@@ -468,9 +524,8 @@ def historical_findings(conc: Concentration, by_region: pd.DataFrame | None) -> 
 def predictive_findings(
     pv: PredictiveValue | TooLittleData, hc: HoldoutCheck | TooLittleData | None = None
 ) -> list[str]:
-    if not pv.ok:
-        return [t("value.finding.no_forecast")]
-    assert isinstance(pv, PredictiveValue)
+    if not isinstance(pv, PredictiveValue):
+        return [pv.finding()]
     c = pv.customers
     deciles = clv_deciles(pv)
     out = [
@@ -503,6 +558,16 @@ def predictive_findings(
     return out
 
 
+def findings(
+    conc: Concentration,
+    by_region: pd.DataFrame | None,
+    pv: PredictiveValue | TooLittleData,
+    hc: HoldoutCheck | TooLittleData | None = None,
+) -> list[str]:
+    """The step's findings: historical value first, then the forecast (or why there is none)."""
+    return historical_findings(conc, by_region) + predictive_findings(pv, hc)
+
+
 def predict(
     orders: pd.DataFrame, as_of: pd.Timestamp, cfg: dict[str, Any]
 ) -> PredictiveValue | TooLittleData:
@@ -521,7 +586,9 @@ def predict(
 def forecast(
     orders: pd.DataFrame, as_of: pd.Timestamp, cfg: dict[str, Any]
 ) -> tuple[PredictiveValue | TooLittleData, HoldoutCheck | TooLittleData]:
-    """Predictive value and its holdout check with the audit's settings (one playbook call)."""
+    """Predictive value and its holdout check with the audit's settings, then the verdict of
+    `clv.diagnostics.assess`: a forecast that fails a check comes back as TooLittleData
+    (reason UNTRUSTED, the failed checks in `reasons`), so no step can show it by mistake."""
     hc = holdout_check(
         orders,
         holdout_end=as_of,
@@ -530,7 +597,40 @@ def forecast(
         min_customers=int(cfg["min_customers"]),
         min_repeat_buyers=int(cfg["min_repeat_buyers"]),
     )
-    return predict(orders, as_of, cfg), hc
+    return judge(predict(orders, as_of, cfg), hc), hc
+
+
+def judge(
+    pv: PredictiveValue | TooLittleData, hc: HoldoutCheck | TooLittleData | None
+) -> PredictiveValue | TooLittleData:
+    """`pv` with its trust verdict: trusted (pv.trust set) or TooLittleData(UNTRUSTED)."""
+    if not isinstance(pv, PredictiveValue):
+        return pv
+    ratio = None
+    if isinstance(hc, HoldoutCheck):
+        ratio = hc.predicted_total / hc.actual_total if hc.actual_total else float("inf")
+    assert pv.bgnbd.fit_info_ is not None and pv.gamma_gamma.fit_info_ is not None
+    verdict = assess(
+        pv.bgnbd.params_,
+        pv.gamma_gamma.params_,
+        converged=pv.bgnbd.fit_info_.converged and pv.gamma_gamma.fit_info_.converged,
+        frequency=pv.customers["frequency"],
+        p_alive=pv.customers["p_alive"],
+        holdout_ratio=ratio,
+        holdout_failed=isinstance(hc, TooLittleData) and bool(hc.reasons),
+    )
+    if verdict.trusted:
+        pv.trust = verdict
+        return pv
+    c = pv.customers
+    return TooLittleData(
+        UNTRUSTED,
+        len(c),
+        int((c["frequency"] > 0).sum()),
+        detail=", ".join(verdict.reasons),
+        reasons=tuple(verdict.reasons),
+        fitted=fit_record(pv.bgnbd, pv.gamma_gamma) | {"checks": verdict.checks},
+    )
 
 
 def with_segments(cv: pd.DataFrame, classified: pd.DataFrame) -> pd.DataFrame:
@@ -561,6 +661,10 @@ def kpis(
         "forecast": bool(pv.ok),
         "forecast_reason": None if pv.ok else pv.reason,  # type: ignore[union-attr]
     }
+    if isinstance(pv, TooLittleData):
+        # Why there is no forecast, for the index and the decks (they show it, not a CLV).
+        out["forecast_checks_failed"] = list(pv.reasons)
+        out["forecast_note"] = pv.message()
     if isinstance(pv, PredictiveValue):
         c = pv.customers
         out |= {
