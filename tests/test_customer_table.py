@@ -149,6 +149,18 @@ def test_a_degenerate_fit_is_not_trusted_and_says_why(tmp_path):
     assert ct.churn["p_alive"].isna().all()  # churn risk on rhythm alone
 
 
+def test_a_slice_without_orders_gets_an_empty_table_that_reads_back(tmp_path):
+    from clientbook.steps import action_plan
+
+    book = _book(tmp_path, _varied_orders().iloc[:0])
+    ct = customer_table(book)
+    assert len(ct.customers) == 0 and not ct.trusted and ct.churn.empty
+    assert "0 customers" in ct.forecast().message()
+    again = customer_table(book)
+    assert again.reused and again.churn.empty and again.classified.empty
+    assert action_plan.action_plan(book).matrix.empty
+
+
 def test_the_real_exports_degenerate_parameters_are_caught():
     from clientbook.clv.diagnostics import assess
 

@@ -62,6 +62,8 @@ CLASSIFICATION = ["first_order", "last_order", "frequency", "monetary", "recency
                   "r", "f", "m", "fm", "rfm", "segment", "tier", "behaviour"]  # fmt: skip
 # classification's first / last order count positive orders only; the value table's every line
 RFM_DATES = {"first_order": "rfm_first_order", "last_order": "rfm_last_order"}
+RISK_COLUMNS = ["purchases", "last_purchase", "days_since_last", "usual_interval_days",
+                "overdue_ratio", "spend_trend", "p_alive", "risk", "reasons"]  # churn.scores'
 FORECAST = ["p_alive", "expected_purchases", "expected_spend", "clv"]
 
 
@@ -290,6 +292,9 @@ def compute(book: Book) -> tuple[pd.DataFrame, dict[str, Any]]:
         table["churn_risk"] = table[RISK + "risk"]
         table["churn_reasons"] = table[RISK + "reasons"]
     else:
+        for c in RISK_COLUMNS:
+            table[RISK + c] = pd.Series(pd.NA if c == "reasons" else np.nan, index=table.index,
+                                        dtype="string" if c == "reasons" else "float64")
         table["churn_risk"] = np.nan
         table["churn_reasons"] = pd.Series(pd.NA, index=table.index, dtype="string")
     table["value_at_risk"] = value_at_risk(table["churn_risk"], table["revenue"])
