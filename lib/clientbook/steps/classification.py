@@ -294,3 +294,16 @@ def profile_chart(share: pd.DataFrame, title: str) -> Any:
     ax.set_title(title)
     ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     return fig
+
+
+def metrics(classified: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """The step's registered KPIs (``clientbook.metrics``), key -> (value, customers)."""
+    n = len(classified)
+    a = tiers.set_index("tier")["revenue_share"]
+    return {
+        "champions_share": (float((classified["segment"] == "champions").mean()) if n
+                            else float("nan"), n),
+        "a_tier_revenue_share": (float(a.get("A", float("nan"))), n),
+        "one_time_share": (float((classified["behaviour"] == "one_time").mean()) if n
+                           else float("nan"), n),
+    }

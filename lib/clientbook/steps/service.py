@@ -502,3 +502,32 @@ def findings(
               slow_bucket=t(f"service.resolution.{c['bucket'].iloc[-1]}"))
         )  # fmt: skip
     return out
+
+
+def window_metrics(
+    tickets: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    sla: SlaTargets | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> dict[str, tuple[float, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``) of the tickets opened in the window
+    [start, end]: key -> (value, tickets judged). Open tickets are counted at `as_of`."""
+    t = ticket_times(tickets, as_of, sla or SlaTargets())
+    inside = t[(t["opened_at"] >= start) & (t["opened_at"] <= end)]
+
+    def rate(col: str) -> tuple[float, int]:
+        f = inside[col].dropna()
+        return (float(f.astype(bool).mean()) if len(f) else math.nan), int(len(f))
+
+    open_now = int((~t["resolved"]).sum()) if "resolved_at" in tickets else None
+    out: dict[str, tuple[float, int | None]] = {
+        "tickets": (float(len(inside)), int(len(inside))),
+        "first_response_sla": rate("first_response_met"),
+        "resolved_in_sla": rate("resolution_met"),
+        "first_contact_resolution": rate("fcr"),
+        "reopen_rate": rate("reopened_flag"),
+    }
+    if open_now is not None:
+        out["open_tickets"] = (float(open_now), None)
+    return out
