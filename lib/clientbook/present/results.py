@@ -150,3 +150,29 @@ def metrics_of(results: dict[str, Any]) -> dict[str, Any]:
     """The metrics map of a slice's results.json ({} when it has none)."""
     m = results.get(METRICS) if isinstance(results, dict) else None
     return m if isinstance(m, dict) else {}
+
+
+def key_figures(results: dict[str, Any], lang: str = "en", currency: str | None = None,
+                keys: Any = None) -> list[dict[str, str]]:
+    """The slice's headline KPIs as every deliverable shows them: [{key, label, value}], the
+    label with its scope ("Revenue in 2025-Q3"), the value formatted from the metrics map.
+    Keys default to `clientbook.metrics.registry.HEADLINE`; those the slice lacks are left out."""
+    from clientbook.metrics.registry import HEADLINE
+
+    metrics = metrics_of(results)
+    out = []
+    for key in keys or HEADLINE:
+        entry = metrics.get(key)
+        if not isinstance(entry, dict):
+            continue
+        out.append({"key": key, "label": metric_label(key, entry, lang),
+                    "value": format_metric(key, entry, lang, currency)})
+    return out
+
+
+def window_label(results: dict[str, Any]) -> str | None:
+    """The current period the slice's KPIs use ("2025-Q4"), from its metrics map."""
+    for entry in metrics_of(results).values():
+        if isinstance(entry, dict) and entry.get("window_label"):
+            return str(entry["window_label"])
+    return None

@@ -57,8 +57,8 @@ import pandas as pd
 from clientbook.data.book import Book, Period
 from clientbook.metrics.registry import METRICS, SCORECARD_KEYS
 from clientbook.present.i18n import t
-from clientbook.present.numbers import format_number
 from clientbook.present.numbers import format_change as format_number_change
+from clientbook.present.numbers import format_number
 from clientbook.steps.satisfaction import wilson
 
 STEP = "performance_review"

@@ -30,18 +30,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from clientbook.data.dataset import FUNNEL_STAGES, funnel_stages
 from clientbook.present.i18n import t
 
-DEFAULT_STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
+DEFAULT_STAGES = FUNNEL_STAGES
 
 
 def stages_from(settings: dict | None) -> list[str]:
     """Funnel stages from the audit's settings (``funnel_stages``, or ``sales.funnel_stages``)
-    or the contract's default."""
-    settings = settings or {}
-    scoped = settings.get("sales") if isinstance(settings.get("sales"), dict) else {}
-    stages = scoped.get("funnel_stages") or settings.get("funnel_stages") or DEFAULT_STAGES
-    return [str(s) for s in stages]
+    or the contract's default (the period cut of `clientbook.data.dataset` reads the same)."""
+    return funnel_stages(settings)
 
 
 def _stage_index(leads: pd.DataFrame, stages: Sequence[str]) -> pd.Series:
@@ -546,3 +544,26 @@ def findings(
               n=int(big["customers_offered"]))
         )  # fmt: skip
     return out
+
+
+def window_metrics(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+                   ) -> dict[str, tuple[float, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``) of the window [start, end]: leads
+    created in it, the win rate and won value of the leads *closed* in it, and the open
+    pipeline at its end: key -> (value, sample)."""
+    st = _status(leads)
+    created = pd.to_datetime(leads["created_date"])
+    closed = (pd.to_datetime(leads["closed_date"]) if "closed_date" in leads
+              else pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]"))
+    amount = (pd.to_numeric(leads["amount"], errors="coerce") if "amount" in leads
+              else pd.Series(np.nan, index=leads.index))
+    made = (created >= start) & (created <= end)
+    shut = (closed >= start) & (closed <= end) & st.isin(["won", "lost"]).fillna(False)
+    won = shut & (st == "won").fillna(False)
+    decided = int(shut.sum())
+    return {
+        "leads_created": (float(made.sum()), int(made.sum())),
+        "win_rate": (int(won.sum()) / decided if decided else math.nan, decided),
+        "won_amount": (float(amount[won].sum(min_count=1)), int(won.sum())),
+        "pipeline_amount": (float(amount[(st == "open").fillna(False)].sum(min_count=1)), None),
+    }

@@ -374,8 +374,27 @@ def findings(
               pro="–" if pd.isna(r["promoters"]) else f"{r['promoters'] * 100:.0f}%")
         )  # fmt: skip
     if not math.isnan(complaint_rate):
-        out.append(t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.0f}%"))
+        out.append(t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.1f}%",
+                     period=period))
     return out
+
+
+def window_metrics(now: tuple[Score, Score], current: pd.DataFrame, complaints: Any
+                   ) -> dict[str, tuple[float, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``) of the window's surveys `current`:
+    NPS and CSAT with their answers, responses, and the complaint share of comments
+    (`complaints`: ``feedback.complaint_rate(current)``)."""
+    answered = pd.Series(False, index=current.index)
+    for col in ("nps_score", "csat_score"):
+        if col in current:
+            answered |= pd.to_numeric(current[col], errors="coerce").notna()
+    n = int(answered.sum())
+    return {
+        "nps": (now[0].value, now[0].n),
+        "csat": (now[1].value, now[1].n),
+        "survey_responses": (float(n), n),
+        "complaint_share_comments": (complaints.rate, complaints.comments),
+    }
 
 
 def scores(
