@@ -68,25 +68,22 @@ def metric_entry(book: Any, key: str, value: Any, n: int | None = None) -> dict[
     }
 
 
-def record_metric(book: Any, key: str, value: Any, n: int | None = None) -> dict[str, Any]:
+def record_metric(book: Any, key: str, value: Any, n: int | None = None) -> None:
     """Record one registered KPI of this slice (value, its sample size `n` where it has
-    one); returns the entry."""
+    one). Returns nothing, so that a cell ending with it shows nothing."""
     from IPython.display import display
 
     entry = metric_entry(book, key, value, n)
     payload = {"key": key, "value": entry, "metric": True}
     json.dumps(payload)
     display({MIME: payload}, raw=True)
-    return entry
 
 
-def record_metrics(book: Any, values: dict[str, Any]) -> dict[str, Any]:
+def record_metrics(book: Any, values: dict[str, Any]) -> None:
     """Record several KPIs: key -> value, or key -> (value, n)."""
-    out = {}
     for key, v in values.items():
         value, n = v if isinstance(v, tuple) else (v, None)
-        out[key] = record_metric(book, key, value, n)
-    return out
+        record_metric(book, key, value, n)
 
 
 def record(key: str, value: Any) -> None:
