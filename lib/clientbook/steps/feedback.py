@@ -13,7 +13,8 @@ and promoters: the share of each group's comments that mention the theme.
 Complaints: a comment is a complaint when it contains a complaint cue word of the comment's
 own language (``steps/lexicon/complaint_cues.yaml``: Chinese cues when the comment holds
 Chinese characters, English cues otherwise; the report's language plays no part); a cue right
-after a negation ("not bad", "没有任何破损") does not count. Complaint rate = complaints / responses with a comment (Wilson interval).
+after a negation ("not bad", "没有任何破损") does not count. Complaint rate = complaints /
+responses with a comment (Wilson interval).
 """
 
 from __future__ import annotations
