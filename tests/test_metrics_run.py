@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from visible_text import bad_words, html_text
 
 from clientbook.config import audit_file as audit_mod
 from clientbook.data import sample
 from clientbook.present import i18n, results
 from clientbook.run import runner
-from clientbook.steps import performance_review as perf
+from visible_text import bad_words, html_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -110,7 +109,7 @@ def test_every_shown_kpi_is_its_metrics_entry(runs, lang):
         res = _results(root, sid)
         metrics = results.metrics_of(res)
         assert metrics, sid
-        for key, entry in metrics.items():
+        for _key, entry in metrics.items():
             assert set(entry) == {"value", "unit", "scope", "window", "window_label", "n"}
         want = {k: results.format_metric(k, metrics.get(k), lang, cur) for k in keys}
         # index: the slice's row, after its name, status and current period
@@ -182,7 +181,7 @@ def test_the_same_data_give_the_same_numbers_in_english_and_chinese(runs):
                 # rows may sort by a translated name: compare every number, order aside
                 x, y = sorted(_numbers(a[step][key], [])), sorted(_numbers(b[step][key], []))
                 assert len(x) == len(y) and all(
-                    math.isclose(p, q, rel_tol=1e-9, abs_tol=1e-9) for p, q in zip(x, y)
+                    math.isclose(p, q, rel_tol=1e-9, abs_tol=1e-9) for p, q in zip(x, y, strict=False)
                 ), (sid, step, key)
                 compared += len(x)
     assert compared > 1000
