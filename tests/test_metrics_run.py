@@ -181,7 +181,8 @@ def test_the_same_data_give_the_same_numbers_in_english_and_chinese(runs):
                 # rows may sort by a translated name: compare every number, order aside
                 x, y = sorted(_numbers(a[step][key], [])), sorted(_numbers(b[step][key], []))
                 assert len(x) == len(y) and all(
-                    math.isclose(p, q, rel_tol=1e-9, abs_tol=1e-9) for p, q in zip(x, y, strict=True)
+                    math.isclose(p, q, rel_tol=1e-9, abs_tol=1e-9)
+                    for p, q in zip(x, y, strict=True)
                 ), (sid, step, key)
                 compared += len(x)
     assert compared > 1000
