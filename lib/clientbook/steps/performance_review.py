@@ -740,7 +740,8 @@ def kpi_history(book: Book, periods: int = 6) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
+def findings(card: pd.DataFrame, lang: str | None = None, currency: str | None = None
+             ) -> list[str]:
     """Plain-language headlines: how many targets are met, the worst miss, the best move."""
     lang_args = (lang,) if lang else ()
     out: list[str] = []
@@ -762,8 +763,8 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
                     "performance.finding.worst_miss",
                     *lang_args,
                     kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
-                    actual=format_value(r.unit, r.actual, lang),
-                    target=format_value(r.unit, r.target, lang),
+                    actual=format_value(r.unit, r.actual, lang, currency),
+                    target=format_value(r.unit, r.target, lang, currency),
                 )
             )
     else:
