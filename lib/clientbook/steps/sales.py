@@ -32,6 +32,7 @@ from scipy import sparse
 
 from clientbook.data.dataset import FUNNEL_STAGES, funnel_stages
 from clientbook.present.i18n import t
+from clientbook.present.numbers import format_number
 
 DEFAULT_STAGES = FUNNEL_STAGES
 
@@ -517,7 +518,8 @@ def findings(
     if summary_.leads:
         out.append(
             t("sales.finding.funnel", leads=summary_.leads, won=summary_.won,
-              share=_pct(summary_.won / summary_.leads), win_rate=_pct(summary_.win_rate),
+              share=_pct(summary_.won / summary_.leads),
+              win_rate=format_number(summary_.win_rate, "rate"),
               cycle="–" if pd.isna(summary_.cycle_days_median)
               else f"{summary_.cycle_days_median:.0f}")
         )  # fmt: skip
