@@ -49,6 +49,12 @@ def test_distinct_definitions_have_distinct_keys():
         registry.get("churn_rate")
 
 
+def test_scorecard_names_are_the_registry_labels():
+    for lang in i18n.LANGS:
+        for name, key in registry.SCORECARD_KEYS.items():
+            assert i18n.t(f"performance.kpi.{name}", lang) == i18n.t(f"metrics.label.{key}", lang)
+
+
 def test_docs_metrics_md_is_current():
     assert (REPO / "docs" / "metrics.md").read_text(encoding="utf-8") == registry.docs_markdown()
 

@@ -360,7 +360,7 @@ def test_tables_and_charts_render():
     card = perf.scorecard(_book(settings={**b.settings, **NO_STATS}))
     table = perf.scorecard_table(card, "en")
     assert table.loc[2].tolist() == [
-        "Retention rate",
+        "Period-to-period retention",
         "66.7%",
         "60.0%",
         "100.0%",
@@ -373,9 +373,9 @@ def test_tables_and_charts_render():
     # targets: new customers (met), retention (met), churn (missed), NPS (met)
     assert found == [
         "3 of 4 KPIs with a target are on target.",
-        "Churn rate is furthest behind its target: 33.3% against 30.0%.",
+        "Churn from the previous period is furthest behind its target: 33.3% against 30.0%.",
         # growth and churn are left out of "moved most"; retention fell 1 -> 2/3
-        "Retention rate moved most since the previous period (-33.3 pp). "
+        "Period-to-period retention moved most since the previous period (-33.3 pp). "
         "(No significance test for this figure.)",
     ]
     hist = perf.kpi_history(_book(), periods=4)
@@ -388,7 +388,7 @@ def test_small_samples_are_too_few_to_judge_and_changes_say_if_significant():
     card = perf.scorecard(_book())  # the registry's minimum samples, 95% intervals
     table = perf.scorecard_table(card, "en").set_index("KPI")
     # 3 previous buyers, 2 came back: shown, but not judged against the 0.6 target
-    assert table.loc["Retention rate"].tolist() == [
+    assert table.loc["Period-to-period retention"].tolist() == [
         "66.7%", "60.0%", "100.0%", "-33.3 pp (within chance)",
         "too few to judge (n = 3, needs 30)",
     ]  # fmt: skip
