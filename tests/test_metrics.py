@@ -238,3 +238,10 @@ def test_period_slice_revenue_buyers_orders_recomputed_from_the_order_lines(data
     assert m["revenue_to_date"][0] == pytest.approx(
         lines.loc[lines["order_date"] <= Q3.end, "amount"].sum())
     assert m["revenue_to_date"][0] > m["revenue"][0]
+
+
+def test_monthly_activity_does_not_count_refund_orders():
+    m = data_audit.monthly_activity(_book().orders)
+    sept = m.loc[pd.Timestamp("2025-09-01")]
+    # September: order 3 (refunded in full) and order 4: one order, one buyer, 20 net
+    assert sept["orders"] == 1 and sept["customers"] == 1 and sept["revenue"] == 20.0

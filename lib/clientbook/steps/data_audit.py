@@ -105,11 +105,16 @@ def completeness(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def monthly_activity(orders: pd.DataFrame) -> pd.DataFrame:
+    """Per month: orders and buying customers (refund orders not counted) and net revenue
+    (refunds deducted in the month they were booked)."""
     o = customer_orders(orders)
     month = o["order_date"].dt.to_period("M").dt.to_timestamp()
-    g = o.groupby(month)
-    return pd.DataFrame({"orders": g.size(), "revenue": g["amount"].sum(),
-                         "customers": g["customer_id"].nunique()}).rename_axis("month")
+    bought = o["amount"] > 0
+    g, b = o.groupby(month), o[bought].groupby(month[bought])
+    out = pd.DataFrame({"orders": b.size(), "revenue": g["amount"].sum(),
+                        "customers": b["customer_id"].nunique()})
+    out[["orders", "customers"]] = out[["orders", "customers"]].fillna(0).astype("int64")
+    return out.rename_axis("month")
 
 
 def activity_chart(monthly: pd.DataFrame) -> Any:
