@@ -447,6 +447,9 @@ def csat_chart(table: pd.DataFrame) -> Any:
     return fig
 
 
+MIN_JUDGED = 30  # tickets below which SLA attainment is not judged (the metric registry's)
+
+
 def findings(
     now: ServiceSummary,
     period: str,
@@ -458,8 +461,11 @@ def findings(
     """Plain-language findings for the executive summary (in the current language)."""
     from clientbook.present.i18n import t
 
+    from clientbook.present.numbers import format_number
+    from clientbook.steps.satisfaction import wilson
+
     def pct(x: float) -> str:
-        return f"{x * 100:.0f}%"
+        return format_number(x, "rate")
 
     out: list[str] = []
     if now.tickets:
@@ -470,8 +476,12 @@ def findings(
         )  # fmt: skip
     if not math.isnan(now.first_response_sla):
         key = "sla"
-        if target is not None and not math.isnan(target):
-            key = "sla_met" if now.first_response_sla >= target else "sla_missed"
+        if target is not None and not math.isnan(target) and now.tickets >= MIN_JUDGED:
+            # judged as the scorecard judges it: on enough tickets, and a shortfall whose
+            # interval holds the target is within uncertainty
+            low, high = wilson(round(now.first_response_sla * now.tickets), now.tickets)
+            key = ("sla_met" if now.first_response_sla >= target
+                   else "sla_uncertain" if low <= target <= high else "sla_missed")
         out.append(
             t(f"service.finding.{key}", fr=pct(now.first_response_sla),
               res="–" if math.isnan(now.resolution_sla) else pct(now.resolution_sla),
