@@ -460,7 +460,6 @@ def findings(
 ) -> list[str]:
     """Plain-language findings for the executive summary (in the current language)."""
     from clientbook.present.i18n import t
-
     from clientbook.present.numbers import format_number
     from clientbook.steps.satisfaction import wilson
 
