@@ -245,3 +245,16 @@ def test_monthly_activity_does_not_count_refund_orders():
     sept = m.loc[pd.Timestamp("2025-09-01")]
     # September: order 3 (refunded in full) and order 4: one order, one buyer, 20 net
     assert sept["orders"] == 1 and sept["customers"] == 1 and sept["revenue"] == 20.0
+
+
+def test_metric_records_travel_apart_from_the_steps_records():
+    entry = results.metric_entry(_book(), "buyers", 2)
+    nb = {"cells": [{"cell_type": "code", "outputs": [
+        {"data": {results.MIME: {"key": "kpis", "value": {"buyers": 2}}}},
+        {"data": {results.MIME: {"key": "buyers", "value": entry, "metric": True}}},
+    ]}]}  # fmt: skip
+    assert results.collect(nb) == {"kpis": {"buyers": 2}}
+    assert results.collect_metrics(nb) == {"buyers": entry}
+    figures = results.key_figures({"metrics": {"buyers": entry}}, "en")
+    assert figures == [{"key": "buyers", "label": "Buying customers in 2025-Q3", "value": "2"}]
+    assert results.window_label({"metrics": {"buyers": entry}}) == "2025-Q3"
