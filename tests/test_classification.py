@@ -30,16 +30,14 @@ def test_rfm_table_rolls_lines_up_to_orders_and_nets_refunds():
     assert rfm.loc["B", "recency_days"] == 61  # last *purchase*, not the refund
 
 
-def test_quintile_scores_rank_ties_by_customer_id():
-    # Ten customers, frequency ties everywhere: each score still holds two customers.
+def test_quintile_scores_give_ties_one_score():
+    # Ten customers, frequency ties everywhere: equal values share a score (tie-aware), so
+    # the four at 1 are never split by customer id (ids follow signup order).
     values = pd.Series([1, 1, 1, 1, 2, 2, 3, 3, 3, 9])
     ids = pd.Series([f"C{i}" for i in range(10)])
     score = cls.quintile_score(values, ids)
-    assert sorted(score.tolist()) == [
-        1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
-    # Highest value gets 5; among the four tied at 1, C0 ranks first (best) of them.
-    assert score[9] == 5
-    assert score[0] == 2 and score[1] == 2 and score[2] == 1 and score[3] == 1
+    # average ranks 2.5, 5.5, 8 and 10 -> percentiles 0.2, 0.5, 0.75, 0.95
+    assert score.tolist() == [2, 2, 2, 2, 3, 3, 4, 4, 4, 5]
     rec = cls.quintile_score(pd.Series([5, 50, 500, 5000, 50000]), ids[:5],
                              higher_is_better=False)
     assert rec.tolist() == [5, 4, 3, 2, 1]  # most recent = 5

@@ -132,7 +132,7 @@ def test_comparison_html():
         "North China",
         "2025-Q3",
     ]
-    assert [t for _, t in body[0]] == ["Retention rate", "72.0%", "42.0%", "–", "–"]
+    assert [t for _, t in body[0]] == ["Period-to-period retention", "72.0%", "42.0%", "–", "–"]
     east = body[0][2][0]
     assert east["style"] == f"background:{cmp.cell_colour('missed', -0.3)}"
     assert east["title"] == "missed: target 60.0% (-30%)"
@@ -152,6 +152,6 @@ def test_comparison_html():
 
 def test_comparison_html_zh_and_empty():
     page = cmp.comparison_html(RESULTS, "zh")
-    assert "各区域与各期间记分卡" in page and "客户留存率" in page
+    assert "各区域与各期间记分卡" in page and "期间留存率（较上期）" in page
     assert cmp.comparison_html({}, "en") == ""
     assert cmp.comparison_html({"all": {}, "region-x": {"a": {"findings": []}}}, "en") == ""

@@ -88,3 +88,22 @@ def test_fallback_tokenizer_without_jieba_finds_the_same_themes():
     mm = fb._MaxMatch(fb._lexicon_zh() | {"了"})
     assert mm.lcut("物流太慢了") == ["物流", "太慢", "了"]
     assert mm.lcut("性价比高") == ["性价比", "高"]
+
+
+def test_complaint_cues_follow_the_comments_own_language_not_the_reports():
+    from clientbook.present import i18n
+
+    # a comment with Chinese characters is read with the Chinese cues only, an English one
+    # with the English cues only
+    assert fb.comment_language("送货太慢") == "zh" and fb.comment_language("too slow") == "en"
+    assert fb.is_complaint("送货太慢")
+    assert not fb.is_complaint("产品很好，delivery late")  # Chinese comment: 很好 is praise
+    assert fb.is_complaint("delivery late")
+    comments = pd.DataFrame({"comment": ["送货太慢", "产品很好，delivery late", "delivery late",
+                                         "great", "没有任何破损"]})
+    rates = []
+    for lang in ("en", "zh"):  # the report's language changes nothing
+        i18n.use(lang)
+        rates.append(fb.complaint_rate(comments))
+    i18n.use("en")
+    assert rates[0] == rates[1] and rates[0].complaints == 2 and rates[0].comments == 5

@@ -301,8 +301,14 @@ def test_kpi_rules_from_settings():
         perf.kpi_rules({"thresholds": {"nps": {"better": "up"}}})
 
 
+# The hand-built book has a handful of customers: judge them as if the sample were enough
+# (the sample-size and interval rules have their own tests below).
+NO_STATS = {"min_sample": 0, "confidence": 0}
+
+
 def test_scorecard():
-    card = perf.scorecard(_book()).set_index("kpi")
+    b = _book()
+    card = perf.scorecard(_book(settings={**b.settings, **NO_STATS})).set_index("kpi")
     assert list(card.index) == list(perf.KPIS)
     r = card.loc["retention_rate"]
     assert r.actual == pytest.approx(2 / 3) and r.target == 0.6 and r.status == "met"
@@ -322,6 +328,7 @@ def test_scorecard():
                 "churn_rate": 0,
                 "targets": {"churn_rate": 0.3},
                 "thresholds": {"churn_rate": 0.12},
+                **NO_STATS,
             }
         )
     )
@@ -344,10 +351,11 @@ def test_tables_and_charts_render():
     import matplotlib
 
     matplotlib.use("Agg")
-    card = perf.scorecard(_book())
+    b = _book()
+    card = perf.scorecard(_book(settings={**b.settings, **NO_STATS}))
     table = perf.scorecard_table(card, "en")
     assert table.loc[2].tolist() == [
-        "Retention rate",
+        "Period-to-period retention",
         "66.7%",
         "60.0%",
         "100.0%",
@@ -360,14 +368,62 @@ def test_tables_and_charts_render():
     # targets: new customers (met), retention (met), churn (missed), NPS (met)
     assert found == [
         "3 of 4 KPIs with a target are on target.",
-        "Churn rate is furthest behind its target: 33.3% against 30.0%.",
+        "Churn from the previous period is furthest behind its target: 33.3% against 30.0%.",
         # growth and churn are left out of "moved most"; retention fell 1 -> 2/3
-        "Retention rate moved most since the previous period (-33.3 pp).",
+        "Period-to-period retention moved most since the previous period (-33.3 pp). "
+        "(No significance test for this figure.)",
     ]
     hist = perf.kpi_history(_book(), periods=4)
     # 2024-Q3 ends before the first order and is skipped
     assert list(hist.index) == ["2024-Q4", "2025-Q1", "2025-Q2"]
     assert hist.loc["2025-Q2", "retention_rate"] == pytest.approx(2 / 3)
+
+
+def test_small_samples_are_too_few_to_judge_and_changes_say_if_significant():
+    card = perf.scorecard(_book())  # the registry's minimum samples, 95% intervals
+    table = perf.scorecard_table(card, "en").set_index("KPI")
+    # 3 previous buyers, 2 came back: shown, but not judged against the 0.6 target
+    assert table.loc["Period-to-period retention"].tolist() == [
+        "66.7%", "60.0%", "100.0%", "-33.3 pp (within chance)",
+        "too few to judge (n = 3, needs 30)",
+    ]  # fmt: skip
+    # no row anywhere reads "needs nan": only a row missing a table says what it needs
+    assert not table.apply(lambda c: c.str.contains("nan")).any().any()
+    c = card.set_index("kpi")
+    assert c.loc["retention_rate", "significant"] is False or not c.loc[
+        "retention_rate", "significant"]
+    assert c.loc["new_customers", "status"] == "met"  # a count needs no sample
+    found = perf.findings(card, "en")
+    assert found[0] == "1 of 1 KPIs with a target are on target."
+    assert found[-1].endswith("The change is within chance (not significant at 95%): do not "
+                              "read it as a move.")
+
+
+@pytest.mark.parametrize(
+    "actual, n, low, high, expected",
+    [
+        (29.1, 120, 22.5, 35.7, "uncertain"),  # NPS 29.1 vs 30, the target inside the interval
+        (20.0, 120, 15.0, 25.0, "missed"),  # the interval excludes the target
+        (29.1, 5, 0.0, 60.0, "too_few"),  # 5 answers: too few to judge
+        (31.0, 5, 0.0, 60.0, "too_few"),  # even when "ahead": n decides first
+        (31.0, 120, 25.0, 37.0, "met"),
+        (29.9, 120, math.nan, math.nan, "near"),  # no interval: the band rule
+    ],
+)
+def test_lights_account_for_sample_size_and_interval(actual, n, low, high, expected):
+    assert perf.traffic_light(actual, 30.0, "higher", 0.05, n, 30, low, high) == expected
+
+
+def test_change_significance():
+    a = perf.Actual(0.50, n=1000, low=0.469, high=0.531)
+    b = perf.Actual(0.40, n=1000, low=0.370, high=0.431)
+    assert perf.change_significant("rate", a, b) is True
+    small = perf.Actual(0.50, n=10, low=0.24, high=0.76)
+    assert perf.change_significant("rate", small, perf.Actual(0.40, n=10, low=0.17, high=0.69)) \
+        is False
+    assert perf.change_significant("count", perf.Actual(200.0), perf.Actual(100.0)) is True
+    assert perf.change_significant("count", perf.Actual(11.0), perf.Actual(9.0)) is False
+    assert perf.change_significant("money", perf.Actual(5.0), perf.Actual(1.0)) is None
 
 
 def test_acquisition_date_is_the_earlier_of_signup_and_first_order():
@@ -393,8 +449,9 @@ def test_acquisition_date_is_the_earlier_of_signup_and_first_order():
 def test_partial_period():
     assert not perf.partial_period(_book())  # as_of 2025-07-01, Q2 over
     assert perf.partial_period(_book(as_of=TS("2025-06-15")))
-    # exported on the last day: that day's orders may be missing
-    assert perf.partial_period(_book(as_of=TS("2025-06-30")))
+    # exported on the period's last day: the period is covered ("not over yet" would be wrong)
+    assert not perf.partial_period(_book(as_of=TS("2025-06-30")))
+    assert perf.partial_period(_book(as_of=TS("2025-06-29")))
 
 
 def test_unknown_targets_are_named():

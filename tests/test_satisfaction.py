@@ -120,3 +120,32 @@ def test_catalogue_has_every_key_in_both_languages():
         en = {k for k in i18n.catalogue("en") if k.startswith(topic + ".")}
         zh = {k for k in i18n.catalogue("zh") if k.startswith(topic + ".")}
         assert en and en == zh, topic
+
+
+def _trend(n: int) -> pd.DataFrame:
+    # NPS 38 then 29 (the "-9 points" of the demo), each from n answers
+    rows = []
+    for period, pro, det in (("2025-Q3", 0.5, 0.12), ("2025-Q4", 0.45, 0.16)):
+        k = round(pro * n), round(det * n)
+        scores = pd.Series([10] * k[0] + [0] * k[1] + [8] * (n - k[0] - k[1]), dtype=float)
+        s = sat.nps(scores)
+        rows.append({"period": period, "nps": s.value, "nps_low": s.low, "nps_high": s.high})
+    return pd.DataFrame(rows)
+
+
+def test_a_change_says_whether_it_is_significant():
+    assert sat.change(_trend(120), "nps") == pytest.approx(-9.0, abs=1.0)
+    assert sat.change_significant(_trend(120)) is False  # -9 points on 120 answers: chance
+    assert sat.change_significant(_trend(5000)) is True
+    assert sat.change_significant(_trend(120).iloc[:1]) is None
+    now = sat.nps(pd.Series([10] * 54 + [0] * 19 + [8] * 47, dtype=float))
+    csat = sat.csat(pd.Series([5] * 100 + [1] * 20, dtype=float))
+    found = sat.findings(now, csat, "2025-Q4", _trend(120), None, None,
+                         pd.DataFrame(columns=["detractors", "gap"]), float("nan"),
+                         {"nps": 30, "csat": 0.85})
+    assert "within chance (not significant at 95%)" in found[0]
+    # CSAT 83.3% (n = 120, interval ~ 75.6%..88.9%) against 85%: within uncertainty
+    assert found[-2].startswith("CSAT 83.3% is short of the 85.0% target, but within its "
+                                "uncertainty")
+    # NPS 29.2 against 30 (the example): not "short", within its interval
+    assert found[-1].startswith("NPS is short of its target of +30, but within its uncertainty")

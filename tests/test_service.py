@@ -123,3 +123,18 @@ def test_missing_columns_say_nothing():
     no_resolution = _tickets().drop(columns=["resolved_at"])
     assert svc.backlog(no_resolution, AS_OF)["tickets"].sum() == 0
     assert math.isnan(svc.summary(no_resolution, svc.SlaTargets(), AS_OF).resolution_sla)
+
+
+def test_sla_finding_judges_only_enough_tickets_and_allows_for_uncertainty():
+    def said(tickets: int, fr: float) -> str:
+        now = svc.ServiceSummary(tickets, 0, 2.0, 5.0, 20.0, 40.0, fr, 0.9, float("nan"),
+                                 float("nan"))
+        empty = pd.DataFrame(columns=["channel", "tickets", "first_response_sla"])
+        backlog = pd.DataFrame({"bucket": [], "tickets": []})
+        csat = pd.DataFrame({"bucket": [], "responses": [], "csat": []})
+        return svc.findings(now, "2025-Q4", empty, backlog, csat, target=0.9)[1]
+
+    assert "target" not in said(20, 0.70)  # 20 tickets: too few to judge against 90%
+    assert "short of the 90.0% target but within its uncertainty" in said(200, 0.88)
+    assert "short of the 90.0% target (" in said(200, 0.70)
+    assert "meeting the 90.0% target" in said(200, 0.93)

@@ -374,7 +374,7 @@ def test_executive_summary_picks_the_strongest():
     # > classification (1.6) > SLA near (1.52) > data audit (0.5); 5 at most
     assert findings == [
         "NPS missed its target: 15 against 30.",
-        "Retention rate missed its target: 60.0% against 75.0%.",
+        "Period-to-period retention missed its target: 60.0% against 75.0%.",
         "At Risk: 2 customers hold 900 of value.",
         "Champions: 1 customers hold 1.0k of value.",
         "Champions are 10% of customers and 40% of revenue.",

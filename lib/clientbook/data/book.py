@@ -99,6 +99,25 @@ class Book:
         df = getattr(self, table)
         return df is not None and len(df) > 0
 
+    def window(self, scope: str = "period") -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """The dates a figure of `scope` covers (first and last day, inclusive).
+
+        `period`: the current period (a period slice's own; for `all` and region slices the
+        last period in the data). `to_date`: from the first order to the period's end.
+        `as_of`: the period's last day (a state at the window end). None without a period.
+        """
+        if self.period is None:
+            return None
+        end = self.period.end.normalize()
+        if scope == "period":
+            return self.period.start.normalize(), end
+        if scope == "to_date":
+            first = self.orders["order_date"].min() if len(self.orders) else pd.NaT
+            return (end if pd.isna(first) else min(first.normalize(), end)), end
+        if scope == "as_of":
+            return end, end
+        raise ValueError(f"unknown scope {scope!r}")
+
 
 def read_manifest(dataset_dir: str | Path) -> dict[str, Any]:
     return json.loads((Path(dataset_dir) / MANIFEST).read_text(encoding="utf-8"))

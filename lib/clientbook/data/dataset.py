@@ -21,6 +21,18 @@ from clientbook.data.book import MANIFEST, Book, Period, period_labels, read_man
 from clientbook.data.intake import ROW, DataError
 
 UNKNOWN = "Unknown"
+# The lead funnel's stages when the audit names none (settings `funnel_stages`); the sales step
+# and the period cut read the same list.
+FUNNEL_STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
+
+
+def funnel_stages(settings: dict[str, Any] | None) -> list[str]:
+    """Funnel stages from the audit's settings (``funnel_stages``, or
+    ``sales.funnel_stages``), else `FUNNEL_STAGES`."""
+    settings = settings or {}
+    scoped = settings.get("sales") if isinstance(settings.get("sales"), dict) else {}
+    stages = scoped.get("funnel_stages") or settings.get("funnel_stages") or FUNNEL_STAGES
+    return [str(s) for s in stages]
 
 
 @dataclass(frozen=True)
@@ -266,8 +278,15 @@ def load_tables(dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
     return {t: df.copy(deep=False) for t, df in _tables(str(d), stamp).items()}
 
 
-def _cut_at(df: pd.DataFrame, table: str, end: pd.Timestamp) -> pd.DataFrame:
-    """The table as it stood at `end`: later rows gone, later events not yet happened."""
+def _cut_at(df: pd.DataFrame, table: str, end: pd.Timestamp,
+            stages: list[str] | None = None) -> pd.DataFrame:
+    """The table as it stood at `end`: later rows gone, later events not yet happened.
+
+    A lead closed after `end` was open at `end`: its status is "open", its close date
+    unknown, and its stage at most the one before the last (a lead won later had not reached
+    "won" yet; the funnel's stage history is not in the export, so a stage it reached after
+    `end` cannot be told from one it held before, except the last).
+    """
     date_col = contract.DATE_COLUMNS.get(table)
     if table == "customers":
         return df[df["signup_date"].isna() | (df["signup_date"] <= end)]
@@ -278,9 +297,14 @@ def _cut_at(df: pd.DataFrame, table: str, end: pd.Timestamp) -> pd.DataFrame:
         df = df.assign(**{c: df[c].where(df[c] <= end) for c in ("first_response_at",
                                                                   "resolved_at") if c in df})
     if table == "leads" and "closed_date" in df:
-        later = df["closed_date"] > end
+        later = (df["closed_date"] > end).fillna(False)
+        stages = stages or list(FUNNEL_STAGES)
+        stage = df["stage"].astype("string")
+        final = stage.str.strip().str.lower() == stages[-1].lower()
+        capped = stage.mask(later & final.fillna(False), stages[-2] if len(stages) > 1
+                            else stages[0])
         df = df.assign(closed_date=df["closed_date"].where(~later),
-                       status=df["status"].where(~later, "open"))
+                       status=df["status"].where(~later, "open"), stage=capped)
     return df
 
 
@@ -320,7 +344,8 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
     elif sl.kind == "period":
         period = Period.parse(sl.value, freq)
         as_of = min(as_of, period.end.normalize() + pd.Timedelta(days=1))
-        tables = {t: _cut_at(df, t, period.end) for t, df in tables.items()}
+        stages = funnel_stages(manifest.get("settings"))
+        tables = {t: _cut_at(df, t, period.end, stages) for t, df in tables.items()}
     tables = {t: df.reset_index(drop=True) for t, df in tables.items()}
     out = Path(output_dir) if output_dir else Path(dataset_dir).parent / "lab" / slice_id
     return Book(

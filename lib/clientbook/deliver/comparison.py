@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from clientbook.present import i18n, style
-from clientbook.steps.performance_review import KPIS, format_value, scorecard_from
+from clientbook.steps.performance_review import JUDGED, KPIS, format_value, scorecard_from
 
 COLUMNS = ["slice", "kpi", "unit", "actual", "target", "vs_target", "status"]
 _FULL_AT = 0.3  # a KPI 30% ahead of (behind) target gets the full green (red)
@@ -74,7 +74,7 @@ def scorecard_matrix(
 
 def missed_count(rows: pd.DataFrame) -> tuple[int, int]:
     """(KPIs that missed their target, KPIs judged against a target) in scorecard rows."""
-    judged = rows["status"].isin(["met", "near", "missed"])
+    judged = rows["status"].isin(list(JUDGED))
     return int((rows["status"] == "missed").sum()), int(judged.sum())
 
 
@@ -105,7 +105,9 @@ def cell_colour(status: str, vs_target: float) -> str:
         return _mix(style.BAD, 0.25 + 0.55 * strength)
     if status == "near":
         return _mix(style.NEAR, 0.45)
-    if status == "no_target":
+    if status == "uncertain":
+        return _mix(style.GOOD, 0.15)
+    if status in ("no_target", "too_few"):
         return "#f2f2f2"
     return "#ffffff"
 
@@ -135,6 +137,7 @@ def comparison_html(
     results_by_slice: Mapping[str, Mapping[str, Any]],
     lang: str = "en",
     labels: Mapping[str, str] | None = None,
+    currency: str | None = None,
 ) -> str:
     """The heatmap as an HTML fragment (a <section> with its inline <style>), grouped into
     all / regions / periods. Each cell shows the actual; its tooltip the target and the
@@ -175,7 +178,7 @@ def comparison_html(
             if r is None:
                 out.append("<td style='background:#ffffff'>–</td>")
                 continue
-            shown = format_value(r.unit, r.actual)
+            shown = format_value(r.unit, r.actual, lang, currency)
             status_text = i18n.t(f"performance.status.{r.status}", lang)
             if math.isnan(r.target):
                 tip = status_text
@@ -185,10 +188,10 @@ def comparison_html(
                     "performance.comparison.tooltip",
                     lang,
                     status=status_text,
-                    target=format_value(r.unit, r.target),
+                    target=format_value(r.unit, r.target, lang, currency),
                     gap=gap,
                 )
-            cls = " class='cb-no-target'" if r.status == "no_target" else ""
+            cls = " class='cb-no-target'" if r.status in ("no_target", "too_few") else ""
             out.append(
                 f"<td{cls} style='background:{cell_colour(r.status, r.vs_target)}' "
                 f"title='{html.escape(tip, quote=True)}'>{html.escape(shown)}</td>"
@@ -205,7 +208,8 @@ def comparison_html(
         out.append(f"<td style='background:{colour}'>{missed}/{judged}</td>")
     out.append("</tr>")
     out.append("</tbody></table></div><div class='cb-cmp-legend'>")
-    for status, vs in (("met", 0.3), ("near", 0.0), ("missed", -0.3), ("no_target", math.nan)):
+    for status, vs in (("met", 0.3), ("uncertain", 0.0), ("near", 0.0), ("missed", -0.3),
+                       ("too_few", math.nan), ("no_target", math.nan)):
         label = html.escape(i18n.t(f"performance.status.{status}", lang))
         out.append(f"<span style='background:{cell_colour(status, vs)}'>{label}</span>")
     out.append("</div></section>")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -298,9 +299,25 @@ def findings_lines(results: dict[str, Any]) -> list[str]:
     return out
 
 
+def key_figures_item(results: dict[str, Any], lang: str, currency: str | None = None
+                     ) -> KeyItem | None:
+    """The slice's headline KPIs as one table slide (labels with their scope, values from the
+    results' metrics map, formatted by the registry's unit); None when it has none."""
+    from clientbook.present.results import key_figures, window_label
+
+    figures = key_figures(results, lang, currency)
+    if not figures:
+        return None
+    window = window_label(results)
+    notes = t("metrics.key_figures_note", lang, window=window) if window else ""
+    return KeyItem("table", t("metrics.key_figures", lang), notes, {},
+                   columns=[t("performance.col.kpi", lang), t("performance.col.actual", lang)],
+                   rows=[[f["label"], f["value"]] for f in figures])
+
+
 def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, title: str,
                subtitle: str, lang: str, branding: Branding, template: Path | None = None,
-               today: date | None = None) -> Path:
+               today: date | None = None, currency: str | None = None) -> Path:
     """Write deck.pptx for one slice from its executed playbooks and results.json."""
     today = today or date.today()
     footer = " · ".join(x for x in (branding.client, subtitle) if x)
@@ -318,6 +335,10 @@ def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, 
               for i in range(0, len(findings), MAX_FINDINGS_PER_SLIDE)]
     for chunk in chunks or [[t("deck.no_findings", lang)]]:
         d.bullets_slide(t("deck.key_findings", lang), chunk)
+    figures = key_figures_item(results, lang, currency)
+    if figures is not None:  # every figure shown: one slide per MAX_TABLE_ROWS
+        for i in range(0, len(figures.rows), MAX_TABLE_ROWS):
+            d.table_slide(replace(figures, rows=figures.rows[i:i + MAX_TABLE_ROWS]))
 
     for section in sections:
         for item in section.items:

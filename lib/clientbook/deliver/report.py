@@ -26,6 +26,7 @@ from clientbook.data.dataset import Slice
 from clientbook.deliver import comparison as comp
 from clientbook.deliver import handbook
 from clientbook.present import i18n, training
+from clientbook.present import results as results_mod
 from clientbook.present.results import MIME
 
 TEMPLATES = resources.templates_dir()
@@ -215,7 +216,7 @@ def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
         executed, results, root / "slices" / sl.id / "deck.pptx",
         title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
         lang=audit.lang, branding=Branding.from_audit(audit), template=template,
-        today=_report_day(root, audit))
+        today=_report_day(root, audit), currency=audit.currency)
 
 
 def _report_day(root: Path, audit: Audit) -> dt.date:
@@ -231,6 +232,7 @@ def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
     slice_dir = root / "slices" / sl.id
     manifest = json.loads((root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
     nb = combine(loaded, failed, "client")
+    window = results_mod.window_label(results)
     nb.metadata["title"] = f"{audit.client}: {slice_text(sl)}"
     b = audit.branding
     cb = {
@@ -243,6 +245,10 @@ def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
         "contents": i18n.t("common.report.contents"),
         "summary_title": i18n.t("common.report.summary"),
         "summary": executive_summary(results),
+        "key_figures": results_mod.key_figures(results, audit.lang, audit.currency),
+        "key_figures_title": i18n.t("metrics.key_figures"),
+        "key_figures_note": (i18n.t("metrics.key_figures_note", window=window)
+                             if window else ""),
         "primary_color": b.primary_color,
         "accent_color": b.accent_color,
         "logo": _logo_data_uri(audit),
@@ -270,49 +276,21 @@ def _logo_data_uri(audit: Audit) -> str | None:
 
 # ---- index page -------------------------------------------------------------------------
 
-# The league tables' columns: one or two headline numbers per step, in step order.
-LEAGUE_KPIS = [
-    "data_audit.customers", "data_audit.revenue", "classification.champions_share",
-    "classification.a_tier_revenue_share", "value.clv_per_customer", "satisfaction.nps",
-    "satisfaction.csat_rate", "service.resolution_attainment", "sales.win_rate",
-    "retention.repeat_rate", "retention.churn_rate", "retention.value_at_risk",
-]
+def index_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The league tables' columns: the registry's headline KPIs any slice recorded."""
+    from clientbook.metrics.registry import HEADLINE
+
+    return [k for k in HEADLINE
+            if any(results_mod.metrics_of(r["results"]).get(k) is not None for r in rows)]
 
 
-def _kpis(results: dict[str, Any]) -> dict[str, Any]:
-    """The league-table KPIs a slice recorded: {"step.kpi": value}."""
-    out: dict[str, Any] = {}
-    for key in LEAGUE_KPIS:
-        step, name = key.split(".", 1)
-        v = (results.get(step, {}).get("kpis") or {}).get(name)
-        if isinstance(v, int | float) or v is None:
-            out[key] = v
-    return out
+def column_label(key: str) -> str:
+    """A league-table header: the KPI's name and its scope in words ("Revenue, in the
+    period"); each row names its period."""
+    from clientbook.metrics.registry import get
 
-
-def kpi_label(key: str) -> str:
-    step, name = key.split(".", 1)
-    for k in (f"common.league.{name}", f"{step}.kpi.{name}", f"common.kpi.{name}"):
-        if i18n.has(k):
-            return i18n.t(k)
-    return name.replace("_", " ")
-
-
-def format_kpi(key: str, value: Any) -> str:
-    if value is None:
-        return "–"
-    name = key.split(".", 1)[1]
-    if name == "nps":  # NPS is read in whole points, -100..100
-        return f"{value:.0f}"
-    if any(w in name for w in ("rate", "share", "attainment", "pct")):
-        return f"{value * 100:.1f}%"
-    if any(w in name for w in ("revenue", "value", "clv", "spend", "amount")):
-        from clientbook.present.style import money
-
-        return money(value)
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.2f}"
+    return i18n.t("metrics.column", label=results_mod.metric_label(key, scoped=False),
+                  scope=i18n.t(f"metrics.scope_word.{get(key).scope}"))
 
 
 def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: Any) -> Path:
@@ -323,19 +301,25 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
         res_path = root / "slices" / s["id"] / "results.json"
         results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
         report = root / "slices" / s["id"] / "report.html"
-        rows.append({**s, "kpis": _kpis(results), "results": results,
+        rows.append({**s, "results": results,
                      "report": f"slices/{s['id']}/report.html" if report.exists() else None,
-                     "label": i18n.t("common.report.all") if s["kind"] == "all" else s["label"]})
-    keys = [k for k in LEAGUE_KPIS if any(r["kpis"].get(k) is not None for r in rows)]
+                     "label": i18n.t("common.report.all") if s["kind"] == "all" else s["label"],
+                     "window": results_mod.window_label(results) or "–"})
+    keys = index_columns(rows)
     for r in rows:
-        r["cells"] = [format_kpi(k, r["kpis"].get(k)) for k in keys]
+        metrics = results_mod.metrics_of(r["results"])
+        r["cells"] = [r["window"]] + [
+            results_mod.format_metric(k, metrics.get(k), audit.lang, audit.currency)
+            for k in keys]
     comparison = comp.comparison_html({r["id"]: r["results"] for r in rows}, audit.lang,
-                                      labels={r["id"]: r["label"] for r in rows})
+                                      labels={r["id"]: r["label"] for r in rows},
+                                      currency=audit.currency)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "clientbook_index"),
                              autoescape=True)
     page = env.get_template("index.html.j2").render(
         t=i18n.t, audit=audit, manifest=manifest, summary=summary, rows=rows,
-        columns=[kpi_label(k) for k in keys], comparison=comparison,
+        columns=[i18n.t("metrics.window")] + [column_label(k) for k in keys],
+        comparison=comparison,
         groups=[("overview", [r for r in rows if r["kind"] == "all"]),
                 ("regions", [r for r in rows if r["kind"] == "region"]),
                 ("periods", [r for r in rows if r["kind"] == "period"])],

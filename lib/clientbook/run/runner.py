@@ -205,6 +205,9 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
             nb = nbformat.read(out, as_version=4) if out.exists() else None
         if nb is not None:
             slice_results[step] = results.collect(nb)
+            # every step's KPIs in one map (registry key -> entry), kept last in the file
+            metrics = {**slice_results.pop(results.METRICS, {}), **results.collect_metrics(nb)}
+            slice_results[results.METRICS] = metrics
         # Written after every step: later steps of the slice read what earlier ones found.
         (slice_dir / "results.json").write_text(
             json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")

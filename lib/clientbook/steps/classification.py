@@ -3,22 +3,25 @@
 Everything is computed as of a date from the canonical orders table. Segments come from a
 rule table (first matching rule wins), so a consultant can read, and override, the rules:
 
-| segment            | R   | FM  | F   |
-|--------------------|-----|-----|-----|
-| champions          | 4-5 | 4-5 |     |
-| loyal              | 3-5 | 3-5 |     |
-| cant_lose          | 1   | 4-5 |     |
-| at_risk            | 1-2 | 3-5 |     |
-| new                | 5   |     | 1   |
+| segment            | R   | FM  | orders |
+|--------------------|-----|-----|--------|
+| champions          | 4-5 | 4-5 |        |
+| loyal              | 3-5 | 3-5 |        |
+| cant_lose          | 1   | 4-5 |        |
+| at_risk            | 1-2 | 3-5 |        |
+| new                | 5   |     | 1      |
 | potential_loyalist | 4-5 | 2-5 |     |
 | promising          | 4-5 |     |     |
 | need_attention     | 3   |     |     |
 | about_to_sleep     | 2   |     |     |
 | hibernating        | 1   |     |     |
 
-R, F, M are quintile scores 1-5 (5 = most recent / most frequent / most spent), ties ranked
-(customers with equal values are ordered by customer_id and split across scores, so each
-score holds a fifth of the customers); FM = the rounded mean of F and M.
+R, F, M are quintile scores 1-5 (5 = most recent / most frequent / most spent), tie-aware:
+customers with equal values share a score (their average rank decides it; see
+`quintile_score`), so a score may hold more or less than a fifth when many customers tie;
+FM = the rounded mean of F and M. "orders" is the number of orders itself, not a score:
+"new" is a customer of the most recent fifth (R 5) with exactly one order (the rule's
+`f_orders`), whatever F score one order gets.
 """
 
 from __future__ import annotations
@@ -71,18 +74,22 @@ def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     return out.rename_axis("customer_id").reset_index()
 
 
-def quintile_score(values: pd.Series, ids: pd.Series, higher_is_better: bool = True,
-                   bins: int = 5) -> pd.Series:
-    """Scores 1..bins by rank; ties broken by customer id so each score holds 1/bins."""
-    order = pd.DataFrame({"v": values.to_numpy(), "id": ids.to_numpy()})
-    order = order.sort_values(["v", "id"], ascending=[not higher_is_better, True],
-                              kind="mergesort")
-    n = len(order)
-    # Position 0 is the best; the best 1/bins get the top score.
-    pos = np.empty(n, dtype="int64")
-    pos[order.index.to_numpy()] = np.arange(n)
-    score = bins - np.floor(pos * bins / max(n, 1)).astype("int64")
-    return pd.Series(score, index=values.index, dtype="int64")
+def quintile_score(values: pd.Series, ids: pd.Series | None = None,
+                   higher_is_better: bool = True, bins: int = 5) -> pd.Series:
+    """Scores 1..bins by rank, tie-aware: customers with equal values share a score.
+
+    Each customer's percentile is its average rank (ties: the mean of the ranks they span)
+    minus one half, over n; the score is floor(percentile x bins) + 1, so without ties each
+    score holds 1/bins of the customers, and a tie (e.g. every one-order customer) is never
+    split by customer id or signup order. `ids` is accepted for compatibility and unused.
+    """
+    n = len(values)
+    if n == 0:
+        return pd.Series([], index=values.index, dtype="int64")
+    rank = pd.Series(values.to_numpy(dtype="float64")).rank(
+        method="average", ascending=higher_is_better).to_numpy()
+    score = np.floor((rank - 0.5) * bins / n).astype("int64") + 1
+    return pd.Series(np.clip(score, 1, bins), index=values.index, dtype="int64")
 
 
 def rfm_scores(rfm: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
@@ -309,3 +316,16 @@ def profile_chart(share: pd.DataFrame, title: str) -> Any:
     ax.set_title(title)
     ax.legend(ncol=5, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     return fig
+
+
+def metrics(classified: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, tuple[float, int]]:
+    """The step's registered KPIs (``clientbook.metrics``), key -> (value, customers)."""
+    n = len(classified)
+    a = tiers.set_index("tier")["revenue_share"]
+    return {
+        "champions_share": (float((classified["segment"] == "champions").mean()) if n
+                            else float("nan"), n),
+        "a_tier_revenue_share": (float(a.get("A", float("nan"))), n),
+        "one_time_share": (float((classified["behaviour"] == "one_time").mean()) if n
+                           else float("nan"), n),
+    }

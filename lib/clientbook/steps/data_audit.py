@@ -31,16 +31,53 @@ def overview(book: Book) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _bought(orders: pd.DataFrame) -> pd.DataFrame:
+    """Orders (lines rolled up) with a positive net amount: a refund order is not an order."""
+    o = customer_orders(orders)
+    return o[o["amount"] > 0]
+
+
 def headline_numbers(book: Book) -> dict[str, float]:
-    o = customer_orders(book.orders)
+    """The export to the window end: customers, buying customers, orders (refund orders not
+    counted), net revenue and the refund share of gross sales."""
+    o = _bought(book.orders)
+    gross = book.orders.loc[book.orders["amount"] > 0, "amount"].sum()
     return {
         "customers": int(book.customers["customer_id"].nunique()),
         "buying_customers": int(o["customer_id"].nunique()),
         "orders": int(len(o)),
         "revenue": float(book.orders["amount"].sum()),
         "refund_share": float(-book.orders.loc[book.orders["amount"] < 0, "amount"].sum()
-                              / max(book.orders.loc[book.orders["amount"] > 0, "amount"].sum(),
-                                    1e-9)),
+                              / max(gross, 1e-9)),
+    }
+
+
+def window_metrics(book: Book) -> dict[str, tuple[float, int | None]]:
+    """The data audit's registered KPIs (``clientbook.metrics``): key -> (value, n).
+
+    Flow figures (buyers, orders, revenue, refund share) count the order lines dated in the
+    slice's current period (`book.window("period")`); customers and revenue to date are as at
+    its end, so a period slice describes its period, not a running total.
+    """
+    window = book.window("period")
+    lines = book.orders
+    if window is not None:
+        d = lines["order_date"].dt.normalize()
+        to_date = lines[d <= window[1]]
+        lines = lines[(d >= window[0]) & (d <= window[1])]
+    else:
+        to_date = lines
+    o = _bought(lines)
+    gross = float(lines.loc[lines["amount"] > 0, "amount"].sum())
+    refunds = float(-lines.loc[lines["amount"] < 0, "amount"].sum())
+    customers = int(book.customers["customer_id"].nunique())
+    return {
+        "customers": (customers, customers),
+        "buyers": (int(o["customer_id"].nunique()), None),
+        "orders": (int(len(o)), None),
+        "revenue": (float(lines["amount"].sum()), int(len(lines))),
+        "revenue_to_date": (float(to_date["amount"].sum()), int(len(to_date))),
+        "refund_share": (refunds / gross if gross > 0 else float("nan"), int(len(lines))),
     }
 
 
@@ -83,11 +120,16 @@ def completeness(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def monthly_activity(orders: pd.DataFrame) -> pd.DataFrame:
+    """Per month: orders and buying customers (refund orders not counted) and net revenue
+    (refunds deducted in the month they were booked)."""
     o = customer_orders(orders)
     month = o["order_date"].dt.to_period("M").dt.to_timestamp()
-    g = o.groupby(month)
-    return pd.DataFrame({"orders": g.size(), "revenue": g["amount"].sum(),
-                         "customers": g["customer_id"].nunique()}).rename_axis("month")
+    bought = o["amount"] > 0
+    g, b = o.groupby(month), o[bought].groupby(month[bought])
+    out = pd.DataFrame({"orders": b.size(), "revenue": g["amount"].sum(),
+                        "customers": b["customer_id"].nunique()})
+    out[["orders", "customers"]] = out[["orders", "customers"]].fillna(0).astype("int64")
+    return out.rename_axis("month")
 
 
 def activity_chart(monthly: pd.DataFrame) -> Any:
@@ -103,12 +145,25 @@ def activity_chart(monthly: pd.DataFrame) -> Any:
     return fig
 
 
-def findings(book: Book) -> list[str]:
+def findings(book: Book, currency: str | None = None) -> list[str]:
+    from clientbook.present.numbers import format_number
+    from clientbook.present.results import format_metric
+
+    lang = i18n.current()
+    currency = currency or book.manifest.get("currency")
     n = headline_numbers(book)
-    out = [i18n.t("data_audit.finding.size", customers=f"{n['customers']:,}",
-                  orders=f"{n['orders']:,}", revenue=style.money(n["revenue"]),
+    m = window_metrics(book)
+    out = [i18n.t("data_audit.finding.size", customers=format_number(n["customers"], "count"),
+                  orders=format_number(n["orders"], "count"),
+                  revenue=format_metric("revenue_to_date", m["revenue_to_date"][0], lang,
+                                        currency),
                   start=book.orders["order_date"].min().date().isoformat(),
                   end=book.orders["order_date"].max().date().isoformat())]
+    if book.period is not None:
+        out.append(i18n.t("metrics.finding.window", window=book.period.label,
+                          buyers=format_metric("buyers", m["buyers"][0], lang),
+                          orders=format_metric("orders", m["orders"][0], lang),
+                          revenue=format_metric("revenue", m["revenue"][0], lang, currency)))
     issues = book.manifest.get("findings", [])
     if issues:
         excluded = sum(f["count"] for f in issues if f["action"] == "excluded")

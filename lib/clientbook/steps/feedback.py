@@ -10,9 +10,11 @@ Themes: a comment is about a theme when one of its words is in the theme's word 
 ordering, returns). A comment can have several themes. Themes are compared between detractors
 and promoters: the share of each group's comments that mention the theme.
 
-Complaints: a comment is a complaint when it contains a complaint cue word
-(``steps/lexicon/complaint_cues.yaml``); an English cue right after a negation ("not bad")
-does not count. Complaint rate = complaints / responses with a comment (Wilson interval).
+Complaints: a comment is a complaint when it contains a complaint cue word of the comment's
+own language (``steps/lexicon/complaint_cues.yaml``: Chinese cues when the comment holds
+Chinese characters, English cues otherwise; the report's language plays no part); a cue right
+after a negation ("not bad", "没有任何破损") does not count. Complaint rate = complaints /
+responses with a comment (Wilson interval).
 """
 
 from __future__ import annotations
@@ -153,15 +155,27 @@ def themes_of(text: str | None) -> list[str]:
     ]
 
 
+def comment_language(text: str) -> str:
+    """"zh" when the comment holds Chinese characters, else "en": the comment's own language,
+    never the report's, decides which cue list applies."""
+    return "zh" if _CJK.search(str(text)) else "en"
+
+
 def is_complaint(text: str | None) -> bool:
-    """True when the comment holds a complaint cue word that no negation in the two words
-    before it cancels ("not bad", "没有任何破损")."""
+    """True when the comment holds a complaint cue word of its own language (Chinese cues for
+    a comment with Chinese characters, English cues otherwise) that no negation in the two
+    words before it cancels ("not bad", "没有任何破损"). The report's language plays no part,
+    so an English and a Chinese run of the same data count the same complaints."""
     if text is None or pd.isna(text):
         return False
     cues = _cues()
     words = _raw_tokens(str(text))
+    zh = comment_language(str(text)) == "zh"
     for i, w in enumerate(words):
-        cue = w in cues["en"] or (_CJK.match(w) is not None and _zh_hit(w, cues["zh"]))
+        if zh:
+            cue = _CJK.match(w) is not None and _zh_hit(w, cues["zh"])
+        else:
+            cue = w in cues["en"]
         if cue and not _NEGATIONS & set(words[max(0, i - 2) : i]):
             return True
     return False

@@ -29,6 +29,17 @@ Settings (the audit's `settings:`; each key may also sit under `settings.perform
 - `thresholds`: {near: 0.05, <kpi>: {near: 0.10, better: lower}}: a KPI short of its target
   by no more than `near` x |target| is "near"; `better` flips the direction of "good".
 - `sla`: the service step's SLA targets (see `clientbook.steps.service`).
+- `min_sample`: a number, or {kpi: number}: a KPI measured on fewer cases (customers, answers,
+  tickets) than this is "too few to judge" whatever its value; default the metric registry's
+  minimum sample (`clientbook.metrics`).
+- `confidence`: 0.95 by default; a KPI short of its target whose confidence interval holds
+  the target is "on track within uncertainty", and a change between two periods is called
+  significant only when it is beyond the interval of the difference. 0 turns both off.
+
+Every KPI is a registered metric (`clientbook.metrics.registry.SCORECARD_KEYS` maps the
+scorecard's names, which targets use, to registry keys: retention_rate is
+`period_retention`, churn_rate is `period_churn`, complaint_rate is
+`complaint_tickets_per_buyer`, sla_attainment is `first_response_sla`).
 """
 
 from __future__ import annotations
@@ -44,54 +55,56 @@ import numpy as np
 import pandas as pd
 
 from clientbook.data.book import Book, Period
+from clientbook.metrics.registry import METRICS, SCORECARD_KEYS
 from clientbook.present.i18n import t
+from clientbook.present.numbers import format_change as format_number_change
+from clientbook.present.numbers import format_number
+from clientbook.steps.satisfaction import wilson
 
 STEP = "performance_review"
 DEFAULT_NEAR = 0.05
-STATUSES = ("met", "near", "missed", "no_target", "no_data")
+DEFAULT_SLA_HOURS = 4.0  # the service step's default
+DEFAULT_CONFIDENCE = 0.95
+STATUSES = ("met", "uncertain", "near", "missed", "too_few", "no_target", "no_data")
+JUDGED = ("met", "uncertain", "near", "missed")  # statuses judged against a target
 
 
 @dataclass(frozen=True)
 class KPI:
-    key: str
-    unit: str  # count | rate | money | points
+    key: str  # the scorecard's name (targets use it)
+    unit: str  # a unit of present.numbers (count | rate | money | score)
     better: str  # higher | lower
+    metric: str = ""  # the registry key it reports as
+
+    @property
+    def min_n(self) -> int:
+        return METRICS[self.metric].min_n if self.metric else 0
 
 
 KPIS: dict[str, KPI] = {
-    k.key: k
-    for k in (
-        KPI("new_customers", "count", "higher"),
-        KPI("new_customer_growth", "rate", "higher"),
-        KPI("retention_rate", "rate", "higher"),
-        KPI("churn_rate", "rate", "lower"),
-        KPI("repeat_rate", "rate", "higher"),
-        KPI("revenue_per_customer", "money", "higher"),
-        KPI("nps", "points", "higher"),
-        KPI("csat", "rate", "higher"),
-        KPI("complaint_rate", "rate", "lower"),
-        KPI("sla_attainment", "rate", "higher"),
-        KPI("acquisition_cost", "money", "lower"),
-    )
+    name: KPI(name, METRICS[key].unit, METRICS[key].better, key)
+    for name, key in SCORECARD_KEYS.items()
 }
 
 
 @dataclass(frozen=True)
 class Actual:
-    """One KPI value; `needs` names the missing table/column when it cannot be computed."""
+    """One KPI value; `needs` names the missing table/column when it cannot be computed;
+    `n` the cases it rests on (None: not a sample), `low`/`high` its 95% interval."""
 
     value: float = math.nan
     needs: str | None = None
+    n: int | None = None
+    low: float = math.nan
+    high: float = math.nan
 
 
 def setting(settings: Mapping[str, Any], key: str, default: Any, step: str = STEP) -> Any:
-    """A step's setting, validated (`clientbook.config.settings`): `settings[step][key]`, else
-    the older top-level `settings[key]`, else the model's default; `default` when the step's
-    model has no such key or its value is None (the step's own table)."""
-    from clientbook.config.settings import STEPS, for_step
-
-    value = for_step(settings, step).get(key) if step in STEPS else None
-    return default if value is None else value
+    """A setting from `settings[step][key]`, else `settings[key]`, else the default."""
+    scoped = settings.get(step)
+    if isinstance(scoped, Mapping) and key in scoped:
+        return scoped[key]
+    return settings.get(key, default)
 
 
 # ---------------------------------------------------------------- KPI computations
@@ -160,15 +173,23 @@ class OrderBook:
     def new_customers(self, window: Period) -> int:
         return int(self._in(self.first_seen, window).sum())
 
-    def retention_rate(self, window: Period, previous: Period) -> float:
+    def retention_counts(self, window: Period, previous: Period) -> tuple[int, int]:
+        """(previous buyers who bought again in the window, previous buyers)."""
         before = self.buyers(previous)
-        return _ratio(int((before & self.buyers(window)).sum()), int(before.sum()))
+        return int((before & self.buyers(window)).sum()), int(before.sum())
 
-    def repeat_rate(self, window: Period) -> float:
+    def retention_rate(self, window: Period, previous: Period) -> float:
+        return _ratio(*self.retention_counts(window, previous))
+
+    def repeat_counts(self, window: Period) -> tuple[int, int]:
+        """(customers who bought on 2+ days by the window end, customers who bought)."""
         end_day = np.datetime64(window.end).astype("datetime64[D]").view(np.int64)
         upto = self.pair_day <= end_day
         days = np.bincount(self.pair_code[upto], minlength=len(self.ids))
-        return _ratio(int((days >= 2).sum()), int((days >= 1).sum()))
+        return int((days >= 2).sum()), int((days >= 1).sum())
+
+    def repeat_rate(self, window: Period) -> float:
+        return _ratio(*self.repeat_counts(window))
 
     def revenue_per_customer(self, window: Period) -> float:
         revenue = float(self.amount[self._in(self.date, window)].sum())
@@ -194,20 +215,35 @@ def repeat_rate(orders: pd.DataFrame, window: Period) -> float:
     return OrderBook(orders[["customer_id"]].iloc[:0], orders).repeat_rate(window)
 
 
+def revenue_per_customer(orders: pd.DataFrame, window: Period) -> float:
+    return OrderBook(orders[["customer_id"]].iloc[:0], orders).revenue_per_customer(window)
+
+
 def nps(surveys: pd.DataFrame | None, window: Period) -> Actual:
     if surveys is None or "nps_score" not in surveys.columns:
         return Actual(needs="surveys.nps_score")
     s = surveys.loc[_between(surveys["survey_date"], window), "nps_score"].dropna()
     if s.empty:
-        return Actual()
-    return Actual(100.0 * (float((s >= 9).mean()) - float((s <= 6).mean())))
+        return Actual(n=0)
+    from clientbook.steps import satisfaction as sat
+
+    score = sat.nps(s)
+    return Actual(score.value, n=score.n, low=score.low, high=score.high)
 
 
 def csat(surveys: pd.DataFrame | None, window: Period) -> Actual:
     if surveys is None or "csat_score" not in surveys.columns:
         return Actual(needs="surveys.csat_score")
     s = surveys.loc[_between(surveys["survey_date"], window), "csat_score"].dropna()
-    return Actual(float((s >= 4).mean())) if len(s) else Actual()
+    return _share(int((s >= 4).sum()), len(s))
+
+
+def _share(k: int, n: int) -> Actual:
+    """A share k / n with its Wilson interval (no value when n = 0)."""
+    if n <= 0:
+        return Actual(n=0)
+    low, high = wilson(k, n)
+    return Actual(k / n, n=n, low=low, high=high)
 
 
 def _is_complaint(category: pd.Series) -> pd.Series:
@@ -227,7 +263,20 @@ def complaint_rate(tickets: pd.DataFrame | None, buyers: int, window: Period) ->
         return Actual()  # ticket records start later: no basis, not "zero complaints"
     in_window = tickets[_between(tickets["opened_at"], window)]
     complaints = int(_is_complaint(in_window["category"]).sum())
-    return Actual(_ratio(complaints, buyers))
+    if buyers and complaints <= buyers:
+        return _share(complaints, buyers)
+    return Actual(_ratio(complaints, buyers), n=buyers)
+
+
+def _sla_hours(settings: Mapping[str, Any], channel: pd.Series) -> pd.Series:
+    """First-response target per ticket from `settings["sla"]` (same shape as the service
+    step reads; used only when `clientbook.steps.service` is not installed)."""
+    value = (settings.get("sla") or {}).get("first_response_hours", DEFAULT_SLA_HOURS)
+    if isinstance(value, Mapping):
+        default = float(value.get("default", DEFAULT_SLA_HOURS))
+        per = {str(k): float(v) for k, v in value.items() if k != "default"}
+        return channel.astype("string").map(lambda c: per.get(c, default)).astype(float)
+    return pd.Series(float(value), index=channel.index)
 
 
 def sla_attainment(
@@ -243,11 +292,22 @@ def sla_attainment(
     tk = tickets[_between(tickets["opened_at"], window)]
     if tk.empty:
         return Actual()
-    from clientbook.steps import service  # the service step's definition: one number
+    try:  # the service step's definition, so both reports show the same number
+        from clientbook.steps import service
 
-    met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
-    met = met.dropna()
-    return Actual(float(met.astype(bool).mean()) if len(met) else math.nan)
+        met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
+        met = met.dropna()
+        return _share(int(met.astype(bool).sum()), len(met))
+    except ImportError:
+        pass
+    target = pd.to_timedelta(_sla_hours(settings, tk["channel"]), unit="h")
+    responded = tk["first_response_at"].where(tk["first_response_at"] <= as_of)
+    waited = responded - tk["opened_at"]
+    met = waited.notna() & (waited <= target)
+    # An unanswered ticket counts as missed only once its SLA has run out at `as_of`.
+    overdue = waited.isna() & (tk["opened_at"] + target < as_of)
+    judged = int(waited.notna().sum() + overdue.sum())
+    return _share(int(met.sum()), judged)
 
 
 _LABEL = re.compile(r"^(\d{4})(?:-(\d{2})|-?Q([1-4]))?$")
@@ -294,21 +354,23 @@ def compute_kpis(
     ob = orders or OrderBook(book.customers, book.orders)
     new_now = ob.new_customers(window)
     new_before = ob.new_customers(previous)
-    retention = ob.retention_rate(window, previous)
+    kept = _share(*ob.retention_counts(window, previous))
+    churn = Actual(1.0 - kept.value, n=kept.n, low=1.0 - kept.high, high=1.0 - kept.low)
     spend = marketing_spend(book.marketing if book.has("marketing") else None, window, book.region)
-    cac = spend if spend.needs else Actual(_ratio(spend.value, new_now))
+    cac = spend if spend.needs else Actual(_ratio(spend.value, new_now), n=new_now)
     surveys = book.surveys if book.has("surveys") else None
     tickets = book.tickets if book.has("tickets") else None
+    buyers = ob.n_buyers(window)
     return {
         "new_customers": Actual(float(new_now)),
-        "new_customer_growth": Actual(_ratio(new_now - new_before, new_before)),
-        "retention_rate": Actual(retention),
-        "churn_rate": Actual(1.0 - retention),
-        "repeat_rate": Actual(ob.repeat_rate(window)),
-        "revenue_per_customer": Actual(ob.revenue_per_customer(window)),
+        "new_customer_growth": Actual(_ratio(new_now - new_before, new_before), n=new_before),
+        "retention_rate": kept,
+        "churn_rate": churn,
+        "repeat_rate": _share(*ob.repeat_counts(window)),
+        "revenue_per_customer": Actual(ob.revenue_per_customer(window), n=buyers),
         "nps": nps(surveys, window),
         "csat": csat(surveys, window),
-        "complaint_rate": complaint_rate(tickets, ob.n_buyers(window), window),
+        "complaint_rate": complaint_rate(tickets, buyers, window),
         "sla_attainment": sla_attainment(tickets, window, book.settings, book.as_of),
         "acquisition_cost": cac,
     }
@@ -398,53 +460,99 @@ def kpi_rules(settings: Mapping[str, Any]) -> dict[str, tuple[str, float]]:
 
 
 def traffic_light(
-    actual: float, target: float, better: str = "higher", near: float = DEFAULT_NEAR
+    actual: float,
+    target: float,
+    better: str = "higher",
+    near: float = DEFAULT_NEAR,
+    n: int | None = None,
+    min_n: int = 0,
+    low: float = math.nan,
+    high: float = math.nan,
 ) -> str:
-    """met / near / missed; `near` is the tolerated shortfall as a share of |target|.
-    Both edges are inclusive: exactly on target is met, exactly at the band edge is near."""
+    """met / uncertain / near / missed / too_few; `near` is the tolerated shortfall as a share
+    of |target|. Both edges are inclusive: exactly on target is met, exactly at the band edge
+    is near. With a sample size `n` below `min_n` the KPI is "too_few" (to judge); short of
+    the target but with the target inside the interval [low, high] it is "uncertain" (on
+    track within uncertainty)."""
     if actual is None or pd.isna(actual):
         return "no_data"
     if target is None or pd.isna(target):
         return "no_target"
+    if n is not None and n < min_n:
+        return "too_few"
     ahead = actual - target if better == "higher" else target - actual  # >= 0 is good
     eps = 1e-9 * max(1.0, abs(target))  # so that 0.9 * 0.95 counts as exactly at the edge
     if ahead >= -eps:
         return "met"
+    if not (pd.isna(low) or pd.isna(high)) and low - eps <= target <= high + eps:
+        return "uncertain"
     if ahead >= -near * abs(target) - eps:
         return "near"
     return "missed"
 
 
+def min_samples(settings: Mapping[str, Any]) -> dict[str, int]:
+    """kpi -> minimum sample: the registry's, or the `min_sample` setting (a number for
+    every KPI, or {kpi: number})."""
+    value = setting(settings, "min_sample", None)
+    out = {k: kpi.min_n for k, kpi in KPIS.items()}
+    if isinstance(value, Mapping):
+        out |= {str(k): int(v) for k, v in value.items()}
+    elif value is not None:
+        out = {k: int(value) for k in out}
+    return out
+
+
+def _z(confidence: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(0.5 + confidence / 2) if confidence else math.nan
+
+
+def change_significant(unit: str, now: Actual, before: Actual,
+                       confidence: float = DEFAULT_CONFIDENCE) -> bool | None:
+    """Whether the change from `before` to `now` is beyond chance at `confidence`: for
+    shares and scores with intervals, |difference| > z x sqrt(se_now^2 + se_before^2) (each se
+    read off its interval); for counts, a Poisson test; None when it cannot be tested."""
+    if not confidence or pd.isna(now.value) or pd.isna(before.value):
+        return None
+    z = _z(confidence)
+    diff = abs(now.value - before.value)
+    if unit == "count":
+        var = now.value + before.value
+        return bool(diff > z * math.sqrt(var)) if var > 0 else None
+    if any(pd.isna(x) for x in (now.low, now.high, before.low, before.high)):
+        return None
+    se = [(x.high - x.low) / (2 * z) for x in (now, before)]
+    spread = math.sqrt(se[0] ** 2 + se[1] ** 2)
+    return bool(diff > z * spread) if spread > 0 else bool(diff > 0)
+
+
 # ---------------------------------------------------------------- the scorecard
+
+COLUMNS = [
+    "kpi", "metric", "unit", "better", "actual", "target", "previous", "change", "change_pct",
+    "significant", "vs_target", "status", "n", "min_n", "low", "high", "needs",
+]  # fmt: skip
 
 
 def scorecard(book: Book) -> pd.DataFrame:
-    """One row per KPI: actual, target, previous, change, status and what is missing.
+    """One row per KPI: actual (with its sample `n` and interval `low`..`high`), target,
+    previous, change (and whether it is `significant`), status and what is missing.
 
     `change` is actual - previous (points for rates), `change_pct` the relative change;
     `vs_target` is the signed distance to target as a share of |target|, positive = better.
     """
-    cols = [
-        "kpi",
-        "unit",
-        "better",
-        "actual",
-        "target",
-        "previous",
-        "change",
-        "change_pct",
-        "vs_target",
-        "status",
-        "needs",
-    ]
     if book.period is None:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=COLUMNS)
     cur, prev = book.period, book.previous_period
     ob = OrderBook(book.customers, book.orders)
     now = compute_kpis(book, cur, prev, ob)
     before = compute_kpis(book, prev, prev.previous(book.period_freq), ob)
     targets = book_targets(book)
     rules = kpi_rules(book.settings)
+    mins = min_samples(book.settings)
+    confidence = float(setting(book.settings, "confidence", DEFAULT_CONFIDENCE) or 0)
     rows = []
     for key, kpi in KPIS.items():
         a, p = now[key], before[key]
@@ -453,9 +561,11 @@ def scorecard(book: Book) -> pd.DataFrame:
         ahead = math.nan
         if not (math.isnan(a.value) or math.isnan(target)) and target != 0:
             ahead = (a.value - target) / abs(target) * (1 if better == "higher" else -1)
+        low, high = (a.low, a.high) if confidence else (math.nan, math.nan)
         rows.append(
             {
                 "kpi": key,
+                "metric": kpi.metric,
                 "unit": kpi.unit,
                 "better": better,
                 "actual": a.value,
@@ -463,56 +573,99 @@ def scorecard(book: Book) -> pd.DataFrame:
                 "previous": p.value,
                 "change": a.value - p.value,
                 "change_pct": _ratio(a.value - p.value, abs(p.value)) if p.value else math.nan,
+                "significant": change_significant(kpi.unit, a, p, confidence),
                 "vs_target": ahead,
-                "status": traffic_light(a.value, target, better, near),
+                "status": traffic_light(a.value, target, better, near, a.n, mins[key], low, high),
+                "n": a.n,
+                "min_n": mins[key],
+                "low": a.low,
+                "high": a.high,
                 "needs": a.needs,
             }
         )
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def format_value(unit: str, value: float) -> str:
-    from clientbook.present.style import money, pct
-
-    if value is None or pd.isna(value):
-        return "–"
-    if unit == "count":
-        return f"{value:,.0f}"
-    if unit == "rate":
-        return pct(value, 1)
-    if unit == "money":
-        return money(value)
-    return f"{value:.0f}"
+def metrics(card: pd.DataFrame) -> dict[str, tuple[float, int | None]]:
+    """The scorecard's actuals as registered KPIs (``clientbook.metrics``): key -> (value, n)."""
+    out = {}
+    for r in card.itertuples(index=False):
+        n = None if r.n is None or pd.isna(r.n) else int(r.n)
+        out[r.metric] = (r.actual, n)
+    return out
 
 
-def format_change(unit: str, change: float, lang: str | None = None) -> str:
+_UNIT = {"points": "score"}  # the scorecard's old unit name
+
+
+def format_value(unit: str, value: float, lang: str | None = None,
+                 currency: str | None = None) -> str:
+    """A KPI value as every deliverable shows it (`present.numbers.format_number`)."""
+    return format_number(value, _UNIT.get(unit, unit), lang=lang or _lang(), currency=currency)
+
+
+def format_change(unit: str, change: float, lang: str | None = None,
+                  currency: str | None = None) -> str:
     """A change as the reader expects it: percentage points for rates, +/- otherwise."""
-    if change is None or pd.isna(change):
-        return "–"
-    if unit == "rate":
-        return t("performance.pp", lang, x=f"{change * 100:+.1f}")
-    if unit == "points":
-        return f"{change:+.0f}"
-    if unit == "money":
-        return ("+" if change >= 0 else "-") + format_value(unit, abs(change))
-    return f"{change:+,.0f}"
+    unit = _UNIT.get(unit, unit)
+    if unit == "score" and not pd.isna(change):
+        return f"{float(change):+.0f}"
+    return format_number_change(change, unit, lang=lang or _lang(), currency=currency)
 
 
-def scorecard_table(card: pd.DataFrame, lang: str | None = None) -> pd.DataFrame:
-    """The scorecard as the client reads it: localized names and formatted numbers."""
+def _lang() -> str:
+    from clientbook.present.i18n import current
+
+    return current()
+
+
+def _needs(value: Any) -> str | None:
+    """The missing table/column of a scorecard row (a DataFrame gives NaN for None)."""
+    return value if isinstance(value, str) and value else None
+
+
+def _status_text(r: Any, lang_args: tuple[str, ...]) -> str:
+    needs = _needs(r.needs)
+    if needs:
+        return t("performance.needs", *lang_args, table=needs)
+    if r.status == "too_few":
+        return t("performance.status_too_few", *lang_args, n=int(r.n), min_n=int(r.min_n))
+    return t(f"performance.status.{r.status}", *lang_args)
+
+
+def _change_text(r: Any, lang: str | None, currency: str | None, lang_args: tuple[str, ...]
+                 ) -> str:
+    text = format_change(r.unit, r.change, lang, currency)
+    if pd.isna(r.change):
+        return text
+    if _bool(r.significant) is False:
+        return f"{text} ({t('performance.not_significant_short', *lang_args)})"
+    return text
+
+
+def _bool(v: Any) -> bool | None:
+    return bool(v) if isinstance(v, bool | np.bool_) else None
+
+
+def scorecard_table(card: pd.DataFrame, lang: str | None = None,
+                    currency: str | None = None) -> pd.DataFrame:
+    """The scorecard as the client reads it: localized names and formatted numbers (the
+    registry's unit, `present.numbers`); a change that is within chance says so."""
+    lang_args = (lang,) if lang else ()
     rows = []
     for r in card.itertuples(index=False):
-        note = t(f"performance.status.{r.status}", lang)
-        if r.needs:
-            note = t("performance.needs", lang, table=r.needs)
         rows.append(
             {
-                t("performance.col.kpi", lang): t(f"performance.kpi.{r.kpi}", lang),
-                t("performance.col.actual", lang): format_value(r.unit, r.actual),
-                t("performance.col.target", lang): format_value(r.unit, r.target),
-                t("performance.col.previous", lang): format_value(r.unit, r.previous),
-                t("performance.col.change", lang): format_change(r.unit, r.change, lang),
-                t("performance.col.status", lang): note,
+                t("performance.col.kpi", *lang_args): t(f"performance.kpi.{r.kpi}", *lang_args),
+                t("performance.col.actual", *lang_args): format_value(r.unit, r.actual, lang,
+                                                                      currency),
+                t("performance.col.target", *lang_args): format_value(r.unit, r.target, lang,
+                                                                      currency),
+                t("performance.col.previous", *lang_args): format_value(r.unit, r.previous, lang,
+                                                                        currency),
+                t("performance.col.change", *lang_args): _change_text(r, lang, currency,
+                                                                      lang_args),
+                t("performance.col.status", *lang_args): _status_text(r, lang_args),
             }
         )
     return pd.DataFrame(rows)
@@ -522,39 +675,47 @@ def scorecard_records(card: pd.DataFrame) -> list[dict[str, Any]]:
     """What 07 records as `scorecard` (the index page's comparison reads it)."""
     keep = [
         "kpi",
+        "metric",
         "unit",
         "better",
         "actual",
         "target",
         "previous",
         "change",
+        "significant",
         "vs_target",
         "status",
+        "n",
+        "min_n",
     ]
     out = []
-    for row in card[keep].to_dict("records"):
-        out.append(
-            {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-        )
+    for row in card[[c for c in keep if c in card]].to_dict("records"):
+        out.append({k: (None if _missing(v) else v) for k, v in row.items()})
     return out
+
+
+def _missing(v: Any) -> bool:
+    return v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v))
 
 
 def distance_chart(card: pd.DataFrame, lang: str | None = None) -> Any:
     """Horizontal bars: how far each KPI is ahead of (+) or behind (-) its target, in % of
     the target, coloured by traffic light. None when no KPI has both a target and a value."""
     from clientbook.present import style
+
+    lang_args = (lang,) if lang else ()
     d = card[card["vs_target"].notna()].iloc[::-1]
     if d.empty:
         return None
     colours = {"met": style.GOOD, "near": style.NEAR, "missed": style.BAD}
     fig, ax = style.fig(8.0, 0.45 * len(d) + 1.4)
-    names = [t(f"performance.kpi.{k}", lang) for k in d["kpi"]]
+    names = [t(f"performance.kpi.{k}", *lang_args) for k in d["kpi"]]
     ax.barh(
         names, d["vs_target"] * 100, color=[colours.get(s, style.PALETTE[6]) for s in d["status"]]
     )
     ax.axvline(0, color="#333333", linewidth=1)
-    ax.set_xlabel(t("performance.chart.distance_axis", lang))
-    ax.set_title(t("performance.chart.distance_title", lang))
+    ax.set_xlabel(t("performance.chart.distance_axis", *lang_args))
+    ax.set_title(t("performance.chart.distance_title", *lang_args))
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
     return fig
@@ -579,16 +740,18 @@ def kpi_history(book: Book, periods: int = 6) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
+def findings(card: pd.DataFrame, lang: str | None = None, currency: str | None = None
+             ) -> list[str]:
     """Plain-language headlines: how many targets are met, the worst miss, the best move."""
+    lang_args = (lang,) if lang else ()
     out: list[str] = []
-    judged = card[card["status"].isin(["met", "near", "missed"])]
+    judged = card[card["status"].isin(JUDGED)]
     if len(judged):
         out.append(
             t(
                 "performance.finding.on_target",
-                lang,
-                met=int((judged["status"] == "met").sum()),
+                *lang_args,
+                met=int(judged["status"].isin(["met", "uncertain"]).sum()),
                 total=len(judged),
             )
         )
@@ -598,14 +761,14 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
             out.append(
                 t(
                     "performance.finding.worst_miss",
-                    lang,
-                    kpi=t(f"performance.kpi.{r.kpi}", lang),
-                    actual=format_value(r.unit, r.actual),
-                    target=format_value(r.unit, r.target),
+                    *lang_args,
+                    kpi=t(f"performance.kpi.{r.kpi}", *lang_args),
+                    actual=format_value(r.unit, r.actual, lang, currency),
+                    target=format_value(r.unit, r.target, lang, currency),
                 )
             )
     else:
-        out.append(t("performance.finding.no_targets", lang))
+        out.append(t("performance.finding.no_targets", *lang_args))
     move = biggest_move(card, lang)
     if move:
         out.append(move)
@@ -615,6 +778,7 @@ def findings(card: pd.DataFrame, lang: str | None = None) -> list[str]:
 def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
     """The KPI that moved most since the previous period, in words (rates by points, else
     counts and money by percent); None when nothing can be compared."""
+    lang_args = (lang,) if lang else ()
     # growth is itself a change, and churn mirrors retention: neither is a move of its own
     rates = card[
         card["change"].notna()
@@ -630,8 +794,11 @@ def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
         change = f"{r.change_pct * 100:+.0f}%"
     else:
         return None
-    kpi = t(f"performance.kpi.{r.kpi}", lang)
-    return t("performance.finding.biggest_move", lang, kpi=kpi, change=change)
+    kpi = t(f"performance.kpi.{r.kpi}", *lang_args)
+    sig = _bool(r.get("significant")) if hasattr(r, "get") else None
+    key = {True: "significant", False: "not_significant"}.get(sig, "untested")
+    return t("performance.finding.biggest_move", *lang_args, kpi=kpi, change=change) + " " + t(
+        f"performance.change.{key}", *lang_args)
 
 
 def near_band(settings: Mapping[str, Any]) -> float:
@@ -657,6 +824,8 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
     """Small multiples of the main KPIs over recent periods, the current target dashed.
     None when fewer than two periods have data."""
     from clientbook.present import style
+
+    la = (lang,) if lang else ()
     kpis = [k for k in TREND_KPIS if k in history.columns and history[k].notna().sum() >= 2]
     if len(history) < 2 or not kpis:
         return None
@@ -672,21 +841,22 @@ def trend_chart(history: pd.DataFrame, card: pd.DataFrame, lang: str | None = No
         if pd.notna(target):
             ax.axhline(target * scale, color=style.ACCENT, linestyle="--", linewidth=1.2)
         ax.set_title(
-            t(f"performance.kpi.{kpi}", lang) + (" (%)" if unit == "rate" else ""), fontsize=10
+            t(f"performance.kpi.{kpi}", *la) + (" (%)" if unit == "rate" else ""), fontsize=10
         )
         ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     for ax in list(axes.flat)[len(kpis) :]:
         ax.set_visible(False)
-    fig.suptitle(t("performance.chart.trend_title", lang), x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(t("performance.chart.trend_title", *la), x=0.01, ha="left", fontweight="bold")
     fig.tight_layout()
     return fig
 
 
 def partial_period(book: Book) -> bool:
-    """True when the export ends before the current period does (as_of is the export date,
-    by default the day after the last order): the period's counts and revenue are then
-    incomplete and should not be read against a full-period target."""
-    return book.period is not None and book.as_of <= book.period.end
+    """True when the export ends before the current period's last day (as_of is the export
+    date, by default the day after the last order): the period's counts and revenue are then
+    incomplete and should not be read against a full-period target. An export dated on the
+    period's last day covers the period."""
+    return book.period is not None and book.as_of.normalize() < book.period.end.normalize()
 
 
 def scorecard_from(results: Mapping[str, Any]) -> list[dict[str, Any]]:

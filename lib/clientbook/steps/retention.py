@@ -510,3 +510,20 @@ def kpis(
     if win_back is not None:
         out["win_back_list"] = len(win_back)
     return out
+
+
+def metrics(repeat: RepeatRate, churn: ChurnRate, cohorts: Cohorts, cfg: dict[str, Any],
+            value_at_risk: float) -> dict[str, tuple[Any, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``), key -> (value, sample size).
+
+    `lapsed_share` is the inactive-days rule (a state at the window end), never called
+    churn; month-to-month cohort retention only when the cohorts are monthly."""
+    out: dict[str, tuple[Any, int | None]] = {
+        "repeat_rate": (repeat.rate, repeat.customers),
+        "lapsed_share": (churn.rate, churn.base),
+        "value_at_risk": (value_at_risk, None),
+    }
+    avg = cohorts.average_rate()
+    if cfg.get("cohort_freq", "month") == "month" and 1 in avg.index:
+        out["cohort_next_month_retention"] = (float(avg.loc[1]), None)
+    return out

@@ -30,17 +30,17 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from clientbook.data.dataset import FUNNEL_STAGES, funnel_stages
 from clientbook.present.i18n import t
+from clientbook.present.numbers import format_number
 
-DEFAULT_STAGES = ("lead", "qualified", "proposal", "negotiation", "won")
+DEFAULT_STAGES = FUNNEL_STAGES
 
 
 def stages_from(settings: dict | None) -> list[str]:
     """Funnel stages from the audit's settings (``funnel_stages``, or ``sales.funnel_stages``)
-    or the contract's default."""
-    from clientbook.config.settings import for_step
-
-    return [str(s) for s in for_step(settings, "sales")["funnel_stages"]]
+    or the contract's default (the period cut of `clientbook.data.dataset` reads the same)."""
+    return funnel_stages(settings)
 
 
 def _stage_index(leads: pd.DataFrame, stages: Sequence[str]) -> pd.Series:
@@ -550,7 +550,8 @@ def findings(
     if summary_.leads:
         out.append(
             t("sales.finding.funnel", leads=summary_.leads, won=summary_.won,
-              share=_pct(summary_.won / summary_.leads), win_rate=_pct(summary_.win_rate),
+              share=_pct(summary_.won / summary_.leads),
+              win_rate=format_number(summary_.win_rate, "rate"),
               cycle="–" if pd.isna(summary_.cycle_days_median)
               else f"{summary_.cycle_days_median:.0f}")
         )  # fmt: skip
@@ -577,3 +578,26 @@ def findings(
               n=int(big["customers_offered"]))
         )  # fmt: skip
     return out
+
+
+def window_metrics(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+                   ) -> dict[str, tuple[float, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``) of the window [start, end]: leads
+    created in it, the win rate and won value of the leads *closed* in it, and the open
+    pipeline at its end: key -> (value, sample)."""
+    st = _status(leads)
+    created = pd.to_datetime(leads["created_date"])
+    closed = (pd.to_datetime(leads["closed_date"]) if "closed_date" in leads
+              else pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]"))
+    amount = (pd.to_numeric(leads["amount"], errors="coerce") if "amount" in leads
+              else pd.Series(np.nan, index=leads.index))
+    made = (created >= start) & (created <= end)
+    shut = (closed >= start) & (closed <= end) & st.isin(["won", "lost"]).fillna(False)
+    won = shut & (st == "won").fillna(False)
+    decided = int(shut.sum())
+    return {
+        "leads_created": (float(made.sum()), int(made.sum())),
+        "win_rate": (int(won.sum()) / decided if decided else math.nan, decided),
+        "won_amount": (float(amount[won].sum(min_count=1)), int(won.sum())),
+        "pipeline_amount": (float(amount[(st == "open").fillna(False)].sum(min_count=1)), None),
+    }

@@ -205,6 +205,25 @@ def trend(
     return out.sort_values("period", ignore_index=True) if len(out) else out
 
 
+def change_significant(trend_table: pd.DataFrame, metric: str = "nps",
+                       confidence: float = CONFIDENCE) -> bool | None:
+    """Whether the change between the last two periods of a trend table is beyond chance:
+    |difference| > z x sqrt(se_last^2 + se_before^2), each se read off its interval
+    (`<metric>_low` / `<metric>_high`); None when it cannot be tested."""
+    cols = [metric, f"{metric}_low", f"{metric}_high"]
+    if not set(cols) <= set(trend_table.columns):
+        return None
+    rows = trend_table.dropna(subset=cols)
+    if len(rows) < 2 or rows[metric].iloc[-1] != trend_table[metric].dropna().iloc[-1]:
+        return None
+    z = _z(confidence)
+    last = rows.iloc[-2:]
+    se = ((last[f"{metric}_high"] - last[f"{metric}_low"]) / (2 * z)).tolist()
+    spread = math.sqrt(se[0] ** 2 + se[1] ** 2)
+    diff = abs(rows[metric].iloc[-1] - rows[metric].iloc[-2])
+    return bool(diff > z * spread) if spread > 0 else None
+
+
 def change(trend_table: pd.DataFrame, metric: str = "nps") -> float:
     """Change of `metric` between the last two periods of a trend table (NaN if < 2)."""
     vals = trend_table[metric].dropna()
@@ -330,27 +349,33 @@ def findings(
     targets = targets or {}
     if current.n:
         ch = change(trend_table, "nps")
+        sig = change_significant(trend_table, "nps")
+        moved = ""
+        if not math.isnan(ch):
+            moved = t("satisfaction.scores.sep") + t("satisfaction.finding.nps_change",
+                                                     change=f"{ch:+.0f}")
+            if sig is not None:
+                moved += " " + t("satisfaction.finding." + ("significant" if sig
+                                                             else "not_significant"))
         out.append(
             t("satisfaction.finding.nps", nps=f"{current.value:+.0f}", period=period, n=current.n)
-            + (
-                t("satisfaction.scores.sep")
-                + t("satisfaction.finding.nps_change", change=f"{ch:+.0f}")
-                if not math.isnan(ch)
-                else ""
-            )
+            + moved
         )
         if current.low_sample:
             out.append(t("satisfaction.finding.low_sample", n=current.n))
-    if current_csat.n and "csat" in targets:
-        target = targets["csat"]
-        key = "met" if current_csat.value >= target else "missed"
-        out.append(
-            t(f"satisfaction.finding.csat_{key}", csat=f"{current_csat.value * 100:.0f}%",
-              target=f"{target * 100:.0f}%")
-        )  # fmt: skip
-    if "nps" in targets and current.n:
-        key = "met" if current.value >= targets["nps"] else "missed"
-        out.append(t(f"satisfaction.finding.nps_{key}", target=f"{targets['nps']:+.0f}"))
+    # against a target: judged only on enough answers, and "within uncertainty" when the
+    # target lies inside the interval (as the performance review's lights)
+    for score, kind, shown, target_text in (
+        (current_csat, "csat", f"{current_csat.value * 100:.1f}%",
+         f"{targets.get('csat', 0) * 100:.1f}%"),
+        (current, "nps", f"{current.value:+.0f}", f"{targets.get('nps', 0):+.0f}"),
+    ):
+        if not score.n or kind not in targets or score.low_sample:
+            continue
+        target = targets[kind]
+        key = ("met" if score.value >= target
+               else "uncertain" if score.low <= target <= score.high else "missed")
+        out.append(t(f"satisfaction.finding.{kind}_{key}", csat=shown, target=target_text))
     if groups is not None and group_by and len(groups) >= 2:
         ok = groups[~groups["low_sample"]].dropna(subset=["nps"])
         if len(ok) >= 2:
@@ -368,8 +393,27 @@ def findings(
               pro="–" if pd.isna(r["promoters"]) else f"{r['promoters'] * 100:.0f}%")
         )  # fmt: skip
     if not math.isnan(complaint_rate):
-        out.append(t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.0f}%"))
+        out.append(t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.1f}%",
+                     period=period))
     return out
+
+
+def window_metrics(now: tuple[Score, Score], current: pd.DataFrame, complaints: Any
+                   ) -> dict[str, tuple[float, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``) of the window's surveys `current`:
+    NPS and CSAT with their answers, responses, and the complaint share of comments
+    (`complaints`: ``feedback.complaint_rate(current)``)."""
+    answered = pd.Series(False, index=current.index)
+    for col in ("nps_score", "csat_score"):
+        if col in current:
+            answered |= pd.to_numeric(current[col], errors="coerce").notna()
+    n = int(answered.sum())
+    return {
+        "nps": (now[0].value, now[0].n),
+        "csat": (now[1].value, now[1].n),
+        "survey_responses": (float(n), n),
+        "complaint_share_comments": (complaints.rate, complaints.comments),
+    }
 
 
 def scores(

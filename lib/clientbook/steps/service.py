@@ -445,6 +445,9 @@ def csat_chart(table: pd.DataFrame) -> Any:
     return fig
 
 
+MIN_JUDGED = 30  # tickets below which SLA attainment is not judged (the metric registry's)
+
+
 def findings(
     now: ServiceSummary,
     period: str,
@@ -455,9 +458,11 @@ def findings(
 ) -> list[str]:
     """Plain-language findings for the executive summary (in the current language)."""
     from clientbook.present.i18n import t
+    from clientbook.present.numbers import format_number
+    from clientbook.steps.satisfaction import wilson
 
     def pct(x: float) -> str:
-        return f"{x * 100:.0f}%"
+        return format_number(x, "rate")
 
     out: list[str] = []
     if now.tickets:
@@ -468,8 +473,12 @@ def findings(
         )  # fmt: skip
     if not math.isnan(now.first_response_sla):
         key = "sla"
-        if target is not None and not math.isnan(target):
-            key = "sla_met" if now.first_response_sla >= target else "sla_missed"
+        if target is not None and not math.isnan(target) and now.tickets >= MIN_JUDGED:
+            # judged as the scorecard judges it: on enough tickets, and a shortfall whose
+            # interval holds the target is within uncertainty
+            low, high = wilson(round(now.first_response_sla * now.tickets), now.tickets)
+            key = ("sla_met" if now.first_response_sla >= target
+                   else "sla_uncertain" if low <= target <= high else "sla_missed")
         out.append(
             t(f"service.finding.{key}", fr=pct(now.first_response_sla),
               res="–" if math.isnan(now.resolution_sla) else pct(now.resolution_sla),
@@ -499,4 +508,33 @@ def findings(
               fast_bucket=t(f"service.resolution.{c['bucket'].iloc[0]}"),
               slow_bucket=t(f"service.resolution.{c['bucket'].iloc[-1]}"))
         )  # fmt: skip
+    return out
+
+
+def window_metrics(
+    tickets: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    sla: SlaTargets | None = None,
+    as_of: pd.Timestamp | None = None,
+) -> dict[str, tuple[float, int | None]]:
+    """The step's registered KPIs (``clientbook.metrics``) of the tickets opened in the window
+    [start, end]: key -> (value, tickets judged). Open tickets are counted at `as_of`."""
+    t = ticket_times(tickets, as_of, sla or SlaTargets())
+    inside = t[(t["opened_at"] >= start) & (t["opened_at"] <= end)]
+
+    def rate(col: str) -> tuple[float, int]:
+        f = inside[col].dropna()
+        return (float(f.astype(bool).mean()) if len(f) else math.nan), int(len(f))
+
+    open_now = int((~t["resolved"]).sum()) if "resolved_at" in tickets else None
+    out: dict[str, tuple[float, int | None]] = {
+        "tickets": (float(len(inside)), int(len(inside))),
+        "first_response_sla": rate("first_response_met"),
+        "resolved_in_sla": rate("resolution_met"),
+        "first_contact_resolution": rate("fcr"),
+        "reopen_rate": rate("reopened_flag"),
+    }
+    if open_now is not None:
+        out["open_tickets"] = (float(open_now), None)
     return out
