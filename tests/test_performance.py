@@ -303,7 +303,7 @@ def test_kpi_rules_from_settings():
 
 # The hand-built book has a handful of customers: judge them as if the sample were enough
 # (the sample-size and interval rules have their own tests below).
-NO_STATS = {"min_sample": 0, "confidence": 0}
+NO_STATS = {"performance_review": {"min_sample": 0, "confidence": 0}}
 
 
 def test_scorecard():

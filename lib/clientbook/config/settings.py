@@ -172,6 +172,12 @@ class PerformanceReviewSettings(_Step):
         description="traffic lights: {near: 0.05, <kpi>: 0.1 or {near, better: higher|lower}}")
     targets: dict[str, float] = Field(
         default_factory=dict, description="KPI targets (the audit's top-level `targets`)")
+    min_sample: int | dict[str, int] | None = Field(
+        default=None, description="fewest cases (customers, answers, tickets) for a light: a "
+        "number, or {kpi: number}; default: the metric registry's minimum per KPI (0: judge all)")
+    confidence: float = Field(
+        default=0.95, ge=0, lt=1, description="confidence level of the intervals that decide "
+        "'on track within uncertainty' and significant changes (0: no intervals)")
 
     @field_validator("thresholds")
     @classmethod

@@ -100,11 +100,13 @@ class Actual:
 
 
 def setting(settings: Mapping[str, Any], key: str, default: Any, step: str = STEP) -> Any:
-    """A setting from `settings[step][key]`, else `settings[key]`, else the default."""
-    scoped = settings.get(step)
-    if isinstance(scoped, Mapping) and key in scoped:
-        return scoped[key]
-    return settings.get(key, default)
+    """A step's setting, validated (`clientbook.config.settings`): `settings[step][key]`, else
+    the older top-level `settings[key]`, else the model's default; `default` when the step's
+    model has no such key or its value is None (the step's own table)."""
+    from clientbook.config.settings import STEPS, for_step
+
+    value = for_step(settings, step).get(key) if step in STEPS else None
+    return default if value is None else value
 
 
 # ---------------------------------------------------------------- KPI computations
