@@ -130,7 +130,7 @@ def key_content(nb: NotebookNode | dict[str, Any]) -> Section:
             md = _text(md)
             h = _heading(md)
             if h and not heading:
-                heading = h
+                heading = html.unescape(h)  # Markdown (data escaped) -> plain text
                 rest = md.lstrip().split("\n", 1)[1] if "\n" in md.strip() else ""
                 md = rest
             if md.strip():
