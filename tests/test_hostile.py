@@ -414,3 +414,27 @@ def test_formula_like_text_is_written_as_text(tmp_path):
         assert [r[1] for r in rows] == df["amount"].tolist()[:len(rows)]
         assert all(c.data_type == "n" for c in ws["B"][1:])  # negative numbers stay numbers
         assert ws["A1"].quotePrefix and ws["A2"].quotePrefix and not ws["A9"].quotePrefix
+
+
+# ---- the PDF -----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_nothing_in_a_report_runs_while_it_prints(tmp_path):
+    from clientbook.deliver import pdf
+
+    if pdf.find_chromium() is None:
+        pytest.skip(f"no system Chromium: {pdf.INSTALL_HINT}")
+    pytest.importorskip("playwright.sync_api")
+    html = tmp_path / "report.html"
+    html.write_text(
+        "<html><head><title>r</title></head><body><p>Report body</p>"
+        "<script>document.write('SCRIPT RAN')</script>"
+        "<img src=x onerror=\"document.body.append('HANDLER RAN')\">"
+        "<iframe srcdoc=\"<script>parent.document.body.append('FRAME RAN')</script>\"></iframe>"
+        "</body></html>", encoding="utf-8")
+    out = tmp_path / "report.pdf"
+    assert pdf.print_pdf(html, out) is None
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "Report body" in text
+    assert "RAN" not in text, text

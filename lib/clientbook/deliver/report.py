@@ -28,7 +28,8 @@ from clientbook.present import i18n, training
 from clientbook.present.results import MIME
 
 TEMPLATES = REPO_ROOT / "templates"
-SKIP_TAGS = {"parameters", "injected-parameters"}
+# papermill's "An Exception was encountered" cells are for the notebook reader, not a client.
+SKIP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag"}
 _local = threading.local()
 
 

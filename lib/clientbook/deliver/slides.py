@@ -38,7 +38,7 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 TEMPLATE_NAME = "clientbook_slides"
 # What a slides.html needs at view time (the rest of assets/ is documentation).
 VENDORED = ("reveal", "require")
-SKIP_TAGS = {"injected-parameters", "parameters"}
+SKIP_TAGS = {"injected-parameters", "parameters", "papermill-error-cell-tag"}
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 

@@ -170,3 +170,35 @@ def labelled(df: pd.DataFrame, topic: str) -> pd.DataFrame:
 def bullets(lines: list[str]) -> None:
     """Findings as a bulleted list (each line escaped like `text`, one line a bullet)."""
     text("\n".join(f"- {' '.join(str(line).split())}" for line in lines))
+
+
+class TooLittleData(Exception):  # noqa: N818 - named for what a consultant reads
+    """Stops a playbook whose slice has too little data for the step, after the standard
+    section saying so. The runner counts the step as done (the report shows the section),
+    not as failed; a notebook reader sees the section and no traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return []
+
+
+def data_shortage(book: Book) -> str | None:
+    """Why the slice has too little data for an analysis of customers' purchases (catalogue
+    key under `common.too_little.`), or None: no orders, or no customer with net purchases
+    (every order a refund or zero)."""
+    orders = book.orders
+    if orders is None or orders.empty:
+        return "no_orders"
+    net = orders.groupby("customer_id", observed=True)["amount"].sum()
+    if not (net > 0).any():
+        return "no_revenue"
+    return None
+
+
+def stop_if_too_little(book: Book) -> None:
+    """Show the "too little data" section and stop the playbook (`TooLittleData`) when the
+    slice has no customer with net purchases; do nothing otherwise."""
+    reason = data_shortage(book)
+    if reason is None:
+        return
+    say("common.too_little_data", reason=i18n.t(f"common.too_little.{reason}"))
+    raise TooLittleData(i18n.t(f"common.too_little.{reason}"))
