@@ -74,15 +74,16 @@ def escape_field(value: Any) -> Any:
     value exactly as the client wrote it (`AT&T`, `<b>`), never as markup."""
     if isinstance(value, numbers.Number | datetime.date | datetime.time):
         return value
-    return escape(" ".join(str(value).split()), quote=False).translate(_MD_SYNTAX)
+    s = escape(" ".join(str(value).split()), quote=False).translate(_MD_SYNTAX)
+    return s.replace("://", "&#58;//")  # a URL in the data stays text, never a link
 
 
 def escape_markdown(markdown: str) -> str:
     """Composed Markdown (catalogue text with data already in it) made safe to render: no HTML
-    from the data and no links (the catalogue has none), while **bold**, lists and headings
-    still work."""
+    from the data and no links, not even a bare URL (the catalogue has none), while **bold**,
+    lists and headings still work."""
     s = escape(markdown, quote=False)
-    return s.replace("](", "]&#40;").replace("]:", "]&#58;")
+    return s.replace("](", "]&#40;").replace("]:", "]&#58;").replace("://", "&#58;//")
 
 
 def _markdown(markdown: str, plain: str) -> None:

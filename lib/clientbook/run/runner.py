@@ -98,6 +98,53 @@ def _register_engine() -> str:
     return "clientbook"
 
 
+class _WatchedChannel:
+    """A blocking client channel whose waits without a time limit notice a dead kernel.
+
+    nbclient waits for a cell's messages with `get_msg(timeout=None)`; on the blocking client
+    a worker reuses, that call never returns when the kernel dies (killed, out of memory), and
+    nbclient's own liveness check never gets to run. Waiting in one-second steps and checking
+    the kernel in between turns that into nbclient's DeadKernelError, a failure of the notebook.
+    """
+
+    def __init__(self, channel: Any, km: Any):
+        self._channel = channel
+        self._km = km
+
+    def get_msg(self, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            return self._channel.get_msg(timeout=timeout)
+        while True:
+            try:
+                return self._channel.get_msg(timeout=1)
+            except queue.Empty:
+                if not self._km.is_alive():
+                    from nbclient.exceptions import DeadKernelError
+
+                    raise DeadKernelError("Kernel died (killed or out of memory)") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._channel, name)
+
+
+class _WatchedClient:
+    """The worker's kernel client as nbclient sees it: the same, with watched channels."""
+
+    def __init__(self, kc: Any, km: Any):
+        self._kc = kc
+        self.shell_channel = _WatchedChannel(kc.shell_channel, km)
+        self.iopub_channel = _WatchedChannel(kc.iopub_channel, km)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kc, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("_kc", "shell_channel", "iopub_channel"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._kc, name, value)
+
+
 class KernelWorker:
     """One kernel and one connected client, reused across notebooks with a clean namespace."""
 
@@ -148,7 +195,8 @@ class KernelWorker:
         self.reset(out_path.parent)
         return papermill.execute_notebook(
             str(playbook), str(out_path), parameters=parameters, engine_name=self.engine,
-            km=self.km, kc=self.kc, progress_bar=False, request_save_on_cell_execute=False,
+            km=self.km, kc=_WatchedClient(self.kc, self.km), progress_bar=False,
+            request_save_on_cell_execute=False,
             kernel_name=self.kernel_name,
         )
 
