@@ -282,16 +282,16 @@ def _killer_audit(small_audit: Path, tmp_path: Path) -> Path:
     return small_audit
 
 
-def _kernel_dirs() -> set[str]:
+def test_a_killed_kernel_fails_its_slice_and_the_run(small_audit, tmp_path, capsys,
+                                                     monkeypatch):
     import tempfile
 
-    return {p.name for p in Path(tempfile.gettempdir()).glob("clientbook-kernel-*")}
-
-
-def test_a_killed_kernel_fails_its_slice_and_the_run(small_audit, tmp_path, capsys):
     audit = _killer_audit(small_audit, tmp_path)
     out = tmp_path / "outputs"
-    before = _kernel_dirs()
+    # A temp folder of its own (short: kernel sockets live there), so other runs on this
+    # machine cannot leave kernel folders in what the test looks at.
+    own_tmp = Path(tempfile.mkdtemp(prefix="cbt-"))
+    monkeypatch.setattr(tempfile, "tempdir", str(own_tmp))
     code = cli.main(["run", str(audit), "--outputs", str(out), "--jobs", "2", "--quiet"])
     assert code == 1
     run = json.loads((out / "small" / "run.json").read_text())
@@ -303,7 +303,8 @@ def test_a_killed_kernel_fails_its_slice_and_the_run(small_audit, tmp_path, caps
         res = json.loads((out / "small" / "slices" / sid / "results.json").read_text())
         assert "data_audit" in res
     assert "FAILED" in capsys.readouterr().err
-    assert _kernel_dirs() <= before  # the workers' kernel folders are gone
+    assert list(own_tmp.glob("clientbook-kernel-*")) == []  # the workers' kernel folders are gone
+    shutil.rmtree(own_tmp, ignore_errors=True)
 
 
 def test_a_folder_the_system_refuses_fails_only_its_slice(small_audit, tmp_path, monkeypatch):
@@ -527,3 +528,25 @@ def test_say_and_bullets_escape_the_data(monkeypatch):
     from clientbook.deliver.deck import plain
 
     assert plain(shown[1]["text/markdown"]) == f"• {IMG} buys\n• plain"  # the PPTX notes
+
+
+def test_a_chart_prints_dollar_signs_in_labels_as_they_are(monkeypatch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from clientbook.present import playbook
+
+    shown = []
+    monkeypatch.setattr(playbook, "_display", lambda data, metadata=None: shown.append(
+        (data, metadata)))
+    fig, ax = plt.subplots()
+    name = r"$\notacommand{x}$ Bag"  # TeX math would fail on this product name
+    ax.bar([name, "$5 and $6"], [1, 2])
+    ax.set_title(name)
+    playbook.chart(fig, headline=f"{name} {SCRIPT}", notes=f"{IMG} sells")
+    data, meta = shown[0]
+    assert data["image/png"]
+    assert meta["clientbook"]["headline"] == f"{name} {SCRIPT}"  # plain text; escaped on use
+    assert meta["clientbook"]["notes"] == "&lt;img src=x onerror=alert(1)&gt; sells"
