@@ -550,3 +550,25 @@ def test_a_chart_prints_dollar_signs_in_labels_as_they_are(monkeypatch):
     assert data["image/png"]
     assert meta["clientbook"]["headline"] == f"{name} {SCRIPT}"  # plain text; escaped on use
     assert meta["clientbook"]["notes"] == "&lt;img src=x onerror=alert(1)&gt; sells"
+
+
+def test_an_outputs_path_that_cannot_be_a_folder(small_audit, tmp_path, capsys):
+    # Real, not simulated: the outputs folder would have to be created inside a file.
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    code = cli.main(["run", str(small_audit), "--outputs", str(blocker / "out"), "--quiet"])
+    assert code == 2
+    line = _one_line(capsys.readouterr().err)
+    assert "not writable" in line and str(blocker / "out") in line
+    assert blocker.read_text() == "not a folder"
+
+
+def test_a_full_disk_seen_by_a_worker_ends_the_run():
+    sl = slices({"slicing": [], "regions": [], "periods": []})[0]
+    ok = runner.SliceOutcome({"id": "all"}, [runner.NotebookRun("all", "x", "x", 0, True)], [])
+    runner._check_disk([ok])  # nothing to say
+    full = runner.failed_slice(sl, [Path("00_data_audit.ipynb")], Path("."),
+                               OSError(errno.ENOSPC, "No space left on device"))
+    with pytest.raises(OSError) as e:
+        runner._check_disk([ok, full])
+    assert e.value.errno == errno.ENOSPC
