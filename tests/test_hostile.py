@@ -572,3 +572,33 @@ def test_a_full_disk_seen_by_a_worker_ends_the_run():
     with pytest.raises(OSError) as e:
         runner._check_disk([ok, full])
     assert e.value.errno == errno.ENOSPC
+
+
+# ---- degenerate books --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amounts", [[-10.5, 0.0, -5.0], [0.0, 0.0, 0.0]],
+                         ids=["refunds", "zero"])
+def test_a_book_without_net_purchases_says_too_little_data(tmp_path, amounts):
+    export = tmp_path / "export"
+    export.mkdir()
+    pd.DataFrame({"order_id": ["O1", "O2", "O3"], "customer_id": ["C1", "C2", "C1"],
+                  "date": ["2025-03-05", "2025-03-05", "2025-03-05"],  # one day of data
+                  "amount": amounts}).to_csv(export / "orders.csv", index=False)
+    pd.DataFrame({"customer_id": ["C1", "C2"], "region": ["East", "West"]}).to_csv(
+        export / "customers.csv", index=False)
+    from conftest import write_audit
+
+    audit = write_audit(tmp_path / "tiny.yaml", export, "steps: [data_audit, classification]")
+    out = tmp_path / "outputs"
+    summary = runner.run(audit_mod.load(audit), out, jobs=1, show_progress=False)
+    assert summary.failures == [] and summary.render_errors == []
+    for s in summary.slices:
+        report = (out / "small" / "slices" / s["id"] / "report.html").read_text()
+        assert "Too little data" in report and "no customer has net purchases" in report
+        assert "An Exception was encountered" not in report
+        executed = nbformat.read(out / "small" / "slices" / s["id"] / "notebooks"
+                                 / "01_classification.ipynb", as_version=4)
+        errors = [o for c in executed.cells for o in c.get("outputs", [])
+                  if o.get("output_type") == "error"]
+        assert [e["ename"] for e in errors] == ["TooLittleData"]
