@@ -39,7 +39,9 @@ class Visit:
     def __init__(self, browser, path: Path):
         self.errors: list[str] = []
         self.requests: list[str] = []
+        self.dialogs: list[str] = []  # alert/confirm/prompt: a planted script that ran
         self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
@@ -101,6 +103,17 @@ def test_the_recorder_sees_a_remote_asset(browser, tmp_path):
     v.page.close()
 
 
+def test_the_recorder_sees_a_dialog(browser, tmp_path):
+    # Proves the hostile-data check can fail: an unescaped planted script is caught.
+    page = tmp_path / "xss.html"
+    page.write_text("<html><body>x<img src=x onerror=alert(2)><script>alert(1)</script>"
+                    "</body></html>")
+    v = Visit(browser, page)
+    v.page.wait_for_timeout(200)
+    assert sorted(v.dialogs) == ["1", "2"]
+    v.page.close()
+
+
 def test_rendered_reports_open_offline_without_console_errors(browser, rendered_run):
     """A run's own report pages (the `all` slice and one more), rendered for this session."""
     reports = sorted(rendered_run.glob("slices/*/report.html"),
@@ -123,3 +136,33 @@ def test_print_pdf_writes_a_pdf(tmp_path):
     assert pdf.print_pdf(html, out) is None
     assert out.read_bytes().startswith(b"%PDF")
     assert out.stat().st_size > 10_000
+
+
+def test_reports_and_slides_from_hostile_data_run_no_planted_script(browser, tmp_path_factory):
+    # The hostile demo of test_hostile.py (script and onerror names for the client, the firm,
+    # regions, products, channels and comments): opened, it shows them as text and runs none.
+    from test_hostile import hostile_run
+
+    root, code, stderr = hostile_run(tmp_path_factory.getbasetemp() / "hostile")
+    assert code == 0, stderr
+    run = __import__("json").loads((root / "run.json").read_text(encoding="utf-8"))
+    ids = [s["id"] for s in run["slices"]]
+    hostile = [s["id"] for s in run["slices"] if "<" in s["label"]]
+    assert hostile  # the regions named <script>... and <img ... onerror=...>
+    pages = [root / "index.html"]
+    for sid in ["all", *hostile]:
+        pages += [root / "slices" / sid / "report.html", root / "slices" / sid / "slides.html"]
+    assert set(hostile) <= set(ids)
+    for path in pages:
+        v = Visit(browser, path)
+        if path.name == "slides.html":
+            v.page.wait_for_function("window.Reveal && window.Reveal.isReady()", timeout=10_000)
+            for _ in range(3):  # through the title and the first slides, notes included
+                v.page.keyboard.press("ArrowRight")
+        v.page.wait_for_timeout(300)
+        assert v.dialogs == [], path
+        assert v.errors == [], path
+        assert v.remote_requests() == [], path
+        shown = v.page.inner_text("body")
+        assert "<script>alert(1)</script>" in shown or path.name == "slides.html", path
+        v.page.close()

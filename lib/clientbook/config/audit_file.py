@@ -7,7 +7,9 @@ errors at once. Paths in the file are relative to the file itself.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+from collections import Counter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -248,10 +250,56 @@ def step_name(playbook: Path) -> str:
     return playbook.stem.split("_", 1)[1]
 
 
-def slugify(text: str) -> str:
-    """A safe file name: letters (any script) and digits kept, everything else '-'."""
+# A slug is at most this many characters (CJK takes 3 bytes each in UTF-8: 120 bytes, well
+# under the 255 a file name may have, with room for a prefix such as "region-").
+SLUG_MAX = 40
+# Names Windows refuses for a file or folder, whatever the extension.
+WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", "clock$"}
+                             | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)})
+
+
+def slug_hash(text: str, n: int = 6) -> str:
+    """A short stable hash of a name (the same name always gives the same suffix)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
+def slugify(text: str, max_len: int = SLUG_MAX) -> str:
+    """A safe file name: letters (any script) and digits kept, everything else '-'.
+
+    A name whose slug would be empty (`..`, emoji), longer than `max_len` or reserved on
+    Windows (`CON`, `LPT1`) gets a short stable hash of the name: `x-1a2b3c`,
+    `region-lll...-4d5e6f`, `con-7a8b9c`.
+    """
     s = re.sub(r"[^\w]+", "-", text.strip().lower(), flags=re.UNICODE).strip("-_")
-    return s or "x"
+    if s and len(s) <= max_len and s not in WINDOWS_RESERVED:
+        return s
+    return _suffixed(s, text, max_len=max_len)
+
+
+def _suffixed(slug: str, text: str, n: int = 6, max_len: int = SLUG_MAX) -> str:
+    base = slug[: max_len - n - 1].rstrip("-_") or "x"
+    return f"{base}-{slug_hash(text, n)}"
+
+
+def unique_slugs(names: list[str], max_len: int = SLUG_MAX) -> dict[str, str]:
+    """A distinct slug per name: {name: slug}. Names whose slugs collide (`North East`,
+    `north-east`, `NORTH.EAST`) each get a short stable hash suffix, except a name that is
+    its own slug already (`north-east`), which keeps it. The result depends only on the set
+    of names, never on their order."""
+    plain = {n: slugify(n, max_len) for n in dict.fromkeys(names)}
+    groups: dict[str, list[str]] = {}
+    for name, slug in plain.items():
+        groups.setdefault(slug, []).append(name)
+    out = {}
+    for slug, members in groups.items():
+        for name in members:
+            keep = len(members) == 1 or name == slug
+            out[name] = slug if keep else _suffixed(slug, name, max_len=max_len)
+    counts = Counter(out.values())
+    for name, slug in list(out.items()):  # a suffixed slug equal to another one: longer hash
+        if counts[slug] > 1:
+            out[name] = _suffixed(plain[name], name, n=16, max_len=max_len + 10)
+    return out
 
 
 def _format_errors(path: Path, err: ValidationError) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from clientbook.config.audit_file import TABLES, Audit, slugify
+from clientbook.config.audit_file import TABLES, Audit, unique_slugs
 from clientbook.data import contract, intake, validate
 from clientbook.data.book import MANIFEST, Book, Period, period_labels, read_manifest
 from clientbook.data.intake import ROW, DataError
@@ -220,6 +220,7 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
     else:
         regions = (customers.groupby("region", observed=True).size()
                    .sort_values(ascending=False))
+    slugs = unique_slugs([str(r) for r in regions.index])
     manifest = {
         "client": audit.client,
         "audit": audit.name,
@@ -228,7 +229,7 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "as_of": as_of.isoformat(),
         "period_freq": freq,
         "periods": labels,
-        "regions": [{"name": r, "slug": slugify(r), "customers": int(n),
+        "regions": [{"name": r, "slug": slugs[str(r)], "customers": int(n),
                      **({"shared": int(shared.get(r, 0))} if shared is not None else {})}
                     for r, n in regions.items()],
         "region_from": audit.slicing.region_from,
@@ -256,7 +257,10 @@ def slices(manifest: dict[str, Any]) -> list[Slice]:
     """`all`, then every region (largest first), then every period (oldest first)."""
     out = [Slice("all", "all", None, "All customers")]
     if "region" in manifest["slicing"]:
-        out += [Slice(f"region-{r['slug']}", "region", r["name"], r["name"])
+        # Ids from the names, distinct and bounded whatever the names (the label keeps the
+        # name as the client wrote it).
+        slugs = unique_slugs([r["name"] for r in manifest["regions"]])
+        out += [Slice(f"region-{slugs[r['name']]}", "region", r["name"], r["name"])
                 for r in manifest["regions"]]
     if "period" in manifest["slicing"]:
         out += [Slice(f"period-{p}", "period", p, p) for p in manifest["periods"]]

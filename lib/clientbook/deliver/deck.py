@@ -11,6 +11,7 @@ slides are dropped; without one, a plain 16:9 deck in the branding colours.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from dataclasses import replace
@@ -49,6 +50,7 @@ def plain(markdown: str) -> str:
     s = re.sub(r"`([^`]*)`", r"\1", s)
     s = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", s)
     s = re.sub(r"^\s*[-*]\s+", "• ", s, flags=re.M)
+    s = html.unescape(s)  # data in the narrative is escaped for HTML (playbook.say)
     return re.sub(r"\n{3,}", "\n\n", s).strip()
 
 

@@ -2,7 +2,9 @@
 
 Playwright drives the machine's own Chromium (Debian's `chromium` package) through
 `executable_path`: `playwright install` downloads a browser build, which this network (and many
-client networks) does not allow. No Chromium, no PDF: the run says why and goes on.
+client networks) does not allow. No Chromium, no PDF: the run says why and goes on. The page is
+printed with JavaScript disabled and a content security policy (`CSP`) that allows no script:
+a report holds client data, and nothing in it may run while it prints.
 """
 
 from __future__ import annotations
@@ -89,6 +91,13 @@ def fontconfig_env(workdir: Path) -> dict[str, str]:
     return {**os.environ, "FONTCONFIG_FILE": str(conf)}
 
 
+# The report is printed with JavaScript off and under this policy: no script runs, whatever
+# the client's data holds, and nothing but local files and inlined images, styles and fonts load.
+CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+       "form-action 'none'; img-src data: file:; style-src 'unsafe-inline' file:; "
+       "font-src data: file:")
+
+
 def _offline_only(route) -> None:  # type: ignore[no-untyped-def]
     # A report is self-contained: anything that is not a local file is a bug, never fetched.
     url = route.request.url
@@ -96,6 +105,22 @@ def _offline_only(route) -> None:  # type: ignore[no-untyped-def]
         route.continue_()
     else:
         route.abort()
+
+
+def _guarded(html_path: Path):  # type: ignore[no-untyped-def]
+    """A route handler that serves `html_path` itself with the CSP header, and the rest as
+    `_offline_only` does."""
+    uri = html_path.resolve().as_uri()
+
+    def handle(route) -> None:  # type: ignore[no-untyped-def]
+        if route.request.url == uri:
+            route.fulfill(status=200, body=html_path.read_bytes(),
+                          content_type="text/html; charset=utf-8",
+                          headers={"Content-Security-Policy": CSP})
+        else:
+            _offline_only(route)
+
+    return handle
 
 
 def print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
@@ -124,11 +149,12 @@ def _print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
             browser = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS, headless=True,
                                         env=env)
             try:
-                page = browser.new_page()
-                page.route("**/*", _offline_only)
+                page = browser.new_page(java_script_enabled=False)
                 for html_path, pdf_path in jobs:
                     html_path, pdf_path = Path(html_path), Path(pdf_path)
                     pdf_path.parent.mkdir(parents=True, exist_ok=True)
+                    page.unroute("**/*")
+                    page.route("**/*", _guarded(html_path))
                     page.goto(html_path.resolve().as_uri(), wait_until="load")
                     page.emulate_media(media="print")
                     page.pdf(path=str(pdf_path), format="A4", print_background=True,

@@ -30,7 +30,8 @@ from clientbook.present import results as results_mod
 from clientbook.present.results import MIME
 
 TEMPLATES = resources.templates_dir()
-SKIP_TAGS = {"parameters", "injected-parameters"}
+# papermill's "An Exception was encountered" cells are for the notebook reader, not a client.
+SKIP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag"}
 _local = threading.local()
 
 

@@ -39,7 +39,7 @@ TEMPLATES = templates_dir()
 TEMPLATE_NAME = "clientbook_slides"
 # What a slides.html needs at view time (the rest of assets/ is documentation).
 VENDORED = ("reveal", "require")
-SKIP_TAGS = {"injected-parameters", "parameters"}
+SKIP_TAGS = {"injected-parameters", "parameters", "papermill-error-cell-tag"}
 HTML_LANG = {"en": "en", "zh": "zh-CN"}
 
 
@@ -131,7 +131,7 @@ def key_content(nb: NotebookNode | dict[str, Any]) -> Section:
             md = _text(md)
             h = _heading(md)
             if h and not heading:
-                heading = h
+                heading = html.unescape(h)  # Markdown (data escaped) -> plain text
                 rest = md.lstrip().split("\n", 1)[1] if "\n" in md.strip() else ""
                 md = rest
             if md.strip():

@@ -1,5 +1,7 @@
 """The slice's action lists as one Excel workbook (`actions.xlsx`), one sheet per list.
 
+Text that starts like a formula (`=`, `+`, `-`, `@`, tab, CR) is written as text (`as_text`).
+
 Several steps write into the same workbook (retention writes the win-back list, the action
 plan adds its own sheets later), so writing replaces only the sheets it is given and keeps
 the others. The file is written to a temporary file and moved into place, so a failed run
@@ -16,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -44,6 +47,21 @@ def _cell(v):
     return v
 
 
+# A cell text starting with one of these is read as a formula by Excel or LibreOffice, here
+# or after a round trip through CSV (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell: Cell) -> Cell:
+    """Keep a text cell text: one that starts like a formula is stored as a string with
+    Excel's quote prefix (shown without the quote, never evaluated, also after editing).
+    Numbers, negative ones included, stay numbers."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def _width(text: object) -> float:
     # CJK characters take about two columns in Excel.
     s = "" if text is None else str(text)
@@ -57,6 +75,9 @@ def _write_sheet(wb: Workbook, name: str, df: pd.DataFrame) -> None:
     ws.append(headers)
     for row in frame.itertuples(index=False, name=None):
         ws.append([_cell(v) for v in row])
+    for line in ws.iter_rows():
+        for c in line:
+            as_text(c)
     for cell in ws[1]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL

@@ -7,7 +7,9 @@ PPTX deck can pick the key content out of an executed notebook without re-runnin
 
 from __future__ import annotations
 
+import datetime
 import io
+import numbers
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -85,15 +87,47 @@ def _display(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> No
     display(data, raw=True, metadata=metadata or {})
 
 
+# Markdown syntax a data value must not bring into a catalogue text (links, code spans,
+# emphasis, backslash escapes): written as character references, which Markdown shows as the
+# character and never reads as syntax.
+_MD_SYNTAX = str.maketrans({"[": "&#91;", "]": "&#93;", "`": "&#96;", "*": "&#42;",
+                            "_": "&#95;", "\\": "&#92;", "$": "&#36;"})
+
+
+def escape_field(value: Any) -> Any:
+    """A data value made safe to fill into trusted catalogue Markdown: HTML special
+    characters and Markdown syntax as character references, line breaks as spaces. Numbers and
+    dates are returned unchanged so format specs (`{n:,}`) still apply. The browser shows the
+    value exactly as the client wrote it (`AT&T`, `<b>`), never as markup."""
+    if isinstance(value, numbers.Number | datetime.date | datetime.time):
+        return value
+    s = escape(" ".join(str(value).split()), quote=False).translate(_MD_SYNTAX)
+    return s.replace("://", "&#58;//")  # a URL in the data stays text, never a link
+
+
+def escape_markdown(markdown: str) -> str:
+    """Composed Markdown (catalogue text with data already in it) made safe to render: no HTML
+    from the data and no links, not even a bare URL (the catalogue has none), while **bold**,
+    lists and headings still work."""
+    s = escape(markdown, quote=False)
+    return s.replace("](", "]&#40;").replace("]:", "]&#58;").replace("://", "&#58;//")
+
+
+def _markdown(markdown: str, plain: str) -> None:
+    _display({"text/markdown": markdown, "text/plain": plain})
+
+
 def say(key: str, **fields: Any) -> None:
-    """Show one catalogue text (narrative or heading) as Markdown."""
-    text = i18n.t(key, **fields)
-    _display({"text/markdown": text, "text/plain": text})
+    """Show one catalogue text (narrative or heading) as Markdown; the fields are data and
+    are escaped (`escape_field`), the catalogue text is trusted Markdown."""
+    _markdown(i18n.t(key, **{k: escape_field(v) for k, v in fields.items()}),
+              i18n.t(key, **fields))
 
 
 def text(markdown: str) -> None:
-    """Show text that was already composed from catalogue pieces."""
-    _display({"text/markdown": markdown, "text/plain": markdown})
+    """Show text that was already composed from catalogue pieces and data (escaped here:
+    `escape_markdown`)."""
+    _markdown(escape_markdown(markdown), markdown)
 
 
 def chart(fig: Any, headline: str, notes: str = "") -> None:
@@ -101,12 +135,19 @@ def chart(fig: Any, headline: str, notes: str = "") -> None:
     import base64
 
     import matplotlib.pyplot as plt
+    from matplotlib.text import Text
 
     buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+    # Labels come from client data: `$` in a product name (or two amounts in USD) must print
+    # as it is, not as TeX math, which would fail or garble the chart.
+    for artist in fig.findobj(Text):
+        artist.set_parse_math(False)
+    with plt.rc_context({"text.parse_math": False}):
+        fig.savefig(buf, format="png")
     plt.close(fig)
     png = base64.b64encode(buf.getvalue()).decode("ascii")
-    meta = {"clientbook": {"kind": "chart", "headline": headline, "notes": notes}}
+    meta = {"clientbook": {"kind": "chart", "headline": headline,
+                           "notes": escape_markdown(notes)}}
     _display({"image/png": png, "text/plain": headline}, meta)
 
 
@@ -128,7 +169,8 @@ def table(df: pd.DataFrame, headline: str, notes: str = "", index: bool = False)
     """Show a key table: HTML in the report, a native table in the PPTX deck."""
     shown = df.reset_index() if index else df
     html = shown.to_html(index=False, classes="cb-table", border=0, na_rep="")
-    meta = {"clientbook": {"kind": "table", "headline": headline, "notes": notes,
+    meta = {"clientbook": {"kind": "table", "headline": headline,
+                           "notes": escape_markdown(notes),
                            "columns": [str(c) for c in shown.columns],
                            "rows": to_jsonable(shown.astype(object).values.tolist())}}
     _display({"text/html": f"<h4 class='cb-headline'>{escape(headline)}</h4>{html}",
@@ -140,7 +182,11 @@ def missing(table_name: str, step: str) -> None:
     from clientbook.data.contract import SCHEMAS
 
     cols = ", ".join(f"`{c.name}`" + ("*" if c.required else "") for c in SCHEMAS[table_name])
-    say("common.missing", table=table_name, step=i18n.t(f"common.step.{step}"), columns=cols)
+    fields = {"table": table_name, "step": i18n.t(f"common.step.{step}")}
+    # The column list is our own Markdown (code spans), not data: filled in unescaped.
+    _markdown(i18n.t("common.missing", columns=cols,
+                     **{k: escape_field(v) for k, v in fields.items()}),
+              i18n.t("common.missing", columns=cols, **fields))
 
 
 def labelled(df: pd.DataFrame, topic: str) -> pd.DataFrame:
@@ -150,5 +196,37 @@ def labelled(df: pd.DataFrame, topic: str) -> pd.DataFrame:
 
 
 def bullets(lines: list[str]) -> None:
-    """Findings as a bulleted list."""
-    text("\n".join(f"- {line}" for line in lines))
+    """Findings as a bulleted list (each line escaped like `text`, one line a bullet)."""
+    text("\n".join(f"- {' '.join(str(line).split())}" for line in lines))
+
+
+class TooLittleData(Exception):  # noqa: N818 - named for what a consultant reads
+    """Stops a playbook whose slice has too little data for the step, after the standard
+    section saying so. The runner counts the step as done (the report shows the section),
+    not as failed; a notebook reader sees the section and no traceback."""
+
+    def _render_traceback_(self) -> list[str]:
+        return []
+
+
+def data_shortage(book: Book) -> str | None:
+    """Why the slice has too little data for an analysis of customers' purchases (catalogue
+    key under `common.too_little.`), or None: no orders, or no customer with net purchases
+    (every order a refund or zero)."""
+    orders = book.orders
+    if orders is None or orders.empty:
+        return "no_orders"
+    net = orders.groupby("customer_id", observed=True)["amount"].sum()
+    if not (net > 0).any():
+        return "no_revenue"
+    return None
+
+
+def stop_if_too_little(book: Book) -> None:
+    """Show the "too little data" section and stop the playbook (`TooLittleData`) when the
+    slice has no customer with net purchases; do nothing otherwise."""
+    reason = data_shortage(book)
+    if reason is None:
+        return
+    say("common.too_little_data", reason=i18n.t(f"common.too_little.{reason}"))
+    raise TooLittleData(i18n.t(f"common.too_little.{reason}"))

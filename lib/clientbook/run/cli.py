@@ -115,8 +115,12 @@ def _run(args: argparse.Namespace) -> int:
         if bad := [f for f in formats if f not in allowed]:
             raise AuditFileError(f"--formats: unknown {', '.join(bad)}; use {', '.join(allowed)}")
         a.outputs = formats  # type: ignore[assignment]
-    summary = runner.run(a, Path(args.outputs), jobs=args.jobs, mode=args.mode,
-                         show_progress=not args.quiet, dask=args.dask)
+    try:
+        summary = runner.run(a, Path(args.outputs), jobs=args.jobs, mode=args.mode,
+                             show_progress=not args.quiet, dask=args.dask)
+    except runner.OutputError as e:  # not writable, disk full, earlier outputs locked
+        print(f"clientbook: {e}", file=sys.stderr)
+        return 2
     n = len(summary.notebooks)
     console.print(f"{n} notebooks, {len(summary.slices)} slices in {summary.seconds:.1f} s "
                   f"({summary.jobs} worker(s))")

@@ -4,11 +4,15 @@ Each worker owns one Jupyter kernel for the whole run (a fresh kernel costs ~3 s
 a reused one well under a second) and clears the namespace between notebooks. A worker takes a
 slice and runs its playbooks in step order, so later steps can read what earlier ones recorded.
 Everything is written to `outputs/<audit>.new/` and moved into `outputs/<audit>/` only once the
-run is complete, so earlier outputs stay intact until the new ones are whole.
+run is complete, so earlier outputs stay intact until the new ones are whole. Any exception in a
+worker is the failure of its slice (every slice planned is in run.json, ok or failed); problems
+with the outputs folder itself (not writable, disk full, earlier outputs locked) end the run
+with one `OutputError` line.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import queue
@@ -29,6 +33,8 @@ from clientbook.deliver import report as render
 from clientbook.present import results, training
 
 DATASET_FROM_NOTEBOOK = "../../../dataset"  # slices/<id>/notebooks/ -> dataset/
+# A playbook that stopped after its "too little data" section (playbook.TooLittleData) is done.
+STOPPED_EARLY = "TooLittleData"
 SLICE_FROM_NOTEBOOK = ".."
 
 
@@ -92,6 +98,53 @@ def _register_engine() -> str:
     return "clientbook"
 
 
+class _WatchedChannel:
+    """A blocking client channel whose waits without a time limit notice a dead kernel.
+
+    nbclient waits for a cell's messages with `get_msg(timeout=None)`; on the blocking client
+    a worker reuses, that call never returns when the kernel dies (killed, out of memory), and
+    nbclient's own liveness check never gets to run. Waiting in one-second steps and checking
+    the kernel in between turns that into nbclient's DeadKernelError, a failure of the notebook.
+    """
+
+    def __init__(self, channel: Any, km: Any):
+        self._channel = channel
+        self._km = km
+
+    def get_msg(self, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            return self._channel.get_msg(timeout=timeout)
+        while True:
+            try:
+                return self._channel.get_msg(timeout=1)
+            except queue.Empty:
+                if not self._km.is_alive():
+                    from nbclient.exceptions import DeadKernelError
+
+                    raise DeadKernelError("Kernel died (killed or out of memory)") from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._channel, name)
+
+
+class _WatchedClient:
+    """The worker's kernel client as nbclient sees it: the same, with watched channels."""
+
+    def __init__(self, kc: Any, km: Any):
+        self._kc = kc
+        self.shell_channel = _WatchedChannel(kc.shell_channel, km)
+        self.iopub_channel = _WatchedChannel(kc.iopub_channel, km)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._kc, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("_kc", "shell_channel", "iopub_channel"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._kc, name, value)
+
+
 class KernelWorker:
     """One kernel and one connected client, reused across notebooks with a clean namespace."""
 
@@ -99,6 +152,7 @@ class KernelWorker:
         self.kernel_name = kernel_name
         self.km: Any = None
         self.kc: Any = None
+        self.ipc_dir: str | None = None  # clientbook-kernel-* (IPC sockets), removed on shutdown
         self.engine = _register_engine()
 
     def _ensure_kernel(self) -> None:
@@ -113,7 +167,8 @@ class KernelWorker:
         if transport == "ipc":
             import tempfile
 
-            self.km.ip = os.path.join(tempfile.mkdtemp(prefix="clientbook-kernel-"), "k")
+            self.ipc_dir = tempfile.mkdtemp(prefix="clientbook-kernel-")
+            self.km.ip = os.path.join(self.ipc_dir, "k")
         # No history database: parallel kernels would contend for one SQLite file, for nothing.
         self.km.start_kernel(
             extra_arguments=["--HistoryManager.enabled=False"],
@@ -140,7 +195,8 @@ class KernelWorker:
         self.reset(out_path.parent)
         return papermill.execute_notebook(
             str(playbook), str(out_path), parameters=parameters, engine_name=self.engine,
-            km=self.km, kc=self.kc, progress_bar=False, request_save_on_cell_execute=False,
+            km=self.km, kc=_WatchedClient(self.kc, self.km), progress_bar=False,
+            request_save_on_cell_execute=False,
             kernel_name=self.kernel_name,
         )
 
@@ -148,9 +204,14 @@ class KernelWorker:
         if self.kc is not None:
             self.kc.stop_channels()
             self.kc = None
-        if self.km is not None and self.km.has_kernel:
-            self.km.shutdown_kernel(now=True)
-        self.km = None
+        try:
+            if self.km is not None and self.km.has_kernel:
+                self.km.shutdown_kernel(now=True)
+        finally:
+            self.km = None
+            if self.ipc_dir is not None:
+                shutil.rmtree(self.ipc_dir, ignore_errors=True)
+                self.ipc_dir = None
 
 
 def _error_text(exc: BaseException) -> str:
@@ -164,6 +225,32 @@ class SliceOutcome:
     info: dict[str, Any]
     notebooks: list[NotebookRun]
     render_errors: list[str]
+
+
+class OutputError(RuntimeError):
+    """The outputs folder cannot take this run (not writable, disk full, previous outputs
+    that cannot be moved aside). The message is one line for the consultant; earlier outputs
+    are intact."""
+
+
+def failed_slice(sl: Slice, playbooks: list[Path], root: Path, error: BaseException | str
+                 ) -> SliceOutcome:
+    """The outcome of a slice whose worker failed outside a notebook (its folder, rendering,
+    the worker itself) or that never ran: every playbook of it listed as failed."""
+    text = error if isinstance(error, str) else _error_text(error)
+    runs = [NotebookRun(sl.id, step_name(pb), f"slices/{sl.id}/notebooks/{pb.name}", 0.0,
+                        False, text) for pb in playbooks]
+    info = {"id": sl.id, "kind": sl.kind, "label": sl.label,
+            "failed_steps": [step_name(pb) for pb in playbooks], "error": text}
+    return SliceOutcome(info, runs, [])
+
+
+def _read_kept(path: Path) -> Any:
+    """The executed notebook a failed run left behind, or None (missing or half-written)."""
+    try:
+        return nbformat.read(path, as_version=4) if path.exists() else None
+    except Exception:  # noqa: BLE001 - a half-written notebook is as good as none
+        return None
 
 
 def stage_playbooks(playbooks: list[Path], mode: str, folder: Path) -> list[Path]:
@@ -200,9 +287,10 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
         try:
             nb = worker.execute(pb, out, params)
         except Exception as exc:  # noqa: BLE001 - any failure is isolated to this notebook
-            error = _error_text(exc)
-            failed.append(step)
-            nb = nbformat.read(out, as_version=4) if out.exists() else None
+            if getattr(exc, "ename", None) != STOPPED_EARLY:
+                error = _error_text(exc)
+                failed.append(step)
+            nb = _read_kept(out)
         if nb is not None:
             slice_results[step] = results.collect(nb)
             # every step's KPIs in one map (registry key -> entry), kept last in the file
@@ -224,6 +312,25 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
     return SliceOutcome(info, runs, errors)
 
 
+def _guarded_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path,
+                   audit: Audit, advance: Any = None) -> SliceOutcome:
+    """`run_slice`, with any exception outside a notebook (a folder name the system refuses,
+    a full disk, rendering) recorded as the failure of this slice; the worker goes on."""
+    done = [0]
+
+    def counted(n: int) -> None:
+        done[0] += n
+        if advance:
+            advance(n)
+
+    try:
+        return run_slice(worker, sl, playbooks, root, audit, counted)
+    except Exception as exc:  # noqa: BLE001 - isolated to this slice, listed as failed
+        if advance and len(playbooks) > done[0]:
+            advance(len(playbooks) - done[0])
+        return failed_slice(sl, playbooks, root, exc)
+
+
 def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
                  advance: Any) -> list[SliceOutcome]:
     """`jobs` workers on this machine, each a thread driving its own kernel process."""
@@ -241,11 +348,14 @@ def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Au
                     sl = todo.get_nowait()
                 except queue.Empty:
                     return
-                outcome = run_slice(worker, sl, playbooks, root, audit, advance)
+                outcome = _guarded_slice(worker, sl, playbooks, root, audit, advance)
                 with lock:
                     outcomes.append(outcome)
         finally:
-            worker.shutdown()
+            try:
+                worker.shutdown()
+            except Exception:  # noqa: BLE001 - a kernel that will not stop is already gone
+                pass
 
     threads = [threading.Thread(target=work, daemon=True) for _ in range(jobs)]
     for th in threads:
@@ -266,7 +376,7 @@ def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit) -> S
 
         _DASK_WORKER = KernelWorker()
         atexit.register(_DASK_WORKER.shutdown)
-    return run_slice(_DASK_WORKER, sl, playbooks, root, audit)
+    return _guarded_slice(_DASK_WORKER, sl, playbooks, root, audit)
 
 
 def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
@@ -286,9 +396,13 @@ def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit
     try:
         futures = [client.submit(_dask_slice, sl, playbooks, root, audit, key=f"slice-{sl.id}",
                                  pure=False) for sl in plan]
+        by_key = {fut.key: sl for fut, sl in zip(futures, plan, strict=True)}
         outcomes = []
         for fut in as_completed(futures):
-            outcome = fut.result()
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # noqa: BLE001 - a lost Dask worker fails its slice only
+                outcome = failed_slice(by_key[fut.key], playbooks, root, exc)
             outcomes.append(outcome)
             advance(len(outcome.notebooks))
         return outcomes
@@ -312,8 +426,7 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
     outputs = outputs.resolve()
     final = outputs / audit.slug
     root = outputs / f"{audit.slug}.new"
-    shutil.rmtree(root, ignore_errors=True)
-    root.mkdir(parents=True)
+    _fresh_run_folder(root, outputs, final)
     audit.mode = mode or audit.mode
     jobs = max(1, jobs or os.cpu_count() or 1)
     summary = RunSummary(audit.slug, final, time.strftime("%Y-%m-%dT%H:%M:%S"), jobs=jobs,
@@ -335,6 +448,8 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
                 outcomes = _run_dask(plan, playbooks, root, audit, jobs, dask, advance)
             else:
                 outcomes = _run_threads(plan, playbooks, root, audit, jobs, advance)
+        outcomes = with_unfinished(plan, outcomes, playbooks, root)
+        _check_disk(outcomes)
         order = {sl.id: i for i, sl in enumerate(plan)}
         outcomes.sort(key=lambda o: order[o.info["id"]])
         for o in outcomes:
@@ -352,16 +467,86 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists()])
             if skipped:
                 summary.notes.append(skipped)
-    except BaseException:
+        summary.seconds = round(time.perf_counter() - t_start, 2)
+        (root / "run.json").write_text(
+            json.dumps(summary.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+    except BaseException as exc:
         shutil.rmtree(root, ignore_errors=True)  # nothing half-done replaces earlier outputs
+        if isinstance(exc, OSError) and (problem := output_problem(exc, outputs, final)):
+            raise problem from exc
         raise
-    summary.seconds = round(time.perf_counter() - t_start, 2)
-    (root / "run.json").write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=1),
-                                   encoding="utf-8")
-    old = outputs / f"{audit.slug}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    root.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_in(root, final, outputs / f"{audit.slug}.old")
     return summary
+
+
+# ---- the outputs folder: a fresh run folder, problems in one line, the final swap ---------
+
+
+def _previous(final: Path) -> str:
+    return (f"the previous outputs in {final} are unchanged" if final.exists()
+            else "nothing was changed")
+
+
+def output_problem(exc: OSError, outputs: Path, final: Path) -> OutputError | None:
+    """A consultant's one-line message for an error writing the outputs folder (disk full,
+    not writable), or None when the error is about something else (e.g. a source file)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return OutputError(f"the disk is full (no space left on device) while writing "
+                           f"{outputs}; this run was discarded and {_previous(final)}")
+    where = Path(exc.filename) if exc.filename else None
+    if where is not None and (where == outputs or outputs in where.parents
+                              or where in outputs.parents):
+        return OutputError(f"the outputs folder {outputs} is not writable "
+                           f"({exc.strerror or type(exc).__name__}: {where}); "
+                           f"{_previous(final)}")
+    return None
+
+
+def _fresh_run_folder(root: Path, outputs: Path, final: Path) -> None:
+    """An empty `<audit>.new` folder for this run, or a one-line OutputError."""
+    try:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+    except OSError as exc:
+        raise (output_problem(exc, outputs, final) or exc) from exc
+
+
+def _check_disk(outcomes: list[SliceOutcome]) -> None:
+    """A full disk seen by a worker ends the run like one seen here (not as slice failures)."""
+    for o in outcomes:
+        for text in [n.error or "" for n in o.notebooks] + o.render_errors:
+            if "[Errno 28]" in text or "No space left on device" in text:
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def with_unfinished(plan: list[Slice], outcomes: list[SliceOutcome], playbooks: list[Path],
+                    root: Path) -> list[SliceOutcome]:
+    """Every planned slice has an outcome: one that none reported is listed as failed, so a
+    run never passes for complete while a slice is missing."""
+    got = {o.info["id"] for o in outcomes}
+    return outcomes + [failed_slice(sl, playbooks, root, "did not run: its worker stopped")
+                       for sl in plan if sl.id not in got]
+
+
+def swap_in(root: Path, final: Path, old: Path) -> None:
+    """Move the complete run into place; earlier outputs are moved aside first and removed
+    last. When they cannot be moved (open in another program, locked), they stay as they
+    are, the new run stays in `root`, and the OutputError names both."""
+    shutil.rmtree(old, ignore_errors=True)
+    try:
+        if final.exists():
+            final.rename(old)
+    except OSError as exc:
+        raise OutputError(
+            f"the previous outputs in {final} could not be moved aside "
+            f"({exc.strerror or type(exc).__name__}; is a file in it open?); they are unchanged "
+            f"and this run's complete outputs are in {root}") from exc
+    try:
+        root.rename(final)
+    except OSError as exc:
+        if old.exists() and not final.exists():
+            old.rename(final)
+        raise OutputError(
+            f"this run could not be moved into {final} ({exc.strerror or type(exc).__name__}); "
+            f"{_previous(final)} and this run's complete outputs are in {root}") from exc
+    shutil.rmtree(old, ignore_errors=True)
