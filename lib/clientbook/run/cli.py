@@ -58,9 +58,11 @@ def _run(args: argparse.Namespace) -> int:
             raise AuditFileError(f"--formats: unknown {', '.join(bad)}; use {', '.join(allowed)}")
         a.outputs = formats  # type: ignore[assignment]
     summary = runner.run(a, Path(args.outputs), jobs=args.jobs, mode=args.mode,
-                         show_progress=not args.quiet, dask=args.dask)
+                         show_progress=not args.quiet, dask=args.dask, force=args.force)
     n = len(summary.notebooks)
-    console.print(f"{n} notebooks, {len(summary.slices)} slices in {summary.seconds:.1f} s "
+    reused = sum(nb.reused for nb in summary.notebooks)
+    console.print(f"{n} notebooks ({n - reused} run, {reused} reused from the previous run), "
+                  f"{len(summary.slices)} slices in {summary.seconds:.1f} s "
                   f"({summary.jobs} worker(s))")
     for f in summary.failures:
         console.print(f"[red]FAILED[/red] {f.slice_id} / {f.step}: {f.error}  ({f.notebook})")
@@ -98,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="deliverables to render, overriding the audit's outputs: "
                         "e.g. html or html,slides,pptx,pdf")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--force", action="store_true",
+                   help="run every notebook again, even those whose inputs are unchanged "
+                        "since the previous run")
     r.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run slices on Dask: a local cluster of --jobs workers, or the "
                         "scheduler at ADDRESS (needs the dask extra)")
