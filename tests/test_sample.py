@@ -277,3 +277,48 @@ def test_small_helpers() -> None:
     got = sample._pick(np.random.default_rng(0), table, np.array([0, 1, 0, 1]))
     assert got.tolist() == [2, 0, 2, 0]
     assert sample.export_date("2024-01-01", 24) == AS_OF
+
+
+def test_seven_regions_asked_for_are_the_default_files(tmp_path: Path) -> None:
+    a = sample.generate(tmp_path / "a", customers=300, seed=3)
+    b = sample.generate(tmp_path / "b", customers=300, seed=3, regions=7)
+    for name in a:
+        assert a[name].read_bytes() == b[name].read_bytes(), name
+
+
+def test_many_regions_split_the_seven_and_keep_their_behaviour(tmp_path: Path) -> None:
+    files = sample.generate(tmp_path, customers=3000, seed=5, regions=50, fmt="parquet")
+    cust = pd.read_parquet(files["customers"])
+    names = sample.region_names("en", 50)
+    assert len(names) == len(set(names)) == 50
+    assert names[0] == "East China 1" and names[7] == "East China 2" and names[6].startswith(
+        "Northeast China")
+    assert set(cust["region"]) == set(names)  # every region has customers
+    by = cust.groupby("region").size()
+    east = by[[n for n in names if n.startswith("East China")]].sum()
+    northwest = by[[n for n in names if n.startswith("Northwest China")]].sum()
+    assert east > 3 * northwest  # 30 % of the book against 5 %
+    leads = pd.read_parquet(files["leads"])
+    assert set(leads["region"]) <= set(names)
+    linked = leads.dropna(subset=["customer_id"]).merge(cust[["customer_id", "region"]],
+                                                        on="customer_id", suffixes=("", "_c"))
+    assert len(linked) > 0 and (linked["region"] == linked["region_c"]).all()
+    mk = pd.read_parquet(files["marketing"])
+    assert mk.groupby("period")["region"].nunique().eq(50).all()
+    tg = pd.read_parquet(files["targets"])
+    assert set(tg["region"].dropna()) - {""} <= set(names)
+
+
+def test_fewer_regions_than_seven(tmp_path: Path) -> None:
+    files = sample.generate(tmp_path, customers=400, seed=5, regions=3, fmt="parquet")
+    assert set(pd.read_parquet(files["customers"])["region"]) == set(REGIONS_EN[:3])
+    with pytest.raises(ValueError, match="regions"):
+        sample.generate(tmp_path, customers=10, regions=0)
+
+
+def test_cli_sample_regions(tmp_path: Path) -> None:
+    from clientbook.run import cli
+
+    assert cli.main(["sample", str(tmp_path), "--customers", "300", "--regions", "9",
+                     "--format", "parquet"]) == 0
+    assert pd.read_parquet(tmp_path / "customers.parquet")["region"].nunique() == 9

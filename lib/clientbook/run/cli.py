@@ -14,7 +14,7 @@ def _sample(args: argparse.Namespace) -> int:
     from clientbook.data import sample
 
     written = sample.generate(Path(args.dir), customers=args.customers, seed=args.seed,
-                              lang=args.lang, fmt=args.format)
+                              lang=args.lang, fmt=args.format, regions=args.regions)
     for table, path in written.items():
         print(f"{table:10s} {path}")
     return 0
@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--lang", choices=["en", "zh"], default="en")
     s.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    s.add_argument("--regions", type=int, default=None, metavar="N",
+                   help="split the seven sample regions into N regions (big audits)")
     s.set_defaults(func=_sample)
 
     v = sub.add_parser("validate", help="check an audit file and its data without running")
