@@ -322,3 +322,37 @@ def test_cli_sample_regions(tmp_path: Path) -> None:
     assert cli.main(["sample", str(tmp_path), "--customers", "300", "--regions", "9",
                      "--format", "parquet"]) == 0
     assert pd.read_parquet(tmp_path / "customers.parquet")["region"].nunique() == 9
+
+
+def parquet_audit(raw: Path, path: Path, as_of: str, slicing: str) -> Path:
+    """An audit file over a Parquet sample (canonical names, so no column mapping)."""
+    lines = [f"client: Big Co.\nname: big\nas_of: '{as_of}'\nsources:"]
+    lines += [f"  {t}:\n    path: {raw / (t + '.parquet')}"
+              for t in ("customers", "orders", "surveys", "tickets", "leads", "targets",
+                        "marketing")]
+    lines.append(f"slicing: {slicing}\noutputs: [html]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_region_period_slices_cut_both_ways(tmp_path: Path) -> None:
+    from clientbook.config import audit_file
+    from clientbook.data import dataset
+
+    raw = tmp_path / "raw"
+    sample.generate(raw, customers=900, seed=2, regions=9, months=3, fmt="parquet")
+    a = audit_file.load(parquet_audit(raw, tmp_path / "big.yaml", "2024-04-01",
+                                      "{by: [region, period, region_period], period: month}"))
+    manifest = dataset.build(a, tmp_path / "dataset")
+    plan = dataset.slices(manifest)
+    # the nine regions and "Unknown" (the planted orders of customers not in customers)
+    assert len(manifest["regions"]) == 10 and len(manifest["periods"]) == 3
+    assert len(plan) == 1 + 10 + 3 + 10 * 3 and len({s.id for s in plan}) == len(plan)
+    cross = next(s for s in plan if s.kind == "region_period" and s.value == "2024-02")
+    book = dataset.load_slice(tmp_path / "dataset", cross.id)
+    assert book.region == cross.region and book.period.label == "2024-02"
+    assert set(book.customers["region"]) == {cross.region}
+    assert book.orders["order_date"].max() <= pd.Timestamp("2024-02-29 23:59:59")
+    region = dataset.load_slice(tmp_path / "dataset", f"region-{cross.id.split('-period-')[0][7:]}")
+    assert set(book.orders["customer_id"]) <= set(region.orders["customer_id"])
+    assert len(book.orders) == (region.orders["order_date"] < pd.Timestamp("2024-03-01")).sum()

@@ -25,10 +25,11 @@ UNKNOWN = "Unknown"
 
 @dataclass(frozen=True)
 class Slice:
-    id: str  # all | region-<slug> | period-<label>
-    kind: str  # all | region | period
-    value: str | None  # region name or period label
+    id: str  # all | region-<slug> | period-<label> | region-<slug>-period-<label>
+    kind: str  # all | region | period | region_period
+    value: str | None  # region name or period label (region_period: the period label)
     label: str  # what a consultant reads
+    region: str | None = None  # region_period: the region name
 
 
 def default_as_of(audit: Audit) -> pd.Timestamp:
@@ -165,6 +166,9 @@ def slices(manifest: dict[str, Any]) -> list[Slice]:
                 for r in manifest["regions"]]
     if "period" in manifest["slicing"]:
         out += [Slice(f"period-{p}", "period", p, p) for p in manifest["periods"]]
+    if "region_period" in manifest["slicing"]:
+        out += [Slice(f"region-{r['slug']}-period-{p}", "region_period", p, f"{r['name']} · {p}",
+                      region=r["name"]) for r in manifest["regions"] for p in manifest["periods"]]
     return out
 
 
@@ -216,7 +220,8 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
     """The Book for one slice of a built dataset."""
     manifest = read_manifest(dataset_dir)
     tables = load_tables(dataset_dir)
-    by_id = {s.id: s for s in slices({**manifest, "slicing": ["region", "period"]})}
+    by_id = {s.id: s for s in slices({**manifest,
+                                       "slicing": ["region", "period", "region_period"]})}
     if slice_id not in by_id:
         raise KeyError(f"unknown slice {slice_id!r}; slices are: {', '.join(by_id)}")
     sl = by_id[slice_id]
@@ -224,12 +229,12 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
     as_of = pd.Timestamp(manifest["as_of"])
     period = Period.parse(manifest["periods"][-1], freq)
     region = None
-    if sl.kind == "region":
-        region = sl.value
+    if sl.kind in ("region", "region_period"):
+        region = sl.region or sl.value
         cust = tables["customers"]
         ids = cust.loc[cust["region"] == region, "customer_id"]
         tables = {t: _in_region(df, t, region, ids) for t, df in tables.items()}
-    elif sl.kind == "period":
+    if sl.kind in ("period", "region_period"):
         period = Period.parse(sl.value, freq)
         as_of = min(as_of, period.end.normalize() + pd.Timedelta(days=1))
         tables = {t: _cut_at(df, t, period.end) for t, df in tables.items()}
