@@ -356,3 +356,25 @@ def test_region_period_slices_cut_both_ways(tmp_path: Path) -> None:
     region = dataset.load_slice(tmp_path / "dataset", f"region-{cross.id.split('-period-')[0][7:]}")
     assert set(book.orders["customer_id"]) <= set(region.orders["customer_id"])
     assert len(book.orders) == (region.orders["order_date"] < pd.Timestamp("2024-03-01")).sum()
+
+
+def test_fast_isin_matches_pandas() -> None:
+    from clientbook.data import fast
+
+    s = pd.Series(["C1", None, "C3", "C2", "C9", "C1"], dtype="str")
+    known = pd.Series(["C1", "C2", None], dtype="str")
+    assert fast.isin(s, known).tolist() == [True, False, False, True, False, True]
+    assert fast.isin(s, ["C3"]).tolist() == [False, False, True, False, False, False]
+    nums = pd.Series([1, 2, 3])
+    assert fast.isin(nums, [2]).tolist() == [False, True, False]
+
+
+def test_customer_region_is_the_most_frequent_in_orders() -> None:
+    from clientbook.data import dataset
+
+    orders = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "c"],
+        "region": ["East", "West", "West", "North", "East", None],
+        "order_date": pd.to_datetime(["2025-01-01"] * 6)}).astype({"customer_id": "str"})
+    mode = dataset._mode_by_customer(orders, "region")
+    assert mode.to_dict() == {"a": "West", "b": "East"}  # tie: the smallest, as Series.mode

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from clientbook.config.audit_file import TABLES, Audit, slugify
-from clientbook.data import contract, intake, validate
+from clientbook.data import contract, fast, intake, validate
 from clientbook.data.book import MANIFEST, Book, Period, period_labels, read_manifest
 from clientbook.data.intake import ROW, DataError
 
@@ -52,19 +52,29 @@ def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     return tables, sources
 
 
+def _mode_by_customer(orders: pd.DataFrame, col: str) -> pd.Series:
+    """Each customer's most frequent `col` in orders (ties: the smallest value, as
+    `Series.mode` sorts), vectorised: one count per (customer, value), no Python per group."""
+    counts = (orders.dropna(subset=[col]).groupby(["customer_id", col], observed=True)
+              .size().rename("n").reset_index())
+    counts = counts.sort_values(["customer_id", "n", col], ascending=[True, False, True],
+                                kind="stable")
+    first = counts.drop_duplicates("customer_id")
+    return first.set_index("customer_id")[col]
+
+
 def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None) -> pd.DataFrame:
     """Customers as the book knows them: the customers table plus anyone seen in orders."""
     first = orders.groupby("customer_id", observed=True)["order_date"].min().rename("first_order")
     seen = first.reset_index()
     for col in ("region", "channel"):
         if col in orders:
-            mode = (orders.dropna(subset=[col]).groupby("customer_id", observed=True)[col]
-                    .agg(lambda s: s.mode().iloc[0]))
+            mode = _mode_by_customer(orders, col)
             seen = seen.merge(mode.rename(col).reset_index(), on="customer_id", how="left")
     if customers is None or customers.empty:
         out = seen.rename(columns={"first_order": "signup_date"})
     else:
-        extra = seen[~seen["customer_id"].isin(customers["customer_id"])]
+        extra = seen[~fast.isin(seen["customer_id"], customers["customer_id"])]
         out = pd.concat([customers.drop(columns=[ROW], errors="ignore"),
                          extra.drop(columns=["first_order"])], ignore_index=True)
         out = out.merge(seen[["customer_id", "first_order"]], on="customer_id", how="left")
@@ -211,7 +221,7 @@ def _in_region(df: pd.DataFrame, table: str, region: str, ids: pd.Series) -> pd.
     if table == "leads" and "region" in df:
         return df[df["region"] == region]
     if "customer_id" in df:
-        return df[df["customer_id"].isin(ids)]
+        return df[fast.isin(df["customer_id"], ids)]
     return df
 
 
