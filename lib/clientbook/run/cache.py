@@ -78,8 +78,9 @@ def file_hash(path: Path, h: Any = None) -> str:
     return h.hexdigest()
 
 
-def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
-    """Hash of every file under `root` (names and contents), caches excluded."""
+def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None,
+              skip: tuple[str, ...] = ()) -> str:
+    """Hash of every file under `root` (names and contents), caches and `skip` excluded."""
     h = hashlib.sha256()
     if not root.exists():
         return "absent"
@@ -88,6 +89,8 @@ def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
             continue
         if suffixes and p.suffix not in suffixes:
             continue
+        if skip and p.relative_to(root).parts[0] in skip:
+            continue
         h.update(str(p.relative_to(root)).encode("utf-8") + b"\0")
         file_hash(p, h)
         h.update(b"\0")
@@ -95,9 +98,12 @@ def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None) -> str:
 
 
 def code_key() -> str:
-    """The package version and a hash of the package's own files (code, messages, assets)."""
+    """The package version and a hash of the package's own files (code, messages, assets).
+
+    The `run/` layer (this orchestration: runner, cache, CLI; `kernel` only clears a
+    namespace) is left out: it decides what runs, not what a notebook or report contains."""
     pkg = Path(__file__).resolve().parents[1]
-    return f"{__version__}:{tree_hash(pkg)}"
+    return f"{__version__}:{tree_hash(pkg, skip=('run',))}"
 
 
 def _sources_key(audit: Audit) -> dict[str, Any]:
@@ -213,6 +219,24 @@ class RunCache:
             "templates": tree_hash(REPO_ROOT / "templates"),
         })
 
+    def reuse_index(self, summary: Any) -> bool:
+        """Copy the previous index.html when every slice was reused whole (nothing ran, no
+        deliverable was rendered) and the index would say the same (same slices, failures,
+        render settings, date)."""
+        import datetime as dt
+
+        key = digest({"render": self.render, "slices": summary.slices,
+                      "date": dt.date.today().isoformat()})
+        _write_json(self.root / CACHE_DIR / "index.json", {"key": key})
+        if self.previous is None or not all(s.get("deliverables_reused")
+                                            for s in summary.slices):
+            return False
+        prev = _read_json(self.previous / CACHE_DIR / "index.json")
+        if prev.get("key") != key or not (self.previous / "index.html").exists():
+            return False
+        _copy(self.previous / "index.html", self.root / "index.html")
+        return True
+
     def for_slice(self, slice_id: str) -> SliceCache:
         prev_record: dict[str, Any] = {}
         if self.previous is not None:
@@ -252,22 +276,23 @@ class SliceCache:
         """The step's records when its previous run can be reused (notebook and side files
         copied into this run), else None (then `begin` and `end` around running it)."""
         key = self.key(step, playbook, results)
-        self._pending = (step, key, _scan(self.slice_dir))
         old = self.prev.get("steps", {}).get(step)
         if not old or old.get("key") != key or not old.get("ok") or self.run.previous is None:
+            self._pending = (step, key, _scan(self.slice_dir))
             return None
         prev_nb = self.run.previous / "slices" / self.slice_id / "notebooks" / out.name
         prev_store = self.run.previous / CACHE_DIR / self.slice_id / step
         files = old.get("files", [])
         if not prev_nb.exists() or not all((prev_store / f).exists() for f in files):
+            self._pending = (step, key, _scan(self.slice_dir))
             return None
         _copy(prev_nb, out)
+        self._pending = None
         for f in files:
             _copy(prev_store / f, self.slice_dir / f)
             _link_or_copy(prev_store / f, self.store / step / f)
             self.producers[f] = key
         self.record["steps"][step] = {**old, "reused": True}
-        self._pending = None
         return old.get("results", {})
 
     def end(self, step: str, ok: bool, results: dict[str, Any] | None) -> None:

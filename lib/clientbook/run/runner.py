@@ -108,7 +108,7 @@ class KernelWorker:
         self.kernel_name = kernel_name
         self.km: Any = None
         self.kc: Any = None
-        self.engine = _register_engine()
+        self.engine = ""  # registered on first use: a run that reuses everything needs none
 
     def _ensure_kernel(self) -> None:
         from jupyter_client.manager import KernelManager
@@ -145,6 +145,7 @@ class KernelWorker:
     def execute(self, playbook: Path, out_path: Path, parameters: dict[str, Any]) -> Any:
         import papermill
 
+        self.engine = self.engine or _register_engine()
         self._ensure_kernel()
         self.reset(out_path.parent)
         return papermill.execute_notebook(
@@ -372,7 +373,8 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             summary.slices.append(o.info)
             summary.notebooks.extend(o.notebooks)
             summary.render_errors.extend(o.render_errors)
-        render.render_index(root, audit, manifest, summary)
+        if not cache.reuse_index(summary):
+            render.render_index(root, audit, manifest, summary)
         if audit.mode == "training":
             handbook.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
