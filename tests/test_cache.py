@@ -127,3 +127,52 @@ def test_keys_follow_what_a_step_reads(tmp_path):
     # A file written by an earlier step ties the later steps to that step's key.
     sc.producers["derived/customers.parquet"] = "k01"
     assert sc.key("classification", pb, {}) != k_cls
+
+
+def _fake_run(root: Path, previous: Path | None, targets: str = "t1") -> cache.RunCache:
+    return cache.RunCache(root=root, previous=previous, code="c", base="b",
+                          audit_keys={"targets": targets, "settings": "s1"}, render="r")
+
+
+def test_a_reused_step_brings_the_files_it_wrote_and_deliverables_follow(tmp_path):
+    from clientbook.config.audit_file import Audit
+
+    audit = Audit(client="X", sources={"orders": {"path": "o.csv"}})
+    pb = tmp_path / "06_retention.ipynb"
+    pb.write_text("{}")
+    nb_name = "06_retention.ipynb"
+
+    def first_run(root: Path) -> None:
+        sc = _fake_run(root, None).for_slice("all")
+        out = root / "slices/all/notebooks" / nb_name
+        out.parent.mkdir(parents=True)
+        assert sc.reuse("retention", pb, out, {}) is None
+        out.write_text("executed")  # what the kernel would write
+        (root / "slices/all/derived").mkdir()
+        (root / "slices/all/derived/customers.parquet").write_text("table v1")
+        sc.end("retention", True, {"churn_rate": 0.2})
+        assert sc.record["steps"]["retention"]["files"] == ["derived/customers.parquet"]
+        assert not sc.reuse_deliverables([], audit)
+        (root / "slices/all/report.html").write_text("report")
+        sc.rendered([], [])
+        assert sc.record["deliverables"]["files"] == ["report.html"]
+        sc.save()
+        # What a later step of this run would do to the file must not reach the cache.
+        (root / "slices/all/derived/customers.parquet").write_text("changed later")
+
+    run1 = tmp_path / "run1"
+    first_run(run1)
+    run2 = tmp_path / "run2"
+    sc = _fake_run(run2, run1).for_slice("all")
+    out = run2 / "slices/all/notebooks" / nb_name
+    assert sc.reuse("retention", pb, out, {}) == {"churn_rate": 0.2}
+    assert out.read_text() == "executed"
+    assert (run2 / "slices/all/derived/customers.parquet").read_text() == "table v1"
+    assert sc.reuse_deliverables([], audit)
+    assert (run2 / "slices/all/report.html").read_text() == "report"
+    assert sc.reused_steps == ["retention"]
+
+    # Another failed step list (or a notebook that ran) means rendering again.
+    sc2 = _fake_run(tmp_path / "run3", run1).for_slice("all")
+    sc2.reuse("retention", pb, tmp_path / "run3/slices/all/notebooks" / nb_name, {})
+    assert not sc2.reuse_deliverables(["value"], audit)
