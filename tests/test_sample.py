@@ -279,3 +279,104 @@ def test_small_helpers() -> None:
     got = sample._pick(np.random.default_rng(0), table, np.array([0, 1, 0, 1]))
     assert got.tolist() == [2, 0, 2, 0]
     assert sample.export_date("2024-01-01", 24) == AS_OF
+
+
+def test_seven_regions_asked_for_are_the_default_files(tmp_path: Path) -> None:
+    a = sample.generate(tmp_path / "a", customers=300, seed=3)
+    b = sample.generate(tmp_path / "b", customers=300, seed=3, regions=7)
+    for name in a:
+        assert a[name].read_bytes() == b[name].read_bytes(), name
+
+
+def test_many_regions_split_the_seven_and_keep_their_behaviour(tmp_path: Path) -> None:
+    files = sample.generate(tmp_path, customers=3000, seed=5, regions=50, fmt="parquet")
+    cust = pd.read_parquet(files["customers"])
+    names = sample.region_names("en", 50)
+    assert len(names) == len(set(names)) == 50
+    assert names[0] == "East China 1" and names[7] == "East China 2" and names[6].startswith(
+        "Northeast China")
+    assert set(cust["region"]) == set(names)  # every region has customers
+    by = cust.groupby("region").size()
+    east = by[[n for n in names if n.startswith("East China")]].sum()
+    northwest = by[[n for n in names if n.startswith("Northwest China")]].sum()
+    assert east > 3 * northwest  # 30 % of the book against 5 %
+    leads = pd.read_parquet(files["leads"])
+    assert set(leads["region"]) <= set(names)
+    linked = leads.dropna(subset=["customer_id"]).merge(cust[["customer_id", "region"]],
+                                                        on="customer_id", suffixes=("", "_c"))
+    assert len(linked) > 0 and (linked["region"] == linked["region_c"]).all()
+    mk = pd.read_parquet(files["marketing"])
+    assert mk.groupby("period")["region"].nunique().eq(50).all()
+    tg = pd.read_parquet(files["targets"])
+    assert set(tg["region"].dropna()) - {""} <= set(names)
+
+
+def test_fewer_regions_than_seven(tmp_path: Path) -> None:
+    files = sample.generate(tmp_path, customers=400, seed=5, regions=3, fmt="parquet")
+    assert set(pd.read_parquet(files["customers"])["region"]) == set(REGIONS_EN[:3])
+    with pytest.raises(ValueError, match="regions"):
+        sample.generate(tmp_path, customers=10, regions=0)
+
+
+def test_cli_sample_regions(tmp_path: Path) -> None:
+    from clientbook.run import cli
+
+    assert cli.main(["sample", str(tmp_path), "--customers", "300", "--regions", "9",
+                     "--format", "parquet"]) == 0
+    assert pd.read_parquet(tmp_path / "customers.parquet")["region"].nunique() == 9
+
+
+def parquet_audit(raw: Path, path: Path, as_of: str, slicing: str) -> Path:
+    """An audit file over a Parquet sample (canonical names, so no column mapping)."""
+    lines = [f"client: Big Co.\nname: big\nas_of: '{as_of}'\nsources:"]
+    lines += [f"  {t}:\n    path: {raw / (t + '.parquet')}"
+              for t in ("customers", "orders", "surveys", "tickets", "leads", "targets",
+                        "marketing")]
+    lines.append(f"slicing: {slicing}\noutputs: [html]")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_region_period_slices_cut_both_ways(tmp_path: Path) -> None:
+    from clientbook.config import audit_file
+    from clientbook.data import dataset
+
+    raw = tmp_path / "raw"
+    sample.generate(raw, customers=900, seed=2, regions=9, months=3, fmt="parquet")
+    a = audit_file.load(parquet_audit(raw, tmp_path / "big.yaml", "2024-04-01",
+                                      "{by: [region, period, region_period], period: month}"))
+    manifest = dataset.build(a, tmp_path / "dataset")
+    plan = dataset.slices(manifest)
+    # the nine regions and "Unknown" (the planted orders of customers not in customers)
+    assert len(manifest["regions"]) == 10 and len(manifest["periods"]) == 3
+    assert len(plan) == 1 + 10 + 3 + 10 * 3 and len({s.id for s in plan}) == len(plan)
+    cross = next(s for s in plan if s.kind == "region_period" and s.value == "2024-02")
+    book = dataset.load_slice(tmp_path / "dataset", cross.id)
+    assert book.region == cross.region and book.period.label == "2024-02"
+    assert set(book.customers["region"]) == {cross.region}
+    assert book.orders["order_date"].max() <= pd.Timestamp("2024-02-29 23:59:59")
+    region = dataset.load_slice(tmp_path / "dataset", f"region-{cross.id.split('-period-')[0][7:]}")
+    assert set(book.orders["customer_id"]) <= set(region.orders["customer_id"])
+    assert len(book.orders) == (region.orders["order_date"] < pd.Timestamp("2024-03-01")).sum()
+
+
+def test_fast_isin_matches_pandas() -> None:
+    from clientbook.data import fast
+
+    s = pd.Series(["C1", None, "C3", "C2", "C9", "C1"], dtype="str")
+    known = pd.Series(["C1", "C2", None], dtype="str")
+    assert fast.isin(s, known).tolist() == [True, False, False, True, False, True]
+    assert fast.isin(s, ["C3"]).tolist() == [False, False, True, False, False, False]
+    nums = pd.Series([1, 2, 3])
+    assert fast.isin(nums, [2]).tolist() == [False, True, False]
+
+
+def test_customer_region_is_the_most_frequent_in_orders() -> None:
+    from clientbook.data import dataset
+
+    orders = pd.DataFrame({
+        "customer_id": ["a", "a", "a", "b", "b", "c"],
+        "region": ["East", "West", "West", "North", "East", None],
+        "order_date": pd.to_datetime(["2025-01-01"] * 6)}).astype({"customer_id": "str"})
+    mode = dataset._mode_by_customer(orders, "region")
+    assert mode.to_dict() == {"a": "West", "b": "East"}  # tie: the smallest, as Series.mode

@@ -132,7 +132,9 @@ class Source(_Strict):
 
 
 class Slicing(_Strict):
-    by: list[Literal["region", "period"]] = Field(default_factory=lambda: ["region", "period"])
+    # region_period: one slice per region and period (big audits: 50 regions x 12 months)
+    by: list[Literal["region", "period", "region_period"]] = Field(
+        default_factory=lambda: ["region", "period"])
     period: Literal["month", "quarter", "year"] = "quarter"
     last_periods: int | None = None  # only the N most recent periods get their own slice
     # customer: a customer's rows follow the customer's one region (customers table, else the

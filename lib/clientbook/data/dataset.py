@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from clientbook.config.audit_file import TABLES, Audit, unique_slugs
-from clientbook.data import contract, intake, validate
+from clientbook.data import contract, fast, intake, validate
 from clientbook.data.book import MANIFEST, Book, Period, period_labels, read_manifest
 from clientbook.data.intake import ROW, DataError
 
@@ -37,10 +37,11 @@ def funnel_stages(settings: dict[str, Any] | None) -> list[str]:
 
 @dataclass(frozen=True)
 class Slice:
-    id: str  # all | region-<slug> | period-<label>
-    kind: str  # all | region | period
-    value: str | None  # region name or period label
+    id: str  # all | region-<slug> | period-<label> | region-<slug>-period-<label>
+    kind: str  # all | region | period | region_period
+    value: str | None  # region name or period label (region_period: the period label)
     label: str  # what a consultant reads
+    region: str | None = None  # region_period: the region name
 
 
 def default_as_of(audit: Audit) -> pd.Timestamp:
@@ -63,6 +64,17 @@ def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     if problems:
         raise DataError(problems)
     return tables, sources
+
+
+def _mode_by_customer(orders: pd.DataFrame, col: str) -> pd.Series:
+    """Each customer's most frequent `col` in orders (ties: the smallest value, as
+    `Series.mode` sorts), vectorised: one count per (customer, value), no Python per group."""
+    counts = (orders.dropna(subset=[col]).groupby(["customer_id", col], observed=True)
+              .size().rename("n").reset_index())
+    counts = counts.sort_values(["customer_id", "n", col], ascending=[True, False, True],
+                                kind="stable")
+    first = counts.drop_duplicates("customer_id")
+    return first.set_index("customer_id")[col]
 
 
 def _region_of_customers(orders: pd.DataFrame, file: str
@@ -118,14 +130,13 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
             new = orders[~orders["customer_id"].isin(known)]
             mode, findings = _region_of_customers(new, file)
         else:
-            mode = (orders.dropna(subset=[col]).groupby("customer_id", observed=True)[col]
-                    .agg(lambda s: s.mode().iloc[0]))
+            mode = _mode_by_customer(orders, col)
         mode = mode.rename(col).rename_axis("customer_id").reset_index()
         seen = seen.merge(mode, on="customer_id", how="left")
     if customers is None or customers.empty:
         out = seen.rename(columns={"first_order": "signup_date"})
     else:
-        extra = seen[~seen["customer_id"].isin(customers["customer_id"])]
+        extra = seen[~fast.isin(seen["customer_id"], customers["customer_id"])]
         out = pd.concat([customers.drop(columns=[ROW], errors="ignore"),
                          extra.drop(columns=["first_order"])], ignore_index=True)
         out = out.merge(seen[["customer_id", "first_order"]], on="customer_id", how="left")
@@ -264,6 +275,9 @@ def slices(manifest: dict[str, Any]) -> list[Slice]:
                 for r in manifest["regions"]]
     if "period" in manifest["slicing"]:
         out += [Slice(f"period-{p}", "period", p, p) for p in manifest["periods"]]
+    if "region_period" in manifest["slicing"]:
+        out += [Slice(f"region-{r['slug']}-period-{p}", "region_period", p, f"{r['name']} · {p}",
+                      region=r["name"]) for r in manifest["regions"] for p in manifest["periods"]]
     return out
 
 
@@ -318,7 +332,7 @@ def _in_region(df: pd.DataFrame, table: str, region: str, ids: pd.Series) -> pd.
     if table == "leads" and "region" in df:
         return df[df["region"] == region]
     if "customer_id" in df:
-        return df[df["customer_id"].isin(ids)]
+        return df[fast.isin(df["customer_id"], ids)]
     return df
 
 
@@ -327,7 +341,8 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
     """The Book for one slice of a built dataset."""
     manifest = read_manifest(dataset_dir)
     tables = load_tables(dataset_dir)
-    by_id = {s.id: s for s in slices({**manifest, "slicing": ["region", "period"]})}
+    by_id = {s.id: s for s in slices({**manifest,
+                                       "slicing": ["region", "period", "region_period"]})}
     if slice_id not in by_id:
         raise KeyError(f"unknown slice {slice_id!r}; slices are: {', '.join(by_id)}")
     sl = by_id[slice_id]
@@ -335,8 +350,8 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
     as_of = pd.Timestamp(manifest["as_of"])
     period = Period.parse(manifest["periods"][-1], freq)
     region = None
-    if sl.kind == "region":
-        region = sl.value
+    if sl.kind in ("region", "region_period"):
+        region = sl.region or sl.value
         cust = tables["customers"]
         ids = cust.loc[cust["region"] == region, "customer_id"]
         if manifest.get("region_from") == "order":  # the region's own order lines
@@ -345,7 +360,7 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
             tables = {**tables, "orders": own}
         tables = {t: df if t == "orders" and manifest.get("region_from") == "order"
                   else _in_region(df, t, region, ids) for t, df in tables.items()}
-    elif sl.kind == "period":
+    if sl.kind in ("period", "region_period"):
         period = Period.parse(sl.value, freq)
         as_of = min(as_of, period.end.normalize() + pd.Timedelta(days=1))
         stages = funnel_stages(manifest.get("settings"))

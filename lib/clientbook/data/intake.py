@@ -202,6 +202,8 @@ def read_raw(path: Path, source: Source) -> pd.DataFrame:
 
 
 def _blank(s: pd.Series) -> pd.Series:
+    if not (pd.api.types.is_string_dtype(s.dtype) or s.dtype == object):
+        return s.isna()  # typed (Parquet) numbers and dates: no text to be blank
     return s.isna() | (s.astype("string").str.strip() == "")
 
 

@@ -28,6 +28,11 @@ What is planted, so every later playbook has something real to find:
   dated after the export date, orders whose Customer is not in customers.csv. Nothing is
   unparseable. About 2 % of registered customers never order.
 
+``regions=N`` splits the seven regions into N sales regions (a franchise or distributor with
+many territories, for big audits): region k behaves like macro region k mod 7 and is named
+after it (``East China 2``); customers of a macro region are spread evenly over its regions.
+The default (None) keeps the seven regions and writes the same files as before.
+
 ``fmt="parquet"`` writes the same tables as ``<table>.parquet`` with the *canonical English*
 column names and types of docs/data-contract.md (IDs as strings, dates as timestamps, amounts as
 floats). Use it for benchmarks with millions of rows, where CSV parsing would dominate.
@@ -414,12 +419,14 @@ def generate(
     fmt: str = "csv",
     start: str = "2024-01-01",
     months: int = 24,
+    regions: int | None = None,
 ) -> dict[str, Path]:
     """Write the sample client's export into `out_dir`; returns table name -> file written.
 
     See the module docstring for files, headers and what is planted. `lang` ("en"/"zh")
     switches the values (regions, channels, products, names, comments, ...), not the headers.
     `fmt="parquet"` writes canonical column names instead (for large benchmarks).
+    `regions` splits the seven regions into that many (see the module docstring).
     """
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, got {lang!r}")
@@ -427,12 +434,15 @@ def generate(
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
     if customers < 1 or months < 1:
         raise ValueError("customers and months must be at least 1")
+    if regions is not None and not 1 <= regions <= 10_000:
+        raise ValueError(f"regions must be between 1 and 10000, got {regions}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
 
     rng = np.random.default_rng(seed)
     cal = _Calendar(pd.Timestamp(start), months)
     book = _simulate(rng, cal, customers)
+    _split_regions(book, lang, regions)
     tables = _tables(book, cal, lang)
     return _write(tables, out_dir, fmt)
 
@@ -819,6 +829,41 @@ def _simulate_leads(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     b["leads"] = {k: v[srt] for k, v in lead.items()}
 
 
+def region_names(lang: str, regions: int | None = None) -> list[str]:
+    """The region names of a sample with `regions` regions (None: the seven)."""
+    base = REGIONS[lang]
+    if regions is None:
+        return list(base)
+    if regions <= 7:
+        return list(base[:regions])
+    sep = "" if lang == "zh" else " "
+    return [f"{base[k % 7]}{sep}{k // 7 + 1}" for k in range(regions)]
+
+
+def _split_regions(b: dict, lang: str, regions: int | None) -> None:
+    """`b["area"]`: each customer's named region; `b["leads"]["area"]` likewise.
+
+    Macro region m (behaviour) owns the named regions k with k % 7 == m (or m % regions when
+    there are fewer than seven); its customers are spread evenly over them.
+    """
+    b["area_names"] = region_names(lang, regions)
+    macro = b["region"]
+    if regions is None:
+        b["area"] = macro
+        b["leads"]["area"] = b["leads"]["region"]
+        return
+    if regions <= 7:
+        b["area"] = macro % regions
+        b["leads"]["area"] = b["leads"]["region"] % regions
+        return
+    rng = np.random.default_rng([b["n"], 3, regions])  # independent of the book's draws
+    owned = (regions - np.arange(7) + 6) // 7  # named regions per macro region
+    b["area"] = macro + 7 * (rng.random(b["n"]) * owned[macro]).astype(np.int64)
+    ld = b["leads"]
+    cust = ld["cust"]
+    ld["area"] = np.where(cust >= 0, b["area"][np.maximum(cust, 0)], ld["region"])
+
+
 # ---------------------------------------------------------------------------------------------
 # From arrays to tables (string values in the export's formats; typed for Parquet).
 
@@ -835,7 +880,7 @@ def _tables(b: dict, cal: _Calendar, lang: str) -> dict[str, dict]:
                    dtype=object)
     zh = lang == "zh"
     L = 1 if zh else 0
-    region_names = np.array(REGIONS[lang], dtype=object)
+    area_names = np.array(b["area_names"], dtype=object)
     channel_names = np.array(CHANNELS[lang], dtype=object)
     out: dict[str, dict] = {}
 
@@ -878,7 +923,7 @@ def _tables(b: dict, cal: _Calendar, lang: str) -> dict[str, dict]:
     industry = np.array(INDUSTRIES[lang], dtype=object)[
         rng.choice(len(INDUSTRY_SHARE), size=n, p=INDUSTRY_SHARE)]
     customers = pd.DataFrame({
-        "客户编号": ids[:n], "客户名称": name, "区域": region_names[b["region"]],
+        "客户编号": ids[:n], "客户名称": name, "区域": area_names[b["area"]],
         "渠道": channel_names[b["channel"]], "行业": industry,
         "注册日期": cal.iso(b["signup"]), "城市": city, "电话": phone, "邮箱": email,
     }).astype("string")
@@ -966,7 +1011,7 @@ def _tables(b: dict, cal: _Calendar, lang: str) -> dict[str, dict]:
         "status": np.array(["open", "won", "lost"], dtype=object)[ld["status"]],
         "closed_date": np.where(ld["closed"] >= 0, cal.iso(np.maximum(ld["closed"], 0)), None),
         "owner": np.array([r[1 - L] for r in REPS], dtype=object)[ld["owner"]],
-        "region": region_names[ld["region"]],
+        "region": area_names[ld["area"]],
         "source": np.array(LEAD_SOURCES[lang], dtype=object)[ld["source"]],
         "amount": [f"{a:.2f}" for a in ld["amount"]],
         "customer_id": np.where(ld["cust"] >= 0, ids[np.maximum(ld["cust"], 0)], None),
@@ -984,11 +1029,12 @@ def _tables(b: dict, cal: _Calendar, lang: str) -> dict[str, dict]:
 
 def _targets_and_marketing(b: dict, cal: _Calendar, lang: str) -> tuple[pd.DataFrame, ...]:
     rng = np.random.default_rng([b["n"], 2])
-    regions = REGIONS[lang]
+    regions = b["area_names"]
+    k = len(regions)
     quarter = cal.quarter[b["signup"]]
     labels = sorted(set(cal.quarter[: cal.n_days]))
-    new = pd.crosstab(pd.Series(quarter, name="q"), pd.Series(b["region"], name="r"))
-    new = new.reindex(index=labels, columns=range(7), fill_value=0)
+    new = pd.crosstab(pd.Series(quarter, name="q"), pd.Series(b["area"], name="r"))
+    new = new.reindex(index=labels, columns=range(k), fill_value=0)
     rows: list[tuple[str, str, str, str]] = []
     # New customers: "+10 % a quarter" on the previous quarter's actual.
     total = new.sum(axis=1)
@@ -997,7 +1043,11 @@ def _targets_and_marketing(b: dict, cal: _Calendar, lang: str) -> tuple[pd.DataF
     rows += [("retention_rate", "0.75", "", ""), ("repeat_rate", "0.4", "", ""),
              ("nps", "30", "", ""), ("nps", "35", regions[0], ""), ("nps", "20", regions[6], ""),
              ("csat", "0.9", "", ""), ("complaint_rate", "0.05", "", ""),
-             ("sla_attainment", "0.9", "", ""), ("sla_attainment", "0.85", regions[5], "")]
+             ("sla_attainment", "0.9", "", ""), ("sla_attainment", "0.85", regions[5], "")
+             ] if k >= 7 else [  # fewer regions: the regional targets go with them
+        ("retention_rate", "0.75", "", ""), ("repeat_rate", "0.4", "", ""),
+        ("nps", "30", "", ""), ("csat", "0.9", "", ""), ("complaint_rate", "0.05", "", ""),
+        ("sla_attainment", "0.9", "", "")]
     # Revenue per active customer per quarter: last year's level plus 5 %, East expects more.
     ln = b["lines"]
     real = (ln["cust"] >= 0) & (ln["cust"] < b["n"]) & (ln["day"] < cal.n_days) & ~ln["dup"]
@@ -1012,10 +1062,11 @@ def _targets_and_marketing(b: dict, cal: _Calendar, lang: str) -> tuple[pd.DataF
     targets = pd.DataFrame(rows, columns=TARGET_HEADERS, dtype="string")
 
     # Marketing spend per quarter and region: what the new customers cost, with noise.
-    spend = new.to_numpy() * REGION_CAC[None, :] * rng.lognormal(0.0, 0.15, size=new.shape)
+    cac = REGION_CAC[np.arange(k) % 7]
+    spend = new.to_numpy() * cac[None, :] * rng.lognormal(0.0, 0.15, size=new.shape)
     spend = np.round(np.maximum(spend, 500.0), -2)
     marketing = pd.DataFrame({
-        "period": np.repeat(labels, 7),
+        "period": np.repeat(labels, k),
         "spend": [f"{x:.0f}" for x in spend.ravel()],
         "region": np.tile(np.array(regions, dtype=object), len(labels)),
     }).astype("string")

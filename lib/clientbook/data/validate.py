@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
+from clientbook.data import fast
 from clientbook.data.contract import (
     CSAT_SCALE,
     DATE_COLUMNS,
@@ -172,6 +173,6 @@ def orphans(table: str, df: pd.DataFrame, file: str, known: pd.Series) -> Findin
     """Rows whose customer_id is not a known customer (kept: the customer is derived)."""
     if "customer_id" not in df:
         return None
-    m = df["customer_id"].notna() & ~df["customer_id"].isin(known)
+    m = df["customer_id"].notna() & ~fast.isin(df["customer_id"], known)
     action = "kept" if table == "orders" else "kept (no customer attributes)"
     return _finding(table, file, "orphans", "customer_id", df, m, action)

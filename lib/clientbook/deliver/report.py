@@ -323,7 +323,8 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
         comparison=comparison,
         groups=[("overview", [r for r in rows if r["kind"] == "all"]),
                 ("regions", [r for r in rows if r["kind"] == "region"]),
-                ("periods", [r for r in rows if r["kind"] == "period"])],
+                ("periods", [r for r in rows if r["kind"] == "period"]),
+                ("region_periods", [r for r in rows if r["kind"] == "region_period"])],
         date=audit.report_day(manifest.get("as_of")).isoformat(), version=__version__,
     )
     out = root / "index.html"

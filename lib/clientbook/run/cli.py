@@ -17,13 +17,13 @@ def _sample(args: argparse.Namespace) -> int:
     from clientbook.present.playbook import sample_dir
 
     out = Path(args.dir)
-    if args.format == "csv":  # the same files, from the cache (built once per version + seed)
+    if args.format == "csv" and not args.regions:  # the cached files (one per version + seed)
         raw = sample_dir(args.seed, args.customers, args.lang) / "raw"
         out.mkdir(parents=True, exist_ok=True)
         written = {f.stem: Path(shutil.copy2(f, out / f.name)) for f in sorted(raw.iterdir())}
     else:
         written = sample.generate(out, customers=args.customers, seed=args.seed,
-                                  lang=args.lang, fmt=args.format)
+                                  lang=args.lang, fmt=args.format, regions=args.regions)
     for table, path in written.items():
         print(f"{table:10s} {path}")
     return 0
@@ -117,12 +117,14 @@ def _run(args: argparse.Namespace) -> int:
         a.outputs = formats  # type: ignore[assignment]
     try:
         summary = runner.run(a, Path(args.outputs), jobs=args.jobs, mode=args.mode,
-                             show_progress=not args.quiet, dask=args.dask)
+                             show_progress=not args.quiet, dask=args.dask, force=args.force)
     except runner.OutputError as e:  # not writable, disk full, earlier outputs locked
         print(f"clientbook: {e}", file=sys.stderr)
         return 2
     n = len(summary.notebooks)
-    console.print(f"{n} notebooks, {len(summary.slices)} slices in {summary.seconds:.1f} s "
+    reused = sum(nb.reused for nb in summary.notebooks)
+    console.print(f"{n} notebooks ({n - reused} run, {reused} reused from the previous run), "
+                  f"{len(summary.slices)} slices in {summary.seconds:.1f} s "
                   f"({summary.jobs} worker(s))")
     for f in summary.failures:
         console.print(f"[red]FAILED[/red] {f.slice_id} / {f.step}: {f.error}  ({f.notebook})")
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--lang", choices=["en", "zh"], default="en")
     s.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    s.add_argument("--regions", type=int, default=None, metavar="N",
+                   help="split the seven sample regions into N regions (big audits)")
     s.set_defaults(func=_sample)
 
     i = sub.add_parser(
@@ -184,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="deliverables to render, overriding the audit's outputs: "
                         "e.g. html or html,slides,pptx,pdf")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    r.add_argument("--force", action="store_true",
+                   help="run every notebook again, even those whose inputs are unchanged "
+                        "since the previous run")
     r.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
                    help="run slices on Dask: a local cluster of --jobs workers, or the "
                         "scheduler at ADDRESS (needs the dask extra)")

@@ -31,6 +31,7 @@ from clientbook.data.dataset import Slice
 from clientbook.deliver import handbook
 from clientbook.deliver import report as render
 from clientbook.present import results, training
+from clientbook.run.cache import RunCache
 
 DATASET_FROM_NOTEBOOK = "../../../dataset"  # slices/<id>/notebooks/ -> dataset/
 # A playbook that stopped after its "too little data" section (playbook.TooLittleData) is done.
@@ -46,6 +47,7 @@ class NotebookRun:
     seconds: float
     ok: bool
     error: str | None = None
+    reused: bool = False  # copied from the previous run (inputs unchanged), not executed
 
 
 @dataclass
@@ -60,6 +62,8 @@ class RunSummary:
     slices: list[dict[str, Any]] = field(default_factory=list)
     render_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    force: bool = False
+    dataset_reused: bool = False
 
     @property
     def failures(self) -> list[NotebookRun]:
@@ -69,6 +73,11 @@ class RunSummary:
         d = asdict(self)
         d["out_dir"] = str(self.out_dir)
         d["failures"] = [asdict(f) for f in self.failures]
+        d["reused"] = {"dataset": self.dataset_reused,
+                       "notebooks": sum(n.reused for n in self.notebooks),
+                       "executed": sum(not n.reused for n in self.notebooks),
+                       "deliverables": [s["id"] for s in self.slices
+                                        if s.get("deliverables_reused")]}
         return d
 
 
@@ -153,7 +162,7 @@ class KernelWorker:
         self.km: Any = None
         self.kc: Any = None
         self.ipc_dir: str | None = None  # clientbook-kernel-* (IPC sockets), removed on shutdown
-        self.engine = _register_engine()
+        self.engine = ""  # registered on first use: a run that reuses everything needs none
 
     def _ensure_kernel(self) -> None:
         from jupyter_client.manager import KernelManager
@@ -191,6 +200,7 @@ class KernelWorker:
     def execute(self, playbook: Path, out_path: Path, parameters: dict[str, Any]) -> Any:
         import papermill
 
+        self.engine = self.engine or _register_engine()
         self._ensure_kernel()
         self.reset(out_path.parent)
         return papermill.execute_notebook(
@@ -269,14 +279,16 @@ def stage_playbooks(playbooks: list[Path], mode: str, folder: Path) -> list[Path
 
 
 def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
-              advance: Any = None) -> SliceOutcome:
-    """Every playbook of one slice in step order on one kernel, then the slice's deliverables."""
+              advance: Any = None, cache: RunCache | None = None) -> SliceOutcome:
+    """Every playbook of one slice in step order on one kernel, then the slice's deliverables.
+    With a `cache`, unchanged notebooks and deliverables are copied from the previous run."""
     slice_dir = root / "slices" / sl.id
     nb_dir = slice_dir / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     slice_results: dict[str, Any] = {}
     failed: list[str] = []
     runs: list[NotebookRun] = []
+    memo = cache.for_slice(sl.id) if cache else None
     for pb in playbooks:
         step = step_name(pb)
         out = nb_dir / pb.name
@@ -284,6 +296,19 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
                   "output_dir": SLICE_FROM_NOTEBOOK}
         t0 = time.perf_counter()
         error = None
+        hit = memo.reuse(step, pb, out, slice_results) if memo else None
+        if hit is not None:
+            slice_results[step] = hit
+            kept = _read_kept(out)  # the reused notebook, copied in by the cache
+            if kept is not None:
+                _merge_metrics(slice_results, kept)
+            (slice_dir / "results.json").write_text(
+                json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")
+            runs.append(NotebookRun(sl.id, step, str(out.relative_to(root)),
+                                    round(time.perf_counter() - t0, 3), True, reused=True))
+            if advance:
+                advance(1)
+            continue
         try:
             nb = worker.execute(pb, out, params)
         except Exception as exc:  # noqa: BLE001 - any failure is isolated to this notebook
@@ -293,9 +318,9 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
             nb = _read_kept(out)
         if nb is not None:
             slice_results[step] = results.collect(nb)
-            # every step's KPIs in one map (registry key -> entry), kept last in the file
-            metrics = {**slice_results.pop(results.METRICS, {}), **results.collect_metrics(nb)}
-            slice_results[results.METRICS] = metrics
+            _merge_metrics(slice_results, nb)
+        if memo:
+            memo.end(step, error is None, slice_results.get(step))
         # Written after every step: later steps of the slice read what earlier ones found.
         (slice_dir / "results.json").write_text(
             json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -303,17 +328,31 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
                                 round(time.perf_counter() - t0, 3), error is None, error))
         if advance:
             advance(1)
+    reused = memo.reuse_deliverables(failed, audit) if memo else False
     try:
-        errors = render.render_slice(root, sl, [nb_dir / pb.name for pb in playbooks], audit,
-                                     failed)
+        errors = [] if reused else render.render_slice(
+            root, sl, [nb_dir / pb.name for pb in playbooks], audit, failed)
     except Exception as exc:  # noqa: BLE001 - a report that fails to render is reported
         errors = [f"{sl.id} report: {_error_text(exc)}"]
-    info = {"id": sl.id, "kind": sl.kind, "label": sl.label, "failed_steps": failed}
+    if memo:
+        if not reused:
+            memo.rendered(failed, errors)
+        memo.save()
+    info = {"id": sl.id, "kind": sl.kind, "label": sl.label, "failed_steps": failed,
+            "deliverables_reused": reused}
     return SliceOutcome(info, runs, errors)
 
 
+def _merge_metrics(slice_results: dict[str, Any], nb: Any) -> None:
+    """Every step's KPIs in one map (registry key -> entry), kept last in results.json."""
+    found = {k: dict(sorted(v.items())) for k, v in results.collect_metrics(nb).items()}
+    metrics = {**slice_results.pop(results.METRICS, {}), **found}
+    slice_results[results.METRICS] = metrics
+
+
 def _guarded_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path,
-                   audit: Audit, advance: Any = None) -> SliceOutcome:
+                   audit: Audit, advance: Any = None, cache: RunCache | None = None
+                   ) -> SliceOutcome:
     """`run_slice`, with any exception outside a notebook (a folder name the system refuses,
     a full disk, rendering) recorded as the failure of this slice; the worker goes on."""
     done = [0]
@@ -324,7 +363,7 @@ def _guarded_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root:
             advance(n)
 
     try:
-        return run_slice(worker, sl, playbooks, root, audit, counted)
+        return run_slice(worker, sl, playbooks, root, audit, counted, cache)
     except Exception as exc:  # noqa: BLE001 - isolated to this slice, listed as failed
         if advance and len(playbooks) > done[0]:
             advance(len(playbooks) - done[0])
@@ -332,7 +371,7 @@ def _guarded_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root:
 
 
 def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
-                 advance: Any) -> list[SliceOutcome]:
+                 advance: Any, cache: RunCache | None = None) -> list[SliceOutcome]:
     """`jobs` workers on this machine, each a thread driving its own kernel process."""
     todo: queue.Queue[Slice] = queue.Queue()
     for sl in plan:
@@ -348,7 +387,7 @@ def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Au
                     sl = todo.get_nowait()
                 except queue.Empty:
                     return
-                outcome = _guarded_slice(worker, sl, playbooks, root, audit, advance)
+                outcome = _guarded_slice(worker, sl, playbooks, root, audit, advance, cache)
                 with lock:
                     outcomes.append(outcome)
         finally:
@@ -368,7 +407,8 @@ def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Au
 _DASK_WORKER: KernelWorker | None = None
 
 
-def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit) -> SliceOutcome:
+def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
+                cache: RunCache | None = None) -> SliceOutcome:
     """A Dask task: one slice, on the kernel this Dask worker process keeps for the run."""
     global _DASK_WORKER
     if _DASK_WORKER is None:
@@ -376,11 +416,11 @@ def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit) -> S
 
         _DASK_WORKER = KernelWorker()
         atexit.register(_DASK_WORKER.shutdown)
-    return _guarded_slice(_DASK_WORKER, sl, playbooks, root, audit)
+    return _guarded_slice(_DASK_WORKER, sl, playbooks, root, audit, cache=cache)
 
 
 def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
-              address: str, advance: Any) -> list[SliceOutcome]:
+              address: str, advance: Any, cache: RunCache | None = None) -> list[SliceOutcome]:
     """One Dask task per slice. `address` "local" starts a LocalCluster of `jobs` single-thread
     worker processes; any other value is a scheduler address (workers need the clientbook
     environment and must see the outputs folder at the same path)."""
@@ -394,8 +434,8 @@ def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit
                                dashboard_address=None)
     client = Client(cluster or address)
     try:
-        futures = [client.submit(_dask_slice, sl, playbooks, root, audit, key=f"slice-{sl.id}",
-                                 pure=False) for sl in plan]
+        futures = [client.submit(_dask_slice, sl, playbooks, root, audit, cache,
+                                 key=f"slice-{sl.id}", pure=False) for sl in plan]
         by_key = {fut.key: sl for fut, sl in zip(futures, plan, strict=True)}
         outcomes = []
         for fut in as_completed(futures):
@@ -413,12 +453,14 @@ def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit
 
 
 def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
-        mode: str | None = None, show_progress: bool = True, dask: str | None = None
-        ) -> RunSummary:
+        mode: str | None = None, show_progress: bool = True, dask: str | None = None,
+        force: bool = False) -> RunSummary:
     """Run the whole audit; returns the summary (also written to run.json).
 
     Slices run on `jobs` local workers, or on Dask when `dask` is "local" or a scheduler
-    address.
+    address. Work whose inputs are unchanged since the previous complete run is copied from
+    it (`clientbook.run.cache`); `force` re-runs everything. The caller's `audit` is not
+    modified.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -427,14 +469,16 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
     final = outputs / audit.slug
     root = outputs / f"{audit.slug}.new"
     _fresh_run_folder(root, outputs, final)
-    audit.mode = mode or audit.mode
+    audit = audit.model_copy(deep=True, update={"mode": mode or audit.mode})
     jobs = max(1, jobs or os.cpu_count() or 1)
     summary = RunSummary(audit.slug, final, time.strftime("%Y-%m-%dT%H:%M:%S"), jobs=jobs,
-                         mode=audit.mode)
+                         mode=audit.mode, force=force)
     try:
-        manifest = dataset.build(audit, root / "dataset")
+        cache = RunCache.open(audit, root, final, force)
+        manifest, summary.dataset_reused = cache.build_dataset(audit, root / "dataset")
         plan = dataset.slices(manifest)
         playbooks = stage_playbooks(audit.playbooks(), audit.mode, root / "playbooks")
+        cache.staged(playbooks, audit)
         progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
                             MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress)
         with progress:
@@ -445,9 +489,9 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
                 progress.advance(task, n)
 
             if dask:
-                outcomes = _run_dask(plan, playbooks, root, audit, jobs, dask, advance)
+                outcomes = _run_dask(plan, playbooks, root, audit, jobs, dask, advance, cache)
             else:
-                outcomes = _run_threads(plan, playbooks, root, audit, jobs, advance)
+                outcomes = _run_threads(plan, playbooks, root, audit, jobs, advance, cache)
         outcomes = with_unfinished(plan, outcomes, playbooks, root)
         _check_disk(outcomes)
         order = {sl.id: i for i, sl in enumerate(plan)}
@@ -456,7 +500,8 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             summary.slices.append(o.info)
             summary.notebooks.extend(o.notebooks)
             summary.render_errors.extend(o.render_errors)
-        render.render_index(root, audit, manifest, summary)
+        if not cache.reuse_index(summary):
+            render.render_index(root, audit, manifest, summary)
         if audit.mode == "training":
             handbook.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
@@ -464,7 +509,8 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
 
             reports = [(root / "slices" / s["id"] / "report.html",
                         root / "slices" / s["id"] / "report.pdf") for s in summary.slices]
-            skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists()])
+            # A reused report brought its PDF along.
+            skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists() and not p.exists()])
             if skipped:
                 summary.notes.append(skipped)
         summary.seconds = round(time.perf_counter() - t_start, 2)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from clientbook.data import fast
 from clientbook.data.dataset import FUNNEL_STAGES, funnel_stages
 from clientbook.present.i18n import t
 from clientbook.present.numbers import format_number
@@ -391,9 +392,9 @@ def upsell(orders: pd.DataFrame, top: int = 10) -> pd.DataFrame:
         if premium.empty or entry.empty:
             continue
         in_cat = lines[lines["category"] == category]
-        is_entry = in_cat["product"].isin(entry["product"])
+        is_entry = fast.isin(in_cat["product"], entry["product"])
         stepped_up = in_cat.loc[~is_entry, "customer_id"].unique()
-        bought = in_cat[~in_cat["customer_id"].isin(stepped_up)]
+        bought = in_cat[~fast.isin(in_cat["customer_id"], pd.Series(stepped_up))]
         who = bought["customer_id"].unique()
         if len(who) == 0:
             continue
