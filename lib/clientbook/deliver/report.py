@@ -200,7 +200,8 @@ def _slides(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
     return slides.render_slides(
         executed, root / "slices" / sl.id / "slides.html",
         title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
-        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets")
+        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets",
+        results=results)
 
 
 def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],

@@ -69,17 +69,49 @@ def text(markdown: str) -> None:
     _display({"text/markdown": markdown, "text/plain": markdown})
 
 
+# A chart's slide version: drawn for a 16:9 slide's content box below the headline (about
+# 12.3 x 5.3 in) at SLIDE_SCALE x the house font size, saved at >= 150 dpi at that size.
+SLIDE_BOX_IN = (12.3, 5.3)
+SLIDE_SCALE = 1.4
+SLIDE_DPI = 150
+
+
+def _slide_png(fig: Any) -> str:
+    """The figure redrawn for a slide: its title dropped (the slide's headline says it), in the
+    slide's proportions, at SLIDE_DPI on the slide (base64 PNG)."""
+    import base64
+
+    titled = [ax for ax in fig.axes if ax.get_title()]
+    if len(titled) == 1:  # one titled axes (a colour bar has none): the chart's title
+        titled[0].set_title("")
+    if getattr(fig, "_suptitle", None) is not None:
+        fig._suptitle.set_text("")
+    w, h = SLIDE_BOX_IN
+    fig.set_size_inches(w / SLIDE_SCALE, h / SLIDE_SCALE)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=SLIDE_DPI * SLIDE_SCALE)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def chart(fig: Any, headline: str, notes: str = "") -> None:
-    """Show a key chart: it becomes a slide and a PPTX page with this headline."""
+    """Show a key chart: it becomes a slide and a PPTX page with this headline.
+
+    The report shows the figure as drawn; the slides and the deck use its slide version
+    (metadata ``clientbook.slide_png``: no title, slide proportions, >= 150 dpi)."""
     import base64
 
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     png = base64.b64encode(buf.getvalue()).decode("ascii")
-    meta = {"clientbook": {"kind": "chart", "headline": headline, "notes": notes}}
+    try:
+        slide_png = _slide_png(fig)
+    except Exception:  # noqa: BLE001 - a figure that cannot be redrawn keeps its report image
+        slide_png = ""
+    plt.close(fig)
+    meta = {"clientbook": {"kind": "chart", "headline": headline, "notes": notes,
+                           **({"slide_png": slide_png} if slide_png else {})}}
     _display({"image/png": png, "text/plain": headline}, meta)
 
 
