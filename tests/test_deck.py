@@ -171,3 +171,25 @@ def test_logo_on_every_slide_and_svg_logo_skipped(tmp_path):
     out = deck.build_deck(playbooks("en"), RESULTS, tmp_path / "d2.pptx", title="T",
                           subtitle="S", lang="en", branding=Branding(logo=svg))
     assert len(Presentation(str(out)).slides) == 6
+
+
+def test_charts_are_stored_for_slides_without_title_at_slide_size():
+    import base64
+    import io
+
+    from PIL import Image
+
+    from clientbook.present import playbook, style
+
+    style.apply("en")
+    fig, ax = style.fig()
+    ax.bar(["a", "b"], [1, 2])
+    ax.set_title("Revenue by segment")  # left-aligned by the house style
+    png = base64.b64decode(playbook._slide_png(fig))
+    assert not any(ax.get_title(loc=lo) for lo in ("left", "center", "right"))
+    with Image.open(io.BytesIO(png)) as im:
+        w, h = im.size
+    # At least 150 dpi when shown across the slide's content box, in its proportions.
+    box_w, box_h = playbook.SLIDE_BOX_IN
+    assert w >= 0.9 * box_w * playbook.SLIDE_DPI
+    assert abs(w / h - box_w / box_h) < 0.25

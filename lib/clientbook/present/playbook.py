@@ -81,9 +81,11 @@ def _slide_png(fig: Any) -> str:
     slide's proportions, at SLIDE_DPI on the slide (base64 PNG)."""
     import base64
 
-    titled = [ax for ax in fig.axes if ax.get_title()]
+    locs = ("left", "center", "right")  # the house style puts titles on the left
+    titled = [ax for ax in fig.axes if any(ax.get_title(loc=lo) for lo in locs)]
     if len(titled) == 1:  # one titled axes (a colour bar has none): the chart's title
-        titled[0].set_title("")
+        for lo in locs:
+            titled[0].set_title("", loc=lo)
     if getattr(fig, "_suptitle", None) is not None:
         fig._suptitle.set_text("")
     w, h = SLIDE_BOX_IN
