@@ -91,7 +91,7 @@ def _slide_png(fig: Any) -> str:
     w, h = SLIDE_BOX_IN
     fig.set_size_inches(w / SLIDE_SCALE, h / SLIDE_SCALE)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=SLIDE_DPI * SLIDE_SCALE)
+    fig.savefig(buf, format="png", dpi=SLIDE_DPI * SLIDE_SCALE * 1.2)  # margin for the tight crop
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
