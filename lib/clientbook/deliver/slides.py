@@ -382,11 +382,11 @@ def story(notebooks: list[NotebookNode], results: dict[str, Any]) -> Story:
     scorecard = None
     for nb in notebooks:
         step, section = _step(nb), key_content(nb)
+        if not section.items:
+            continue  # a step without charts or tables (e.g. its table is missing)
         method = _method(section)
         if section.heading and method:
             methods.append((section.heading, method))
-        if not section.items:
-            continue
         items = list(section.items)
         if step == SCORECARD_STEP and scorecard is None:
             first_table = next((i for i in items if i.kind == "table"), None)
