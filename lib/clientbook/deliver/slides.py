@@ -259,13 +259,19 @@ def row_height(texts: list[str], widths: list[float], size: float, pad_x: float,
 
 def fit_table(columns: list[str], rows: list[list[str]], width: float, height: float, *,
               sizes: tuple[float, ...], pad_x: float, pad_y: float,
-              max_rows: int = 12) -> TableFit:
+              max_rows: int = 12, em: float = 1.0) -> TableFit:
     """Content-sized column widths (each column as wide as its longest text, wide text columns
     narrowed down to their longest word) and the rows split into pages that fit `height`
     with the header repeated, at most `max_rows` a page, balanced. Of the font `sizes` the
-    largest that needs the fewest pages wins."""
-    fits = [f for f in (_fit_at(columns, rows, width, height, size, pad_x, pad_y, max_rows,
-                                last=size == sizes[-1]) for size in sizes) if f is not None]
+    largest that needs the fewest pages wins. `em` widens the text estimate for wider fonts
+    (the system sans-serif of a browser is wider than PowerPoint's Calibri)."""
+    fits = []
+    for size in sizes:
+        f = _fit_at(columns, rows, width, height, size * em, pad_x, pad_y, max_rows,
+                    last=size == sizes[-1])
+        if f is not None:
+            f.size = size
+            fits.append(f)
     fewest = min(len(f.pages) for f in fits)
     return next(f for f in fits if len(f.pages) == fewest)
 
@@ -279,8 +285,8 @@ def _fit_at(columns: list[str], rows: list[list[str]], width: float, height: flo
         head = columns[j] if j < len(columns) else ""
         cells = [r[j] if j < len(r) else "" for r in rows]
         n = max([text_width(head, size, True)] + [text_width(c, size) for c in cells])
-        words = [w for t in [head, *cells] for w in t.split()] or [""]
-        m = max(text_width(w, size, True) for w in words)
+        m = max([text_width(w, size, True) for w in head.split()]
+                + [text_width(w, size) for c in cells for w in c.split()] + [0.0])
         m = max(m, text_width(head, size, True) / 3)  # a header wraps to 3 lines at most
         nat.append(min(n, width * 0.45) + pad_x)
         low.append(min(m, n, width * 0.3) + pad_x)
@@ -435,6 +441,7 @@ BODY = (1180, 470)  # width, height (px) a table or chart may take
 HTML_TABLE_SIZES = (22, 20, 18, 16, 14)  # px
 HTML_PAD_X, HTML_PAD_Y = 20, 8  # td padding 4px 10px
 HTML_MAX_ROWS = 12
+HTML_EM = 1.15  # DejaVu Sans / Noto Sans (what Linux browsers fall back to) run wide
 
 
 def _notes_html(text: str) -> str:
@@ -456,7 +463,7 @@ def table_pages_html(item: KeyItem, lang: str) -> list[tuple[str, str]]:
     rows = [[cell_text(r[j] if j < len(r) else None, lang) for j in range(len(cols))]
             for r in item.rows]
     fit = fit_table(cols, rows, BODY[0], BODY[1], sizes=HTML_TABLE_SIZES, pad_x=HTML_PAD_X,
-                    pad_y=HTML_PAD_Y, max_rows=HTML_MAX_ROWS)
+                    pad_y=HTML_PAD_Y, max_rows=HTML_MAX_ROWS, em=HTML_EM)
     total = sum(fit.widths)
     colgroup = "".join(f'<col style="width:{w / total * 100:.2f}%">' for w in fit.widths)
     head = "".join(f"<th>{_esc(c)}</th>" for c in cols)
