@@ -265,6 +265,9 @@ def lowest_text_and_image(page) -> tuple[float, float]:  # type: ignore[no-untyp
     return min(texts, default=float("inf")), min(images, default=float("inf"))
 
 
+TOKEN = re.compile(r"[^\W\u3400-\u9fff]+|[\u3400-\u9fff]")
+
+
 def _norm(s: str) -> str:
     return re.sub(r"\s+", "", s)
 
@@ -277,12 +280,13 @@ def check_printed(html: Path, pdf_path: Path, browser, headings: bool = True) ->
     soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
     pages = pdf_pages_text(pdf_path)
     text = _norm("".join(pages))
-    words = set(re.findall(r"\w+", "".join(pages)))
+    words = set(TOKEN.findall("".join(pages)))
     for th in soup.select("table th"):  # every header, also of the wide tables
         head = th.get_text()
         # A header wrapped over lines interleaves with its neighbours' in extracted text:
-        # whole when it fits one line, else word by word.
-        assert _norm(head) in text or set(re.findall(r"\w+", head)) <= words, head
+        # whole when it fits one line, else word by word (Chinese: character by character,
+        # as Chinese wraps between any two characters).
+        assert _norm(head) in text or set(TOKEN.findall(head)) <= words, head
     # Bookmarks: every step heading (h2) is one.
     titles: list[str] = []
     stack = list(PdfReader(str(pdf_path)).outline)
