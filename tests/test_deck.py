@@ -55,7 +55,8 @@ def test_slide_order_and_titles(tmp_path):
                  "Date: 2025-10-01"):
         assert part in title_text
     summary = _body(prs.slides[1])
-    for f in ("1. Champions bring 61% of revenue.", "2. At-risk grew by 12.", "3. FCR fell to 71%."):
+    for f in ("1. Champions bring 61% of revenue.", "2. At-risk grew by 12.",
+              "3. FCR fell to 71%."):
         assert f in summary
     assert x["intro"] in _body(prs.slides[-1])  # the step's method note
     assert all(s.notes_slide.notes_text_frame.text.strip() for s in prs.slides)
