@@ -78,6 +78,10 @@ def test_long_tables_continue_with_the_header_and_dates_as_dates():
             "Segment", "Customers", "Last order"]
         assert note.startswith("Rows ")
     assert "2025-11-06<" in pages[0][0] and "T00:00:00" not in pages[0][0]
+    # Numbers right-aligned, text and dates not.
+    soup = BeautifulSoup(pages[0][0], "html.parser")
+    assert [td.get("class") for td in soup.select("tbody tr")[0].select("td")] == [
+        None, ["cb-num"], None]
 
 
 def _render(tmp_path: Path, lang: str = "en", branding: Branding = BRAND) -> Path:

@@ -256,9 +256,7 @@ class _Deck:
                                                                default=0))]
         rows = [[cell_text(r[j] if j < len(r) else None, self.lang) for j in range(len(cols))]
                 for r in item.rows]
-        numeric = [all(_is_number(r[j]) or r[j] is None for r in item.rows if j < len(r))
-                   and any(j < len(r) and _is_number(r[j]) for r in item.rows)
-                   for j in range(len(cols))]
+        numeric = slides.numeric_columns(cols, item.rows)
         probe = self.prs.slides.add_slide(self.l_only)  # the content box needs a real title
         self._title(probe, item.headline)
         left, top, width, height = self._content_box(probe)

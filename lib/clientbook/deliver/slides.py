@@ -456,6 +456,16 @@ def _slide(body: str, notes: str, headline: str = "", section: str = "",
                       f'<div class="cb-body">{body}</div></div>{_notes_html(notes)}')
 
 
+def numeric_columns(columns: list[str], rows: list[list[Any]]) -> list[bool]:
+    """Columns whose values are all numbers (or missing): right-aligned on a slide."""
+    def num(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    return [any(j < len(r) and num(r[j]) for r in rows)
+            and all(j >= len(r) or r[j] is None or num(r[j]) for r in rows)
+            for j in range(len(columns))]
+
+
 def table_pages_html(item: KeyItem, lang: str) -> list[tuple[str, str]]:
     """(table HTML, rows note) per slide: content-sized columns, header repeated."""
     cols = item.columns or [str(i + 1) for i in range(max((len(r) for r in item.rows),
@@ -466,10 +476,12 @@ def table_pages_html(item: KeyItem, lang: str) -> list[tuple[str, str]]:
                     pad_y=HTML_PAD_Y, max_rows=HTML_MAX_ROWS, em=HTML_EM)
     total = sum(fit.widths)
     colgroup = "".join(f'<col style="width:{w / total * 100:.2f}%">' for w in fit.widths)
-    head = "".join(f"<th>{_esc(c)}</th>" for c in cols)
+    num = [' class="cb-num"' if n else "" for n in numeric_columns(cols, item.rows)]
+    head = "".join(f"<th{num[j]}>{_esc(c)}</th>" for j, c in enumerate(cols))
     out = []
     for page in fit.pages:
-        body = "".join("<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in rows[i]) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td{num[j]}>{_esc(v)}</td>"
+                                        for j, v in enumerate(rows[i])) + "</tr>"
                        for i in page)
         note = (t("deck.rows_shown", lang, first=page[0] + 1, last=page[-1] + 1,
                   total=len(rows)) if len(fit.pages) > 1 and page else "")
