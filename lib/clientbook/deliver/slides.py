@@ -196,23 +196,25 @@ def plain(markdown: str) -> str:
 # ---- fitting a table to a slide ----------------------------------------------------------
 
 
-def text_width(text: str, size: float, bold: bool = False) -> float:
+def text_width(text: str, size: float, bold: bool = False, em: float = 1.0) -> float:
     """Estimated width of one line of `text` at font `size` (in the unit of `size`): Chinese
-    and other wide characters 1 em, digits and most Latin letters about 0.55 em."""
-    w = 0.0
+    and other wide characters 1 em, digits and most Latin letters about 0.55 em (times `em`
+    for a wider font)."""
+    w = wide = 0.0
     for ch in text:
         if unicodedata.east_asian_width(ch) in ("W", "F"):
-            w += 1.0
+            wide += 1.0
         elif ch in "il.,:;'|!ftjI ()[]":
             w += 0.33
         elif ch.isupper() or ch in "mwMW@%":
             w += 0.72
         else:
             w += 0.56
-    return w * size * (1.07 if bold else 1.0)
+    return (w * em + wide) * size * (1.07 if bold else 1.0)
 
 
-def wrapped_lines(text: str, width: float, size: float, bold: bool = False) -> int:
+def wrapped_lines(text: str, width: float, size: float, bold: bool = False,
+                  em: float = 1.0) -> int:
     """How many lines `text` takes in a box `width` wide (greedy word wrap; a word longer than
     the line breaks inside, as PowerPoint and browsers do)."""
     if width <= 0:
@@ -220,9 +222,9 @@ def wrapped_lines(text: str, width: float, size: float, bold: bool = False) -> i
     lines = 0
     for para in (text.split("\n") if text else [""]):
         n, cur = 1, 0.0
-        space = text_width(" ", size, bold)
+        space = text_width(" ", size, bold, em)
         for word in para.split(" "):
-            ww = text_width(word, size, bold)
+            ww = text_width(word, size, bold, em)
             if cur and cur + space + ww <= width:
                 cur += space + ww
                 continue
@@ -251,9 +253,9 @@ LINE = 1.2  # line height in ems
 
 
 def row_height(texts: list[str], widths: list[float], size: float, pad_x: float, pad_y: float,
-               bold: bool = False) -> float:
-    lines = max((wrapped_lines(t, w - pad_x, size, bold) for t, w in zip(texts, widths,
-                                                                          strict=False)), default=1)
+               bold: bool = False, em: float = 1.0) -> float:
+    lines = max((wrapped_lines(t, w - pad_x, size, bold, em)
+                 for t, w in zip(texts, widths, strict=False)), default=1)
     return lines * size * LINE + pad_y
 
 
@@ -265,29 +267,25 @@ def fit_table(columns: list[str], rows: list[list[str]], width: float, height: f
     with the header repeated, at most `max_rows` a page, balanced. Of the font `sizes` the
     largest that needs the fewest pages wins. `em` widens the text estimate for wider fonts
     (the system sans-serif of a browser is wider than PowerPoint's Calibri)."""
-    fits = []
-    for size in sizes:
-        f = _fit_at(columns, rows, width, height, size * em, pad_x, pad_y, max_rows,
-                    last=size == sizes[-1])
-        if f is not None:
-            f.size = size
-            fits.append(f)
+    fits = [f for f in (_fit_at(columns, rows, width, height, size, pad_x, pad_y, max_rows,
+                                last=size == sizes[-1], em=em) for size in sizes)
+            if f is not None]
     fewest = min(len(f.pages) for f in fits)
     return next(f for f in fits if len(f.pages) == fewest)
 
 
 def _fit_at(columns: list[str], rows: list[list[str]], width: float, height: float,
-            size: float, pad_x: float, pad_y: float, max_rows: int, last: bool
-            ) -> TableFit | None:
+            size: float, pad_x: float, pad_y: float, max_rows: int, last: bool,
+            em: float = 1.0) -> TableFit | None:
     ncol = max(len(columns), 1)
     nat, low = [], []
     for j in range(ncol):
         head = columns[j] if j < len(columns) else ""
         cells = [r[j] if j < len(r) else "" for r in rows]
-        n = max([text_width(head, size, True)] + [text_width(c, size) for c in cells])
-        m = max([text_width(w, size, True) for w in head.split()]
-                + [text_width(w, size) for c in cells for w in c.split()] + [0.0])
-        m = max(m, text_width(head, size, True) / 3)  # a header wraps to 3 lines at most
+        n = max([text_width(head, size, True, em)] + [text_width(c, size, em=em) for c in cells])
+        m = max([text_width(w, size, True, em) for w in head.split()]
+                + [text_width(w, size, em=em) for c in cells for w in c.split()] + [0.0])
+        m = max(m, text_width(head, size, True, em) / 3)  # a header wraps to 3 lines at most
         nat.append(min(n, width * 0.45) + pad_x)
         low.append(min(m, n, width * 0.3) + pad_x)
     if sum(nat) <= width:
@@ -301,8 +299,8 @@ def _fit_at(columns: list[str], rows: list[list[str]], width: float, height: flo
             widths = [width * lo / sum(low) for lo in low]
     else:
         return None
-    head_h = row_height(list(columns), widths, size, pad_x, pad_y, bold=True)
-    heights = [row_height(list(r), widths, size, pad_x, pad_y) for r in rows]
+    head_h = row_height(list(columns), widths, size, pad_x, pad_y, bold=True, em=em)
+    heights = [row_height(list(r), widths, size, pad_x, pad_y, em=em) for r in rows]
     room = height - head_h
     if heights and max(heights) > room and not last:
         return None
