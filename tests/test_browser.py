@@ -74,8 +74,8 @@ def test_slides_start_offline_and_advance_with_the_arrow_key(browser, tmp_path, 
     page.wait_for_function("window.Reveal && window.Reveal.isReady()", timeout=10_000)
     assert page.evaluate("Reveal.getIndices().h") == 0
     total = page.evaluate("Reveal.getTotalSlides()")
-    # title, section "segments", chart, table, section "service", chart (missing step: none)
-    assert total == 6
+    # title, executive summary, chart, table, chart (missing step: none), appendix, methods
+    assert total == 7
     page.screenshot(path=str(ARTIFACTS / f"slides-{lang}-0-title.png"))
     page.keyboard.press("ArrowRight")
     page.wait_for_function("Reveal.getIndices().h === 1")

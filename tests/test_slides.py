@@ -46,18 +46,42 @@ def test_narrative_after_the_last_chart_goes_to_its_notes():
     assert sec.items[-1].speaker_notes().endswith("Closing remark.")
 
 
-def test_slides_notebook_has_one_slide_per_key_output():
+def test_slides_notebook_follows_the_story():
     nb = slides.slides_notebook(playbooks("en"), title="T", subtitle="S", lang="en",
-                                branding=BRAND, today=date(2025, 10, 1))
-    kinds = [c.metadata["slideshow"]["slide_type"] for c in nb.cells]
-    # title | section, chart(+output,+notes), table(+output,+notes) | section, chart(+output)
-    assert kinds == ["slide", "slide", "slide", "-", "notes", "slide", "-", "notes",
-                     "slide", "slide", "-"]
-    assert "Prepared for Acme" in nb.cells[0].source
-    assert "Prepared by Li Wei, Northwind" in nb.cells[0].source
-    assert "2025-10-01" in nb.cells[0].source
-    # The step whose table is missing has no key content and no slide.
-    assert not any("Leads" in c.source for c in nb.cells)
+                                branding=BRAND, today=date(2025, 10, 1),
+                                results={"s": {"findings": ["Champions bring 61% of revenue."]}})
+    assert {c.metadata["slideshow"]["slide_type"] for c in nb.cells} == {"slide"}
+    src = [c.source for c in nb.cells]
+    x = TEXT["en"]
+    # title | executive summary | the steps' key charts and tables | appendix, method notes
+    assert "Prepared for Acme" in src[0] and "Prepared by Li Wei, Northwind" in src[0]
+    assert "2025-10-01" in src[0]
+    assert "Executive summary" in src[1] and "Champions bring 61% of revenue." in src[1]
+    assert [x["chart_headline"] in src[2], x["table_headline"] in src[3],
+            x["chart2_headline"] in src[4]] == [True, True, True]
+    assert "Appendix" in src[5] and "Method notes" in src[6] and x["intro"] in src[6]
+    assert len(src) == 7
+    # Every slide has speaker notes; the step whose table is missing has no slide.
+    assert all('<aside class="notes">' in c for c in src)
+    assert not any("Leads" in c for c in src)
+
+
+def test_long_tables_continue_with_the_header_and_dates_as_dates():
+    rows = [[f"S{i}", i, "2025-11-06T00:00:00"] for i in range(30)]
+    item = slides.KeyItem(kind="table", headline="H", notes="", output={},
+                          columns=["Segment", "Customers", "Last order"], rows=rows)
+    pages = slides.table_pages_html(item, "en")
+    assert len(pages) == 3
+    for table, note in pages:
+        soup = BeautifulSoup(table, "html.parser")
+        assert [th.get_text() for th in soup.select("thead th")] == [
+            "Segment", "Customers", "Last order"]
+        assert note.startswith("Rows ")
+    assert "2025-11-06<" in pages[0][0] and "T00:00:00" not in pages[0][0]
+    # Numbers right-aligned, text and dates not.
+    soup = BeautifulSoup(pages[0][0], "html.parser")
+    assert [td.get("class") for td in soup.select("tbody tr")[0].select("td")] == [
+        None, ["cb-num"], None]
 
 
 def _render(tmp_path: Path, lang: str = "en", branding: Branding = BRAND) -> Path:
@@ -71,17 +95,18 @@ def test_render_slides_writes_reveal_html_with_notes_and_no_code(tmp_path):
     html = out.read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     top = soup.select(".reveal > .slides > section")
-    assert len(top) == 6
+    assert len(top) == 7
     headlines = [h.get_text() for h in soup.select("h2.cb-headline")]
-    assert headlines == [TEXT["en"]["chart_headline"], TEXT["en"]["table_headline"],
-                         TEXT["en"]["chart2_headline"]]
-    chart_slide = top[2]
+    assert headlines == ["Executive summary", TEXT["en"]["chart_headline"],
+                         TEXT["en"]["table_headline"], TEXT["en"]["chart2_headline"],
+                         "Method notes"]
+    chart_slide = top[2]  # title, summary, then the first chart
     assert chart_slide.select_one("img")["src"].startswith("data:image/png;base64,")
     assert chart_slide.select_one("img")["alt"] == TEXT["en"]["chart_headline"]
     assert "Protect this group first." in chart_slide.select_one("aside.notes").get_text()
     # The table slide shows the table itself.
     cells = [td.get_text() for td in top[3].select("table td")]
-    assert cells[:3] == ["A", "120", "61000.0"]
+    assert cells[:3] == ["A", "120", "61,000"]
     # No code, no parameters, no papermill output, no trainer notes, no stderr.
     for text in ("playbook.chart", "slice_id", "INJECTED", "Trainer", "some warning"):
         assert text not in html

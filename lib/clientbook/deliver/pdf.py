@@ -44,9 +44,13 @@ INSTALL_HINT = (
     "install Debian's `chromium` package (apt-get install chromium) or set CLIENTBOOK_CHROMIUM"
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+# Chromium fills `title` (the report's <title>: client and slice, escaped by Chromium itself)
+# and the page numbers; the template is ours, no client text is pasted into it.
 FOOTER = (
-    '<div style="font-size:8px;width:100%;text-align:center;color:#777">'
-    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+    '<div style="font-size:7.5px;width:100%;margin:0 12mm;display:flex;'
+    'justify-content:space-between;color:#777;font-family:sans-serif">'
+    '<span class="title"></span>'
+    '<span><span class="pageNumber"></span> / <span class="totalPages"></span></span></div>'
 )
 
 
@@ -96,6 +100,18 @@ def fontconfig_env(workdir: Path) -> dict[str, str]:
 CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
        "form-action 'none'; img-src data: file:; style-src 'unsafe-inline' file:; "
        "font-src data: file:")
+
+
+def pdf_options() -> dict[str, object]:
+    """How report.html is printed: A4 with the report's own @page rules (landscape pages for
+    wide tables), client, slice and page numbers in the footer, bookmarks from the headings
+    (`outline`, needs `tagged`)."""
+    return {
+        "format": "A4", "prefer_css_page_size": True, "print_background": True,
+        "display_header_footer": True, "header_template": "<div></div>",
+        "footer_template": FOOTER, "outline": True, "tagged": True,
+        "margin": {"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
+    }
 
 
 def _offline_only(route) -> None:  # type: ignore[no-untyped-def]
@@ -157,11 +173,7 @@ def _print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
                     page.route("**/*", _guarded(html_path))
                     page.goto(html_path.resolve().as_uri(), wait_until="load")
                     page.emulate_media(media="print")
-                    page.pdf(path=str(pdf_path), format="A4", print_background=True,
-                             display_header_footer=True, header_template="<div></div>",
-                             footer_template=FOOTER,
-                             margin={"top": "14mm", "bottom": "16mm", "left": "12mm",
-                                     "right": "12mm"})
+                    page.pdf(path=str(pdf_path), **pdf_options())
                     if env is None and has_cjk_system_font() is False and _CJK.search(
                             html_path.read_text(encoding="utf-8", errors="ignore")):
                         print(f"clientbook: {pdf_path} has Chinese text but the system has no "

@@ -130,8 +130,37 @@ def text(markdown: str) -> None:
     _markdown(escape_markdown(markdown), markdown)
 
 
+# A chart's slide version: drawn for a 16:9 slide's content box below the headline (about
+# 12.3 x 5.3 in) at SLIDE_SCALE x the house font size, saved at >= 150 dpi at that size.
+SLIDE_BOX_IN = (12.3, 5.3)
+SLIDE_SCALE = 1.4
+SLIDE_DPI = 150
+
+
+def _slide_png(fig: Any) -> str:
+    """The figure redrawn for a slide: its title dropped (the slide's headline says it), in the
+    slide's proportions, at SLIDE_DPI on the slide (base64 PNG)."""
+    import base64
+
+    locs = ("left", "center", "right")  # the house style puts titles on the left
+    titled = [ax for ax in fig.axes if any(ax.get_title(loc=lo) for lo in locs)]
+    if len(titled) == 1:  # one titled axes (a colour bar has none): the chart's title
+        for lo in locs:
+            titled[0].set_title("", loc=lo)
+    if getattr(fig, "_suptitle", None) is not None:
+        fig._suptitle.set_text("")
+    w, h = SLIDE_BOX_IN
+    fig.set_size_inches(w / SLIDE_SCALE, h / SLIDE_SCALE)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=SLIDE_DPI * SLIDE_SCALE * 1.2)  # margin for the tight crop
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 def chart(fig: Any, headline: str, notes: str = "") -> None:
-    """Show a key chart: it becomes a slide and a PPTX page with this headline."""
+    """Show a key chart: it becomes a slide and a PPTX page with this headline.
+
+    The report shows the figure as drawn; the slides and the deck use its slide version
+    (metadata ``clientbook.slide_png``: no title, slide proportions, >= 150 dpi)."""
     import base64
 
     import matplotlib.pyplot as plt
@@ -144,10 +173,15 @@ def chart(fig: Any, headline: str, notes: str = "") -> None:
         artist.set_parse_math(False)
     with plt.rc_context({"text.parse_math": False}):
         fig.savefig(buf, format="png")
+        png = base64.b64encode(buf.getvalue()).decode("ascii")
+        try:
+            slide_png = _slide_png(fig)
+        except Exception:  # noqa: BLE001 - a figure that cannot be redrawn keeps its report image
+            slide_png = ""
     plt.close(fig)
-    png = base64.b64encode(buf.getvalue()).decode("ascii")
     meta = {"clientbook": {"kind": "chart", "headline": headline,
-                           "notes": escape_markdown(notes)}}
+                           "notes": escape_markdown(notes),
+                           **({"slide_png": slide_png} if slide_png else {})}}
     _display({"image/png": png, "text/plain": headline}, meta)
 
 
