@@ -159,6 +159,8 @@ def executive_summary(results: dict[str, Any], limit: int = 6) -> list[dict[str,
 
 
 def slice_text(sl: Slice) -> str:
+    if sl.kind == "region":  # "Unknown" (the default region) in the reader's language
+        return i18n.value_label("region", sl.label)
     return i18n.t("common.report.all") if sl.kind == "all" else sl.label
 
 
@@ -384,7 +386,9 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
                      "report": f"slices/{s['id']}/report.html" if report.exists() else None,
                      "links": slice_links(root, s["id"]), "customers": n,
                      "small": s["kind"] != "all" and n is not None and n < minimum,
-                     "label": i18n.t("common.report.all") if s["kind"] == "all" else s["label"]})
+                     "label": i18n.t("common.report.all") if s["kind"] == "all"
+                     else i18n.value_label("region", s["label"]) if s["kind"] == "region"
+                     else s["label"]})
     keys = [k for k in LEAGUE_KPIS if any(r["kpis"].get(k) is not None for r in rows)]
     for r in rows:
         r["cells"] = [format_kpi(k, r["kpis"].get(k)) for k in keys]

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clientbook.present.i18n import value_label
 from clientbook.steps.satisfaction import SATISFIED_FROM, wilson
 
 DEFAULT_SLA = {"first_response_hours": 4.0, "resolution_hours": 48.0}
@@ -283,6 +284,13 @@ def csat_by_resolution_time(
     return pd.DataFrame(rows)
 
 
+def category_table(categories: pd.DataFrame) -> pd.DataFrame:
+    """by_category for reading: categories in the reader's language."""
+    from clientbook.present.i18n import value_labels
+
+    return value_labels(categories, {"category": "category"})
+
+
 def by_category(tickets: pd.DataFrame) -> pd.DataFrame:
     """Tickets per category (complaint, question, ...): category, tickets, share."""
     if "category" not in tickets:
@@ -321,14 +329,17 @@ def targets_text(sla: SlaTargets) -> tuple[str, str]:
 
 
 def hours_text(h: float) -> str:
-    """Hours as a consultant says them: '12 min', '5.2 h', '3.1 days'."""
+    """Hours as a consultant says them: '12 min', '5.2 h', '3.1 d' (zh: 分钟 / 小时 / 天)."""
+    from clientbook.present.i18n import current
+    from clientbook.present.numbers import format_number
+
     if h is None or math.isnan(h):
         return "–"
     if h < 1:
-        return f"{h * 60:.0f} min"
+        return format_number(h * 60, "minutes", lang=current(), digits=0)
     if h < 48:
-        return f"{h:.1f} h"
-    return f"{h / 24:.1f} d"
+        return format_number(h, "hours", lang=current(), digits=1)
+    return format_number(h / 24, "days", lang=current(), digits=1)
 
 
 def channel_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -340,7 +351,7 @@ def channel_table(table: pd.DataFrame) -> pd.DataFrame:
 
     out = pd.DataFrame(
         {
-            "channel": table["channel"],
+            "channel": [value_label("channel", v) for v in table["channel"]],
             "tickets": table["tickets"].astype(int),
             "share": table["share"].map(pct),
             "first_response": [
@@ -379,7 +390,7 @@ def sla_chart(table: pd.DataFrame, target: float | None = None) -> Any:
             label=t("service.column.resolution_sla"))  # fmt: skip
     if target is not None and not math.isnan(target):
         ax.axvline(target * 100, color=style.BAD, ls="--", lw=1.2, label=t("service.target"))
-    ax.set_yticks(y, list(tb["channel"]))
+    ax.set_yticks(y, [value_label("channel", v) for v in tb["channel"]])
     ax.set_xlim(0, 100)
     ax.set_xlabel(t("service.axis.attainment"))
     ax.grid(axis="x", alpha=0.3)
@@ -482,7 +493,7 @@ def findings(
     if len(ok) >= 2:
         worst = ok.loc[ok["first_response_sla"].idxmin()]
         out.append(
-            t("service.finding.worst_channel", channel=worst["channel"],
+            t("service.finding.worst_channel", channel=value_label("channel", worst["channel"]),
               fr=pct(worst["first_response_sla"]),
               median=hours_text(worst["first_response_median_h"]))
         )  # fmt: skip
