@@ -97,10 +97,9 @@ def test_english_words_finds_what_it_should():
 
 
 def test_a_small_chinese_report_reads_chinese(tmp_path):
-    from conftest import write_audit, write_small_export
-
     from clientbook.config import audit_file as audit_mod
     from clientbook.run import runner
+    from conftest import write_audit, write_small_export
 
     export = tmp_path / "export"
     write_small_export(export)
@@ -117,7 +116,7 @@ def test_a_small_chinese_report_reads_chinese(tmp_path):
                                 "first_response_at", "resolved_at", "category"]).to_csv(
         export / "tickets.csv", index=False)
     path = write_audit(tmp_path / "small.yaml", export,
-                       f"lang: zh\ncurrency: CNY\nsteps: [data_audit, classification, service]\n")
+                       "lang: zh\ncurrency: CNY\nsteps: [data_audit, classification, service]\n")
     text = path.read_text().replace(
         "slicing: {by: [region, period], period: quarter}", "slicing: {by: [region]}")
     text = text.replace("sources:\n", f"sources:\n  tickets:\n    path: {export / 'tickets.csv'}\n")
