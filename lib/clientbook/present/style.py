@@ -99,3 +99,20 @@ def money_axis(ax: Any, axis: str = "y") -> None:
     """Tick labels of a money axis in the run's currency (compact: $1.2M, ¥12.3万)."""
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_formatter(lambda v, _pos: money(v))
+
+
+def heatmap(ax: Any, colour: Any, annot: Any = True, fmt: str = ".0f", vmin: float = 0.0,
+            vmax: float = 1.0, mask: Any = None) -> Any:
+    """A matrix as a seaborn heatmap in the house style: `colour` (a DataFrame) sets each
+    cell's shade, `annot` the numbers written in the cells (True: `colour` itself, a DataFrame
+    of text: as given). Matrices larger than MAX_ANNOTATED_CELLS get no numbers (fast, and
+    unreadable anyway); the colour still carries them."""
+    import seaborn as sns
+
+    if getattr(colour, "size", 0) > MAX_ANNOTATED_CELLS:
+        annot = False
+    sns.heatmap(colour, ax=ax, cmap=HEATMAP_CMAP, vmin=vmin, vmax=vmax, annot=annot, fmt=fmt,
+                mask=mask, cbar=False, linewidths=0.6, linecolor="white",
+                annot_kws={"fontsize": 7})
+    ax.grid(False)
+    return ax

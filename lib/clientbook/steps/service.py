@@ -400,6 +400,45 @@ def sla_chart(table: pd.DataFrame, target: float | None = None) -> Any:
     return fig
 
 
+def time_chart(tickets: pd.DataFrame, as_of: pd.Timestamp | None = None) -> Any:
+    """First response and resolution times by channel (box plots on a log scale of hours):
+    the box is the middle half of the tickets, the whiskers the usual range."""
+    import warnings
+
+    import seaborn as sns
+
+    from clientbook.present import style
+    from clientbook.present.i18n import t
+
+    times = ticket_times(tickets, as_of)
+    long = pd.concat([
+        pd.DataFrame({"channel": times["channel"], "hours": times["first_response_hours"],
+                      "measure": t("distributions.service.first_response")}),
+        pd.DataFrame({"channel": times["channel"], "hours": times["resolution_hours"],
+                      "measure": t("distributions.service.resolution")}),
+    ], ignore_index=True)
+    long = long[long["hours"] > 0].dropna(subset=["hours"])
+    long["channel"] = [value_label("channel", v) for v in long["channel"]]
+    order = long["channel"].value_counts().index.tolist()
+    fig, ax = style.fig(8.0, max(2.6, 0.6 * len(order) + 1.4))
+    with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        sns.boxplot(data=long, x="hours", y="channel", hue="measure", order=order, ax=ax,
+                    log_scale=True, fliersize=1.5, linewidth=0.8,
+                    palette=[style.PRIMARY, style.PALETTE[1]])
+    ax.xaxis.set_major_formatter(lambda v, _: hours_text(v))
+    ax.set_xlabel(t("distributions.service.time_axis"))
+    ax.set_ylabel("")
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    handles, labels = ax.get_legend_handles_labels()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    _legend_below(fig, handles, labels)
+    ax.set_title(t("distributions.service.title"))
+    return fig
+
+
 def trend_chart(periods: pd.DataFrame) -> Any:
     """Tickets opened per period (bars) and SLA attainment (lines, right axis)."""
     from clientbook.present import style
