@@ -55,10 +55,11 @@ def book(tmp_path):
         "created_date": pd.to_datetime(["2024-12-01", "2025-03-01", "2025-01-01"]),
         "stage": _s(["won"] * 3), "status": _s(["won"] * 3), "owner": _s(["Ann", "Ben", "Cy"]),
     })
-    return Book(customers=customers, orders=orders, surveys=surveys, tickets=tickets,
-                leads=leads, as_of=pd.Timestamp("2025-07-01"),
-                period=Period.parse("2025-Q2", "quarter"), period_freq="quarter",
-                settings={}, output_dir=tmp_path, manifest={"client": "Acme", "currency": "USD"})
+    yield Book(customers=customers, orders=orders, surveys=surveys, tickets=tickets,
+               leads=leads, as_of=pd.Timestamp("2025-07-01"),
+               period=Period.parse("2025-Q2", "quarter"), period_freq="quarter",
+               settings={}, output_dir=tmp_path, manifest={"client": "Acme", "currency": "USD"})
+    style.use("en", None)
 
 
 def test_top_accounts_with_history_service_and_owner(book):

@@ -11,7 +11,15 @@ import pytest
 
 from clientbook.config.audit_file import Audit
 from clientbook.deliver import pdf, report
-from clientbook.present import i18n
+from clientbook.present import i18n, style
+
+
+@pytest.fixture(autouse=True)
+def _reset():
+    yield
+    i18n.use("en")
+    style.use("en", None)
+
 
 REGIONS = ["North", "South", "East", "West", "Central", "Coast", "Hills", "<b>Unknown</b>"]
 
@@ -140,3 +148,10 @@ def test_nothing_is_wider_than_the_page(tmp_path):
     right = (1280 + body_width) / 2 + 1
     too_wide = [w for w in widest if w[1] > right or (w[3] and w[2] > w[3] + 1)]
     assert not too_wide, too_wide
+
+
+def test_money_in_the_audits_currency(tmp_path):
+    root, audit, summary = _book(tmp_path, lang="zh")
+    page = report.render_index(root, audit, {"as_of": "2025-12-31", "currency": "CNY"},
+                               summary).read_text()
+    assert "¥123.5万" in page  # revenue 1,234,567 of the all slice

@@ -24,7 +24,7 @@ from clientbook.config.audit_file import REPO_ROOT, Audit, step_name
 from clientbook.data.dataset import Slice
 from clientbook.deliver import comparison as comp
 from clientbook.deliver import handbook
-from clientbook.present import i18n, training
+from clientbook.present import i18n, style, training
 from clientbook.present.results import MIME
 
 TEMPLATES = REPO_ROOT / "templates"
@@ -375,6 +375,7 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
     links to each of its deliverables, league tables that fit the width (KPI columns wrap into
     further tables), slices below the minimum size marked, and the comparison heatmap."""
     i18n.use(audit.lang)
+    style.use(audit.lang, manifest.get("currency"))  # money in the audit's currency
     minimum = min_slice_customers(audit)
     rows = []
     for s in summary.slices:

@@ -54,12 +54,18 @@ def apply(lang: str = "en", currency: str | None = None) -> None:
     matplotlib.rcdefaults()
     sns.set_theme(context="notebook", style="white", palette=PALETTE, rc=RC)
     matplotlib.rcParams.update(RC)
-    _current["lang"] = lang
-    _current["currency"] = currency
+    use(lang, currency)
     if lang == "zh":
         from clientbook.present import fonts
 
         fonts.use_cjk_font()
+
+
+def use(lang: str = "en", currency: str | None = None) -> None:
+    """Set the language and currency `money()` writes, without touching matplotlib (for
+    renderers outside a playbook: the index, the decks)."""
+    _current["lang"] = lang
+    _current["currency"] = currency
 
 
 def current_currency() -> str | None:
