@@ -118,13 +118,18 @@ def _date_text(v: Any) -> str:
 
 
 def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
-    """Date columns of a shown table as dates, never 2025-11-06T00:00:00."""
-    cols = [c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])]
-    if not cols:
-        return df
+    """A shown table as a reader sees it: dates as dates (never 2025-11-06T00:00:00), missing
+    text empty (never <NA>), the dataset's `Unknown` default in the reader's language."""
     out = df.copy()
-    for c in cols:
-        out[c] = out[c].map(lambda v: "" if pd.isna(v) else _date_text(v))
+    unknown = i18n.value_label("common", "Unknown")
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[c] = col.map(lambda v: "" if pd.isna(v) else _date_text(v))
+        elif pd.api.types.is_string_dtype(col) or col.dtype == object:
+            out[c] = col.astype(object).map(
+                lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                else unknown if v == "Unknown" else v)
     return out
 
 
