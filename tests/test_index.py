@@ -155,3 +155,10 @@ def test_money_in_the_audits_currency(tmp_path):
     page = report.render_index(root, audit, {"as_of": "2025-12-31", "currency": "CNY"},
                                summary).read_text()
     assert "¥123.5万" in page  # revenue 1,234,567 of the all slice
+
+
+def test_wrapped_tables_are_even():
+    assert report._chunks(list(range(9)), 8) == [[0, 1, 2, 3, 4], [5, 6, 7, 8]]
+    assert report._chunks(list(range(12)), 6) == [list(range(6)), list(range(6, 12))]
+    assert report._chunks(list(range(3)), 8) == [[0, 1, 2]]
+    assert report._chunks([], 8) == [[]]

@@ -349,7 +349,12 @@ def headlines(results: dict[str, Any], limit: int = 5) -> list[dict[str, str]]:
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    """At most `size` items per chunk, chunks as even as possible (9 by 8: 5 + 4, not 8 + 1)."""
+    if not items:
+        return [[]]
+    n = -(-len(items) // size)
+    step = -(-len(items) // n)
+    return [items[i:i + step] for i in range(0, len(items), step)]
 
 
 def comparison_wrapped(results_by_slice: dict[str, dict[str, Any]], lang: str,
@@ -394,8 +399,10 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
     for r in rows:
         r["cells"] = [format_kpi(k, r["kpis"].get(k)) for k in keys]
     labels = [kpi_label(k) for k in keys]
-    blocks = [(at, labels[at:at + SCORECARD_COLUMNS])
-              for at in range(0, len(labels), SCORECARD_COLUMNS)] or [(0, [])]
+    blocks, at = [], 0
+    for cols in _chunks(labels, SCORECARD_COLUMNS):
+        blocks.append((at, cols))
+        at += len(cols)
     overall = next((r["results"] for r in rows if r["kind"] == "all"), {})
     comparison = comparison_wrapped({r["id"]: r["results"] for r in rows}, audit.lang,
                                     {r["id"]: r["label"] for r in rows})
