@@ -54,8 +54,8 @@ def test_every_value_label_has_both_languages():
     assert en == zh and len(en) >= 30
 
 
-# English words a Chinese reader may see: units and method names, the data contract's table and
-# column identifiers (the data audit names them as in the mapping), the client's own values.
+# English words a Chinese reader may see: units and method names, the data contract's column
+# identifiers (the data audit names them next to the client's headers), the client's own values.
 ALLOWED = {
     "RFM", "ABC", "CLV", "NPS", "CSAT", "SLA", "KPI", "FCR", "ID", "BG", "NBD", "Gamma",
     "Wilson", "Pareto", "PII", "P", "R", "F", "M", "A", "B", "C", "x", "pp", "Excel", "PDF",
@@ -66,7 +66,7 @@ ALLOWED = {
 def _contract_names() -> set[str]:
     from clientbook.data.contract import SCHEMAS
 
-    return set(SCHEMAS) | {c.name for cols in SCHEMAS.values() for c in cols}
+    return {c.name for cols in SCHEMAS.values() for c in cols}
 
 
 def _visible_text(html: str) -> str:

@@ -279,7 +279,7 @@ def write_summary(wb: Workbook) -> None:
         if status in head and rows:
             col = get_column_letter(head.index(status) + 1)
             done_cell = f'=COUNTIF({sheet_ref}!{col}2:{col}{other.max_row},"{done}")'
-        ws.append([other.title, rows, total, done_cell])
+        ws.append([other.title, rows, None if total is None else round(total, 2), done_cell])
         r = ws.max_row
         ws.cell(row=r, column=1).hyperlink = f"#{sheet_ref}!A1"
         ws.cell(row=r, column=1).font = Font(color="1F4E79", underline="single")
