@@ -99,3 +99,16 @@ def test_currency_defaults_to_the_runs(tmp_path, win_back):
         style.apply("en")
     ws = load_workbook(path)["Win-back"]
     assert ws.cell(2, _col(ws, "Value")).number_format == '"£"#,##0'
+
+
+def test_unknown_in_the_readers_language(tmp_path):
+    i18n.use("zh")
+    try:
+        df = pd.DataFrame({i18n.t("churn.column.customer"): ["1", "2"],
+                           i18n.t("churn.column.region"): pd.array(["Unknown", "华东"],
+                                                                   dtype="string")})
+        path = write_action_lists(tmp_path / "a.xlsx", {"x": df})
+        back = pd.read_excel(path, sheet_name="x", dtype=str)
+        assert back[i18n.t("churn.column.region")].tolist() == ["未知", "华东"]
+    finally:
+        i18n.use("en")

@@ -103,7 +103,7 @@ def write_action_lists(path: str | Path, sheets: dict[str, pd.DataFrame], *,
         currency = style.current_currency()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    names = {sheet_name(k): with_work_columns(v) for k, v in sheets.items()}
+    names = {sheet_name(k): with_work_columns(readable_values(v)) for k, v in sheets.items()}
     if path.exists():
         wb = load_workbook(path)
     else:
@@ -215,6 +215,20 @@ def apply_number_formats(ws, headers: list[str], units: dict[str, str],
 def is_customer_list(columns: list[str]) -> bool:
     ids = set().union(*(_texts(k) for k in ID_KEYS))
     return any(str(c) in ids for c in columns)
+
+
+def readable_values(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells equal to the dataset's `Unknown` default in the reader's language."""
+    unknown = i18n.value_label("common", "Unknown")
+    if unknown == "Unknown":
+        return df
+    cols = [c for c in df.columns if pd.api.types.is_string_dtype(df[c]) or df[c].dtype == object]
+    if not cols:
+        return df
+    out = df.copy()
+    for c in cols:
+        out[c] = out[c].mask(out[c].astype(object) == "Unknown", unknown)
+    return out
 
 
 def with_work_columns(df: pd.DataFrame) -> pd.DataFrame:
