@@ -95,3 +95,22 @@ def test_ticket_time_boxes_per_translated_channel():
     })
     ax = svc.time_chart(t, opened + pd.Timedelta(days=5)).axes[0]
     assert sorted(x.get_text() for x in ax.get_yticklabels()) == sorted(["在线客服", "邮件"])
+
+
+def test_clv_distribution_counts_customers_and_labels_money():
+    from types import SimpleNamespace
+
+    from clientbook.steps import value
+
+    clv = [0.2, 5.0, 50.0, 500.0, 5000.0, 6000.0]  # 0.2: below one unit, not drawn
+    pv = SimpleNamespace(customers=pd.DataFrame({"clv": clv, "p_alive": [0.1, 0.5, 0.6, 0.9,
+                                                                          0.95, 0.99]}))
+    fig = value.distribution_chart(pv)
+    left, right = fig.axes
+    assert sum(p.get_height() for p in left.patches) == 5
+    assert left.get_xscale() == "log"  # spans three orders of magnitude
+    fig.canvas.draw()
+    labels = [t.get_text() for t in left.get_xticklabels() if t.get_text()]
+    assert "$1.0k" in labels and "$100" in labels
+    line = right.lines[0]
+    assert max(line.get_ydata()) == 1.0  # the ECDF reaches every customer

@@ -440,9 +440,14 @@ def distribution_chart(pv: PredictiveValue) -> Any:
     c = pv.customers
     fig, (left, right) = style.fig(9.0, 3.6, ncols=2)
     clv = c["clv"].astype(float)
-    clv = clv[np.isfinite(clv) & (clv > 0)]
-    wide = bool(len(clv) > 1 and clv.max() / max(clv.min(), 1e-9) > 100)
+    clv = clv[np.isfinite(clv) & (clv >= 1)]  # below one currency unit: nothing to forecast
+    wide = bool(len(clv) > 1 and clv.max() / clv.min() > 100)
     sns.histplot(x=clv, ax=left, bins=30, log_scale=wide, color=style.PRIMARY, edgecolor="white")
+    if wide:  # one tick per power of ten: ¥10, ¥100, ¥1,000, ¥1.0万
+        from matplotlib.ticker import LogLocator
+
+        left.xaxis.set_major_locator(LogLocator(base=10))
+        left.xaxis.set_minor_formatter(lambda v, _: "")
     style.money_axis(left, "x")
     left.set_xlabel(t("distributions.value.clv_axis"))
     left.set_ylabel(t("distributions.customers_axis"))
