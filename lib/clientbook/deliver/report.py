@@ -170,6 +170,7 @@ def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
     slides.html and deck.pptx when the audit asks for them. Returns what could not be made
     (the report itself failing raises)."""
     i18n.use(audit.lang)
+    style.use(audit.lang, audit.currency)  # figures the decks format: the audit's currency
     slice_dir = root / "slices" / sl.id
     res_path = slice_dir / "results.json"
     results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
