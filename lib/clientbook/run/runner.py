@@ -338,7 +338,6 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             summary.slices.append(o.info)
             summary.notebooks.extend(o.notebooks)
             summary.render_errors.extend(o.render_errors)
-        render.render_index(root, audit, manifest, summary)
         if audit.mode == "training":
             handbook.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
@@ -349,6 +348,7 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists()])
             if skipped:
                 summary.notes.append(skipped)
+        render.render_index(root, audit, manifest, summary)  # last: it links every deliverable
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)  # nothing half-done replaces earlier outputs
         raise
