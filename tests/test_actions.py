@@ -36,7 +36,7 @@ def test_replaces_same_name_and_keeps_others(tmp_path):
         path, {"Win-back": pd.DataFrame({"a": [9, 8]}), "Cross-sell": pd.DataFrame({"c": [3]})}
     )
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Win-back", "Plan", "Cross-sell"]
+    assert wb.sheetnames == ["Summary", "Win-back", "Plan", "Cross-sell"]  # summary first
     assert pd.read_excel(path, sheet_name="Win-back")["a"].tolist() == [9, 8]
     assert pd.read_excel(path, sheet_name="Plan")["b"].tolist() == [2]
 

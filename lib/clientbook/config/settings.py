@@ -175,6 +175,9 @@ class PerformanceReviewSettings(_Step):
     min_sample: int | dict[str, int] | None = Field(
         default=None, description="fewest cases (customers, answers, tickets) for a light: a "
         "number, or {kpi: number}; default: the metric registry's minimum per KPI (0: judge all)")
+    min_slice_customers: int = Field(
+        default=30, ge=0, description="region/period slices with fewer customers are marked "
+        "'too few to judge' on the index")
     confidence: float = Field(
         default=0.95, ge=0, lt=1, description="confidence level of the intervals that decide "
         "'on track within uncertainty' and significant changes (0: no intervals)")
@@ -230,6 +233,7 @@ LEGACY_KEYS: dict[str, tuple[str, str]] = {
     "list_limit": ("action_plan", "list_limit"),
     "min_sample": ("satisfaction", "min_sample"),
     "csat_scale": ("satisfaction", "csat_scale"),
+    "min_slice_customers": ("performance_review", "min_slice_customers"),
 }
 
 

@@ -25,7 +25,7 @@ from clientbook.config.audit_file import Audit, step_name
 from clientbook.data.dataset import Slice
 from clientbook.deliver import comparison as comp
 from clientbook.deliver import handbook
-from clientbook.present import i18n, training
+from clientbook.present import i18n, style, training
 from clientbook.present import results as results_mod
 from clientbook.present.results import MIME
 
@@ -162,6 +162,8 @@ def executive_summary(results: dict[str, Any], limit: int = 6) -> list[dict[str,
 
 
 def slice_text(sl: Slice) -> str:
+    if sl.kind == "region":  # "Unknown" (the default region) in the reader's language
+        return i18n.value_label("region", sl.label)
     return i18n.t("common.report.all") if sl.kind == "all" else sl.label
 
 
@@ -171,6 +173,7 @@ def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
     slides.html and deck.pptx when the audit asks for them. Returns what could not be made
     (the report itself failing raises)."""
     i18n.use(audit.lang)
+    style.use(audit.lang, audit.currency)  # figures the decks format: the audit's currency
     slice_dir = root / "slices" / sl.id
     res_path = slice_dir / "results.json"
     results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
@@ -294,33 +297,117 @@ def column_label(key: str) -> str:
                   scope=i18n.t(f"metrics.scope_word.{get(key).scope}"))
 
 
+# What a slice folder may hold, in the order the index links them (file, catalogue key).
+DELIVERABLES = [
+    ("report.html", "common.index.link.report"), ("slides.html", "common.index.link.slides"),
+    ("deck.pptx", "common.index.link.deck"), ("report.pdf", "common.index.link.pdf"),
+    ("actions.xlsx", "common.index.link.actions"), ("accounts.html", "common.index.link.accounts"),
+]
+SCORECARD_COLUMNS = 6  # KPI columns per league table; more wrap into a further table
+COMPARISON_COLUMNS = 8  # slices per heatmap table; more wrap into a further table
+
+
+def slice_links(root: Path, slice_id: str) -> list[dict[str, str]]:
+    """Every deliverable of the slice that exists: [{"href", "label"}] in DELIVERABLES order."""
+    return [{"href": f"slices/{slice_id}/{name}", "label": i18n.t(key)}
+            for name, key in DELIVERABLES if (root / "slices" / slice_id / name).exists()]
+
+
+def slice_customers(s: dict[str, Any], results: dict[str, Any],
+                    manifest: dict[str, Any]) -> int | None:
+    """How many customers a slice holds: its data audit's count, else the manifest's."""
+    n = (results.get("data_audit", {}).get("kpis") or {}).get("customers")
+    if isinstance(n, int | float):
+        return int(n)
+    if s.get("kind") == "region":
+        for r in manifest.get("regions") or []:
+            if f"region-{r.get('slug')}" == s["id"]:
+                return r.get("customers")
+    return None
+
+
+def min_slice_customers(audit: Audit) -> int:
+    """settings.min_slice_customers: smaller region or period slices are marked on the index."""
+    return int(audit.analysis.performance_review.min_slice_customers)
+
+
+def headlines(results: dict[str, Any], limit: int = 5) -> list[dict[str, str]]:
+    """The book's 3-5 headline messages: the `all` slice's ranked executive summary (the same
+    findings its report opens with), else the first findings of its steps."""
+    return [h for h in executive_summary(results, limit) if h.get("finding")][:limit]
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    """At most `size` items per chunk, chunks as even as possible (9 by 8: 5 + 4, not 8 + 1)."""
+    if not items:
+        return [[]]
+    n = -(-len(items) // size)
+    step = -(-len(items) // n)
+    return [items[i:i + step] for i in range(0, len(items), step)]
+
+
+def comparison_wrapped(results_by_slice: dict[str, dict[str, Any]], lang: str,
+                       labels: dict[str, str], size: int = COMPARISON_COLUMNS,
+                       currency: str | None = None) -> str:
+    """The comparison heatmap with at most `size` slices per table: further slices wrap into
+    tables below (one title, one legend), so it fits the page's width."""
+    ids = list(results_by_slice)
+    parts = [comp.comparison_html({k: results_by_slice[k] for k in chunk}, lang, labels=labels,
+                                  currency=currency)
+             for chunk in _chunks(ids, size)]
+    parts = [p for p in parts if p]
+    if not parts:
+        return ""
+    start, legend = "<div class='cb-cmp-wrap'>", "<div class='cb-cmp-legend'>"
+    tables = [p[p.index(start):p.index(legend)] for p in parts if start in p and legend in p]
+    if len(tables) != len(parts):  # an unexpected layout: show the first as it is
+        return parts[0]
+    first = parts[0]
+    return first[:first.index(start)] + "".join(tables) + first[first.index(legend):]
+
+
 def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: Any) -> Path:
-    """Write index.html: every slice linked, league tables by region and by period."""
+    """Write index.html, the landing page: the book's headline messages, then every slice with
+    links to each of its deliverables, league tables that fit the width (KPI columns wrap into
+    further tables), slices below the minimum size marked, and the comparison heatmap."""
     i18n.use(audit.lang)
+    style.use(audit.lang, manifest.get("currency"))  # money in the audit's currency
+    minimum = min_slice_customers(audit)
+    currency = audit.currency or manifest.get("currency")
     rows = []
     for s in summary.slices:
         res_path = root / "slices" / s["id"] / "results.json"
         results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
         report = root / "slices" / s["id"] / "report.html"
+        n = slice_customers(s, results, manifest)
         rows.append({**s, "results": results,
                      "report": f"slices/{s['id']}/report.html" if report.exists() else None,
-                     "label": i18n.t("common.report.all") if s["kind"] == "all" else s["label"],
+                     "links": slice_links(root, s["id"]), "customers": n,
+                     "small": s["kind"] != "all" and n is not None and n < minimum,
+                     "label": i18n.t("common.report.all") if s["kind"] == "all"
+                     else i18n.value_label("region", s["label"]) if s["kind"] == "region"
+                     else s["label"],
                      "window": results_mod.window_label(results) or "–"})
     keys = index_columns(rows)
     for r in rows:
         metrics = results_mod.metrics_of(r["results"])
         r["cells"] = [r["window"]] + [
-            results_mod.format_metric(k, metrics.get(k), audit.lang, audit.currency)
+            results_mod.format_metric(k, metrics.get(k), audit.lang, currency)
             for k in keys]
-    comparison = comp.comparison_html({r["id"]: r["results"] for r in rows}, audit.lang,
-                                      labels={r["id"]: r["label"] for r in rows},
-                                      currency=audit.currency)
+    labels = [i18n.t("metrics.window")] + [column_label(k) for k in keys]
+    blocks, at = [], 0
+    for cols in _chunks(labels, SCORECARD_COLUMNS):
+        blocks.append((at, cols))
+        at += len(cols)
+    overall = next((r["results"] for r in rows if r["kind"] == "all"), {})
+    comparison = comparison_wrapped({r["id"]: r["results"] for r in rows}, audit.lang,
+                                    {r["id"]: r["label"] for r in rows}, currency=currency)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "clientbook_index"),
                              autoescape=True)
     page = env.get_template("index.html.j2").render(
         t=i18n.t, audit=audit, manifest=manifest, summary=summary, rows=rows,
-        columns=[i18n.t("metrics.window")] + [column_label(k) for k in keys],
-        comparison=comparison,
+        columns=labels, blocks=blocks, comparison=comparison, minimum=minimum,
+        headlines=headlines(overall),
         groups=[("overview", [r for r in rows if r["kind"] == "all"]),
                 ("regions", [r for r in rows if r["kind"] == "region"]),
                 ("periods", [r for r in rows if r["kind"] == "period"]),

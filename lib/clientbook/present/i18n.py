@@ -92,3 +92,31 @@ def t(key: str, lang: str | None = None, /, **fields: Any) -> str:
 
 def has(key: str, lang: str = "en") -> bool:
     return key in catalogue(lang)
+
+
+# ---- data values of a known vocabulary --------------------------------------------------
+
+
+def value_label(kind: str, value: Any, lang: str | None = None) -> str:
+    """A data value shown to a reader, in the reader's language, when it belongs to a known
+    vocabulary: ticket channels and categories, funnel stages, lead statuses, priorities and
+    the `Unknown` default (``values.<kind>.<value>``, then ``values.common.<value>``, matched
+    lower-case). Any other value is the client's own word and stays as the client wrote it."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = str(value)
+    key = text.strip().lower().replace(" ", "_").replace("-", "_")
+    for k in (f"values.{kind}.{key}", f"values.common.{key}"):
+        if k in catalogue("en"):
+            return t(k, lang) if lang else t(k)
+    return text
+
+
+def value_labels(df: Any, columns: dict[str, str], lang: str | None = None) -> Any:
+    """A copy of a DataFrame with the named columns' values through `value_label`
+    ({column: kind}); columns it lacks are skipped."""
+    out = df.copy()
+    for col, kind in columns.items():
+        if col in out.columns:
+            out[col] = out[col].map(lambda v, k=kind: value_label(k, v, lang)).astype(object)
+    return out

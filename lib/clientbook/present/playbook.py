@@ -75,7 +75,7 @@ def start(dataset_dir: str | Path = "", slice_id: str = "all", lang: str = "",
     book = load_slice(ds, slice_id, output_dir or None)
     book.lang = lang or book.lang
     i18n.use(book.lang)
-    style.apply(book.lang)
+    style.apply(book.lang, currency=(book.manifest or {}).get("currency"))
     book.output_dir.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.max_rows", 30)
     return book
@@ -187,21 +187,57 @@ def chart(fig: Any, headline: str, notes: str = "") -> None:
 
 def format_table(df: pd.DataFrame, percent: list[str] | None = None,
                  money: list[str] | None = None, digits: int = 1) -> pd.DataFrame:
-    """Numbers as a consultant reads them: 12.3%, 1.2M, 3.4 (text, for display only)."""
+    """Numbers as a consultant reads them (text, for display only), through `present.numbers`:
+    `percent` columns 12.3%, `money` columns in the run's currency ($1.2M, ¥12.3万), other
+    floats 1,234.5, integer counts 1,234, dates 2025-11-06; missing values stay empty."""
+    from clientbook.present import numbers
+
+    def fmt(f: Any) -> Any:
+        return lambda v: "" if numbers.is_missing(v) else f(v)
+
     out = df.copy()
     for c in out.columns:
+        col = out[c]
         if percent and c in percent:
-            out[c] = out[c].map(lambda v: "" if pd.isna(v) else style.pct(v, 1))
+            out[c] = col.map(fmt(lambda v: numbers.format_number(v, "rate", digits=1)))
         elif money and c in money:
-            out[c] = out[c].map(lambda v: "" if pd.isna(v) else style.money(v))
-        elif pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:,.{digits}f}")
+            out[c] = col.map(fmt(style.money))
+        elif pd.api.types.is_bool_dtype(col):
+            continue
+        elif pd.api.types.is_float_dtype(col):
+            out[c] = col.map(fmt(lambda v: numbers.format_number(v, "ratio", digits=digits)))
+        elif pd.api.types.is_integer_dtype(col):
+            out[c] = col.map(fmt(lambda v: numbers.format_number(v, "count")))
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            out[c] = col.map(fmt(_date_text))
+    return out
+
+
+def _date_text(v: Any) -> str:
+    """A date as a reader writes it (2025-11-06), with the time only when there is one."""
+    ts = pd.Timestamp(v)
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
+
+
+def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
+    """A shown table as a reader sees it: dates as dates (never 2025-11-06T00:00:00), missing
+    text empty (never <NA>), the dataset's `Unknown` default in the reader's language."""
+    out = df.copy()
+    unknown = i18n.value_label("common", "Unknown")
+    for c in out.columns:
+        col = out[c]
+        if pd.api.types.is_datetime64_any_dtype(col):
+            out[c] = col.map(lambda v: "" if pd.isna(v) else _date_text(v))
+        elif pd.api.types.is_string_dtype(col) or col.dtype == object:
+            out[c] = col.astype(object).map(
+                lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                else unknown if v == "Unknown" else v)
     return out
 
 
 def table(df: pd.DataFrame, headline: str, notes: str = "", index: bool = False) -> None:
     """Show a key table: HTML in the report, a native table in the PPTX deck."""
-    shown = df.reset_index() if index else df
+    shown = _dates_as_text(df.reset_index() if index else df)
     html = shown.to_html(index=False, classes="cb-table", border=0, na_rep="")
     meta = {"clientbook": {"kind": "table", "headline": headline,
                            "notes": escape_markdown(notes),

@@ -500,8 +500,6 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             summary.slices.append(o.info)
             summary.notebooks.extend(o.notebooks)
             summary.render_errors.extend(o.render_errors)
-        if not cache.reuse_index(summary):
-            render.render_index(root, audit, manifest, summary)
         if audit.mode == "training":
             handbook.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
@@ -513,6 +511,8 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists() and not p.exists()])
             if skipped:
                 summary.notes.append(skipped)
+        if not cache.reuse_index(summary):  # last: it links every deliverable
+            render.render_index(root, audit, manifest, summary)
         summary.seconds = round(time.perf_counter() - t_start, 2)
         (root / "run.json").write_text(
             json.dumps(summary.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")

@@ -241,6 +241,28 @@ def win_back_sheet(at_risk: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataF
     return df.rename(columns={c: t(k) for c, k in cols.items()})
 
 
+def risk_chart(risk: pd.DataFrame, min_risk: float | None = None) -> Any:
+    """How churn risk spreads over the customers (0 = buying as usual, 1 = gone), with the
+    threshold above which a valuable customer goes on the win-back list."""
+    import seaborn as sns
+
+    from clientbook.present import style
+
+    fig, ax = style.fig(8.0, 3.4)
+    sns.histplot(x=risk["risk"].astype(float), ax=ax, bins=20, binrange=(0, 1),
+                 color=style.PRIMARY, edgecolor="white")
+    if min_risk is not None:
+        ax.axvline(min_risk, color=style.BAD, ls="--", lw=1.2,
+                   label=t("distributions.churn.threshold", value=style.pct(min_risk)))
+        ax.legend(loc="upper center")
+    ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))
+    ax.set_xlim(0, 1)
+    ax.set_xlabel(t("distributions.churn.risk_axis"))
+    ax.set_ylabel(t("distributions.customers_axis"))
+    ax.set_title(t("distributions.churn.title"))
+    return fig
+
+
 def action_chart(win_back: pd.DataFrame) -> Any:
     """Value at risk by suggested action: where the win-back effort pays most."""
     from clientbook.present import style

@@ -210,7 +210,7 @@ def personas(classified: pd.DataFrame, top: int = 6) -> pd.DataFrame:
     out["persona"] = [
         i18n.t("classification.persona", tier=r.tier,
                behaviour=i18n.t(f"classification.behaviour.{r.behaviour}"),
-               channel=getattr(r, "channel", "") or "")
+               channel=i18n.value_label("channel", getattr(r, "channel", "") or ""))
         for r in out.itertuples()]
     out = out.sort_values("revenue", ascending=False, kind="mergesort").head(top)
     return out[["persona", "customers", "customer_share", "revenue_share", "avg_value",
@@ -307,7 +307,8 @@ def profile_chart(share: pd.DataFrame, title: str) -> Any:
     colors = {s: c for s, c in zip(SEGMENTS, [*style.PALETTE, "#5b7083", "#b5838d"],
                                    strict=False)}
     for seg in share.columns:
-        ax.barh(share.index.astype(str), share[seg], left=left, color=colors.get(seg),
+        ax.barh([i18n.value_label("region", v) for v in share.index.astype(str)], share[seg],
+                left=left, color=colors.get(seg),
                 label=i18n.t(f"classification.segment.{seg}"))
         left += share[seg].to_numpy()
     ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))

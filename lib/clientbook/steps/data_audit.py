@@ -25,7 +25,7 @@ def overview(book: Book) -> pd.DataFrame:
         col = date_cols.get(t)
         first = df[col].min() if col and col in df and len(df) else pd.NaT
         last = df[col].max() if col and col in df and len(df) else pd.NaT
-        rows.append({"table": t, "rows": len(df),
+        rows.append({"table": i18n.value_label("table", t), "rows": len(df),
                      "from": "" if pd.isna(first) else first.date().isoformat(),
                      "to": "" if pd.isna(last) else last.date().isoformat()})
     return pd.DataFrame(rows)
@@ -35,6 +35,11 @@ def _bought(orders: pd.DataFrame) -> pd.DataFrame:
     """Orders (lines rolled up) with a positive net amount: a refund order is not an order."""
     o = customer_orders(orders)
     return o[o["amount"] > 0]
+
+
+def table_names(df: pd.DataFrame) -> pd.DataFrame:
+    """A table about the export with its `table` column in the reader's language."""
+    return i18n.value_labels(df, {"table": "table"})
 
 
 def headline_numbers(book: Book) -> dict[str, float]:

@@ -282,21 +282,11 @@ def cohort_chart(c: Cohorts, max_periods: int = 12, max_cohorts: int = 24) -> An
     rate = c.rate.iloc[-max_cohorts:, : max_periods + 1]
     sizes = c.sizes.reindex(rate.index)
     fig, ax = style.fig(min(11, 2.2 + 0.62 * rate.shape[1]), 1.4 + 0.32 * len(rate))
-    data = rate.to_numpy(dtype=float)
-    ax.imshow(np.ma.masked_invalid(data), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for (i, j), v in np.ndenumerate(data):
-        if np.isfinite(v):
-            ax.text(
-                j,
-                i,
-                f"{v * 100:.0f}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color="white" if v > 0.55 else "#333333",
-            )
-    ax.set_xticks(range(rate.shape[1]), [str(x) for x in rate.columns])
-    ax.set_yticks(range(len(rate)), [f"{i} ({n})" for i, n in sizes.items()])
+    shown = rate.astype(float) * 100
+    style.heatmap(ax, shown, annot=True, fmt=".0f", vmin=0, vmax=100, mask=shown.isna())
+    ax.set_xticks(np.arange(rate.shape[1]) + 0.5, [str(x) for x in rate.columns], rotation=0)
+    ax.set_yticks(np.arange(len(rate)) + 0.5, [f"{i} ({n})" for i, n in sizes.items()],
+                  rotation=0)
     ax.set_xlabel(t(f"retention.axis.periods_since_{c.freq}"))
     ax.set_ylabel(t("retention.axis.cohort"))
     ax.grid(False)
@@ -309,21 +299,13 @@ def migration_chart(m: Migration) -> Any:
     counts = m.counts
     fig, ax = style.fig(min(11, 2.5 + 0.9 * counts.shape[1]), 1.6 + 0.42 * len(counts))
     data = counts.to_numpy(dtype=float)
-    share = data / np.maximum(data.sum(axis=1, keepdims=True), 1)
-    ax.imshow(share, cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for (i, j), v in np.ndenumerate(data):
-        if v > 0:
-            ax.text(
-                j,
-                i,
-                f"{v:.0f}",
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if share[i, j] > 0.55 else "#333333",
-            )
-    ax.set_xticks(range(counts.shape[1]), list(counts.columns), rotation=35, ha="right")
-    ax.set_yticks(range(len(counts)), list(counts.index))
+    share = pd.DataFrame(data / np.maximum(data.sum(axis=1, keepdims=True), 1),
+                         index=counts.index, columns=counts.columns)
+    text = counts.astype(float).map(lambda v: f"{v:.0f}" if v > 0 else "")
+    style.heatmap(ax, share, annot=text.to_numpy(), fmt="", vmin=0, vmax=1)
+    ax.set_xticks(np.arange(counts.shape[1]) + 0.5, list(counts.columns), rotation=35,
+                  ha="right")
+    ax.set_yticks(np.arange(len(counts)) + 0.5, list(counts.index), rotation=0)
     ax.set_xlabel(t("retention.axis.segment_now"))
     ax.set_ylabel(t("retention.axis.segment_before"))
     ax.grid(False)

@@ -32,7 +32,7 @@ from scipy import sparse
 
 from clientbook.data import fast
 from clientbook.data.dataset import FUNNEL_STAGES, funnel_stages
-from clientbook.present.i18n import t
+from clientbook.present.i18n import t, value_label
 from clientbook.present.numbers import format_number
 
 DEFAULT_STAGES = FUNNEL_STAGES
@@ -436,6 +436,11 @@ def money_text(x: float) -> str:
     return "–" if x is None or pd.isna(x) else money(x)
 
 
+def stage_labels(stages: Sequence[str]) -> list[str]:
+    """Funnel stages in the reader's language (known stage names through the catalogue)."""
+    return [value_label("stage", s) for s in stages]
+
+
 def funnel_chart(table: pd.DataFrame) -> Any:
     """Leads reaching each stage (bars, widest on top) with stage-to-stage conversion."""
     from clientbook.present import style
@@ -447,7 +452,7 @@ def funnel_chart(table: pd.DataFrame) -> Any:
     for yi, (n, conv) in zip(y, zip(table["leads"], table["conversion"], strict=True), strict=True):
         label = f"{int(n):,}" + ("" if pd.isna(conv) else f"  ({conv * 100:.0f}%)")
         ax.text(n + top * 0.01, yi, label, va="center", fontsize=9)
-    ax.set_yticks(y, list(table["stage"]))
+    ax.set_yticks(y, [value_label("stage", v) for v in table["stage"]])
     ax.set_xlim(0, top * 1.2 if top else 1)
     ax.set_xlabel(t("sales.axis.leads"))
     ax.grid(axis="x", alpha=0.3)
@@ -459,7 +464,7 @@ def funnel_chart(table: pd.DataFrame) -> Any:
 def funnel_table(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
-            "stage": table["stage"],
+            "stage": [value_label("stage", v) for v in table["stage"]],
             "leads": table["leads"].astype(int),
             "conversion": table["conversion"].map(_pct),
             "from_top": table["from_top"].map(_pct),
@@ -561,7 +566,8 @@ def findings(
         worst = conv.loc[conv["conversion"].idxmin()]
         prev = funnel_table_["stage"].iloc[int(conv["conversion"].idxmin()) - 1]
         out.append(
-            t("sales.finding.leak", frm=prev, to=worst["stage"], conv=_pct(worst["conversion"]))
+            t("sales.finding.leak", frm=value_label("stage", prev),
+              to=value_label("stage", worst["stage"]), conv=_pct(worst["conversion"]))
         )
     if owners is not None and len(owners):
         ok = owners[(owners["won"] + owners["lost"]) >= 10].dropna(subset=["win_rate"])

@@ -263,6 +263,30 @@ def score_text(score: Score, kind: str) -> str:
     return f"{score.value * 100:.0f}% ({score.low * 100:.0f}% … {score.high * 100:.0f}%)"
 
 
+def nps_chart(surveys: pd.DataFrame) -> Any:
+    """How the 0-10 recommendation scores spread: answers per score, coloured as detractors
+    (0-6), passives (7-8) and promoters (9-10)."""
+    import seaborn as sns
+
+    from clientbook.present import style
+    from clientbook.present.i18n import t
+
+    s = pd.to_numeric(surveys["nps_score"], errors="coerce").dropna().round().astype(int)
+    s = s[(s >= 0) & (s <= 10)]
+    groups = nps_group(s)
+    names = {g: t(f"satisfaction.voice.{g}") for g in ("detractor", "passive", "promoter")}
+    df = pd.DataFrame({"score": s.to_numpy(), "group": groups.map(names).to_numpy()})
+    fig, ax = style.fig(8.0, 3.4)
+    sns.countplot(data=df, x="score", hue="group", order=list(range(11)),
+                  hue_order=list(names.values()), dodge=False, ax=ax,
+                  palette=[style.BAD, style.NEAR, style.GOOD])
+    ax.set_xlabel(t("distributions.satisfaction.score_axis"))
+    ax.set_ylabel(t("distributions.satisfaction.answers_axis"))
+    ax.legend(title=None, loc="upper left")
+    ax.set_title(t("distributions.satisfaction.title"))
+    return fig
+
+
 def trend_chart(trend_table: pd.DataFrame) -> Any:
     """NPS (bars with 95% interval whiskers) and CSAT (line, right axis) per period."""
     from clientbook.present import style

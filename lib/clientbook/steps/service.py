@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from clientbook.data.book import rows_between
+from clientbook.present.i18n import value_label
 from clientbook.steps.satisfaction import SATISFIED_FROM, wilson
 
 DEFAULT_SLA = {"first_response_hours": 4.0, "resolution_hours": 48.0}
@@ -287,6 +288,13 @@ def csat_by_resolution_time(
     return pd.DataFrame(rows)
 
 
+def category_table(categories: pd.DataFrame) -> pd.DataFrame:
+    """by_category for reading: categories in the reader's language."""
+    from clientbook.present.i18n import value_labels
+
+    return value_labels(categories, {"category": "category"})
+
+
 def by_category(tickets: pd.DataFrame) -> pd.DataFrame:
     """Tickets per category (complaint, question, ...): category, tickets, share."""
     if "category" not in tickets:
@@ -319,14 +327,17 @@ def targets_text(sla: SlaTargets) -> tuple[str, str]:
 
 
 def hours_text(h: float) -> str:
-    """Hours as a consultant says them: '12 min', '5.2 h', '3.1 days'."""
+    """Hours as a consultant says them: '12 min', '5.2 h', '3.1 d' (zh: 分钟 / 小时 / 天)."""
+    from clientbook.present.i18n import current
+    from clientbook.present.numbers import format_number
+
     if h is None or math.isnan(h):
         return "–"
     if h < 1:
-        return f"{h * 60:.0f} min"
+        return format_number(h * 60, "minutes", lang=current(), digits=0)
     if h < 48:
-        return f"{h:.1f} h"
-    return f"{h / 24:.1f} d"
+        return format_number(h, "hours", lang=current(), digits=1)
+    return format_number(h / 24, "days", lang=current(), digits=1)
 
 
 def channel_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -338,7 +349,7 @@ def channel_table(table: pd.DataFrame) -> pd.DataFrame:
 
     out = pd.DataFrame(
         {
-            "channel": table["channel"],
+            "channel": [value_label("channel", v) for v in table["channel"]],
             "tickets": table["tickets"].astype(int),
             "share": table["share"].map(pct),
             "first_response": [
@@ -377,13 +388,52 @@ def sla_chart(table: pd.DataFrame, target: float | None = None) -> Any:
             label=t("service.column.resolution_sla"))  # fmt: skip
     if target is not None and not math.isnan(target):
         ax.axvline(target * 100, color=style.BAD, ls="--", lw=1.2, label=t("service.target"))
-    ax.set_yticks(y, list(tb["channel"]))
+    ax.set_yticks(y, [value_label("channel", v) for v in tb["channel"]])
     ax.set_xlim(0, 100)
     ax.set_xlabel(t("service.axis.attainment"))
     ax.grid(axis="x", alpha=0.3)
     ax.grid(axis="y", visible=False)
     style.legend_below(fig, *ax.get_legend_handles_labels())
     ax.set_title(t("service.chart.sla"))
+    return fig
+
+
+def time_chart(tickets: pd.DataFrame, as_of: pd.Timestamp | None = None) -> Any:
+    """First response and resolution times by channel (box plots on a log scale of hours):
+    the box is the middle half of the tickets, the whiskers the usual range."""
+    import warnings
+
+    import seaborn as sns
+
+    from clientbook.present import style
+    from clientbook.present.i18n import t
+
+    times = ticket_times(tickets, as_of)
+    long = pd.concat([
+        pd.DataFrame({"channel": times["channel"], "hours": times["first_response_hours"],
+                      "measure": t("distributions.service.first_response")}),
+        pd.DataFrame({"channel": times["channel"], "hours": times["resolution_hours"],
+                      "measure": t("distributions.service.resolution")}),
+    ], ignore_index=True)
+    long = long[long["hours"] > 0].dropna(subset=["hours"])
+    long["channel"] = [value_label("channel", v) for v in long["channel"]]
+    order = long["channel"].value_counts().index.tolist()
+    fig, ax = style.fig(8.0, max(2.6, 0.6 * len(order) + 1.4))
+    with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        sns.boxplot(data=long, x="hours", y="channel", hue="measure", order=order, ax=ax,
+                    log_scale=True, fliersize=1.5, linewidth=0.8,
+                    palette=[style.PRIMARY, style.PALETTE[1]])
+    ax.xaxis.set_major_formatter(lambda v, _: hours_text(v))
+    ax.set_xlabel(t("distributions.service.time_axis"))
+    ax.set_ylabel("")
+    ax.grid(axis="x", alpha=0.3)
+    ax.grid(axis="y", visible=False)
+    handles, labels = ax.get_legend_handles_labels()
+    if ax.get_legend() is not None:
+        ax.get_legend().remove()
+    style.legend_below(fig, handles, labels)
+    ax.set_title(t("distributions.service.title"))
     return fig
 
 
@@ -489,7 +539,7 @@ def findings(
     if len(ok) >= 2:
         worst = ok.loc[ok["first_response_sla"].idxmin()]
         out.append(
-            t("service.finding.worst_channel", channel=worst["channel"],
+            t("service.finding.worst_channel", channel=value_label("channel", worst["channel"]),
               fr=pct(worst["first_response_sla"]),
               median=hours_text(worst["first_response_median_h"]))
         )  # fmt: skip

@@ -484,6 +484,38 @@ def clv_chart(deciles: pd.DataFrame) -> Any:
     return fig
 
 
+def distribution_chart(pv: PredictiveValue) -> Any:
+    """How CLV and P(alive) spread over the customers: a histogram of CLV (log scale when it
+    spans more than two orders of magnitude) and the cumulative share of customers by P(alive)."""
+    import seaborn as sns
+
+
+    c = pv.customers
+    fig, (left, right) = style.fig(9.0, 3.6, ncols=2)
+    clv = c["clv"].astype(float)
+    clv = clv[np.isfinite(clv) & (clv >= 1)]  # below one currency unit: nothing to forecast
+    wide = bool(len(clv) > 1 and clv.max() / clv.min() > 100)
+    sns.histplot(x=clv, ax=left, bins=30, log_scale=wide, color=style.PRIMARY, edgecolor="white")
+    if wide:  # one tick per power of ten: ¥10, ¥100, ¥1,000, ¥1.0万
+        from matplotlib.ticker import LogLocator
+
+        left.xaxis.set_major_locator(LogLocator(base=10))
+        left.xaxis.set_minor_formatter(lambda v, _: "")
+    style.money_axis(left, "x")
+    left.set_xlabel(t("distributions.value.clv_axis"))
+    left.set_ylabel(t("distributions.customers_axis"))
+    left.set_title(t("distributions.value.clv_title"))
+    sns.ecdfplot(x=c["p_alive"].astype(float).dropna(), ax=right, color=style.PALETTE[1], lw=2)
+    right.axvline(0.5, color=style.BAD, ls="--", lw=1)
+    right.xaxis.set_major_formatter(lambda v, _: style.pct(v))
+    right.yaxis.set_major_formatter(lambda v, _: style.pct(v))
+    right.set_xlim(0, 1)
+    right.set_xlabel(t("distributions.value.p_alive_axis"))
+    right.set_ylabel(t("distributions.value.share_axis"))
+    right.set_title(t("distributions.value.p_alive_title"))
+    return fig
+
+
 def holdout_chart(hc: HoldoutCheck) -> Any:
     t_ = hc.by_frequency
     fig, ax = style.fig(7, 3.8)
