@@ -30,7 +30,7 @@ def _col(ws, header):
 def test_number_formats_by_unit(tmp_path, win_back):
     path = write_action_lists(tmp_path / "a.xlsx", {"Win-back": win_back}, currency="USD")
     ws = load_workbook(path)["Win-back"]
-    assert ws.cell(2, _col(ws, "Value")).number_format == '"$"#,##0'
+    assert ws.cell(2, _col(ws, i18n.t("churn.column.value"))).number_format == '"$"#,##0'
     assert ws.cell(3, _col(ws, "Risk score")).number_format == "0.0%"
     assert ws.cell(2, _col(ws, "Last purchase")).number_format == "yyyy-mm-dd"
     assert ws.cell(2, _col(ws, "Rank")).number_format == "#,##0"
@@ -98,7 +98,7 @@ def test_currency_defaults_to_the_runs(tmp_path, win_back):
     finally:
         style.apply("en")
     ws = load_workbook(path)["Win-back"]
-    assert ws.cell(2, _col(ws, "Value")).number_format == '"£"#,##0'
+    assert ws.cell(2, _col(ws, i18n.t("churn.column.value"))).number_format == '"£"#,##0'
 
 
 def test_unknown_in_the_readers_language(tmp_path):
