@@ -85,7 +85,8 @@ def test_metric_entry_windows_and_labels():
     assert results.metric_entry(b, "nps", float("nan"))["value"] is None
     assert results.metric_label("revenue", e, "en") == "Revenue in 2025-Q3"
     assert results.metric_label("customers", e, "en") == "Customers at 2025-Q3 end"
-    assert results.metric_label("revenue_to_date", e, "zh") == "累计收入（截至 2025-Q3 末）"
+    assert results.metric_label("revenue_to_date", e, "zh") == "截至 2025-Q3 末累计收入"
+    assert results.metric_label("revenue", e, "zh") == "2025-Q3 收入"
     assert results.format_metric("revenue", e, "en", "USD") == "$70"
     assert results.format_metric("nps", None) == numbers.MISSING
 

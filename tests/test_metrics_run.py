@@ -127,14 +127,16 @@ def test_every_shown_kpi_is_its_metrics_entry(runs, lang):
         assert all(shown[k] == html.escape(want[k], quote=False) for k in shown if k in want)
         for f in figures:  # the label says the scope: "Revenue in 2025-Q4"
             assert metrics[f["key"]]["window_label"] in f["label"]
-        # the executive summary: a scorecard KPI it names comes with its metrics value
+        # the executive summary: a scorecard KPI it is about comes with its metrics value
         i = report.find('<section class="cb-summary"')
         items = [html_text(li) for li in re.findall(
             r"<li>(.*?)</li>", report[i:report.find("</section>", i)], flags=re.S)]
         for r in res["performance_review"]["scorecard"]:
             entry = metrics[r["metric"]]
             name = i18n.t(f"performance.kpi.{r['kpi']}", lang)
-            for item in (x for x in items if name in x and entry["value"] is not None):
+            # an item about a KPI starts with its name ("CSAT ... missed its target: 72.6% ...")
+            for item in (x for x in items if x.strip().startswith(name)
+                         and entry["value"] is not None):
                 shown_as = {results.format_metric(r["metric"], entry, lang, c)
                             for c in (cur, None)}
                 assert any(v in item for v in shown_as), (sid, item, shown_as)
