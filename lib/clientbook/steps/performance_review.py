@@ -63,7 +63,6 @@ from clientbook.steps.satisfaction import wilson
 
 STEP = "performance_review"
 DEFAULT_NEAR = 0.05
-DEFAULT_SLA_HOURS = 4.0  # the service step's default
 DEFAULT_CONFIDENCE = 0.95
 STATUSES = ("met", "uncertain", "near", "missed", "too_few", "no_target", "no_data")
 JUDGED = ("met", "uncertain", "near", "missed")  # statuses judged against a target
@@ -217,10 +216,6 @@ def repeat_rate(orders: pd.DataFrame, window: Period) -> float:
     return OrderBook(orders[["customer_id"]].iloc[:0], orders).repeat_rate(window)
 
 
-def revenue_per_customer(orders: pd.DataFrame, window: Period) -> float:
-    return OrderBook(orders[["customer_id"]].iloc[:0], orders).revenue_per_customer(window)
-
-
 def nps(surveys: pd.DataFrame | None, window: Period) -> Actual:
     if surveys is None or "nps_score" not in surveys.columns:
         return Actual(needs="surveys.nps_score")
@@ -270,17 +265,6 @@ def complaint_rate(tickets: pd.DataFrame | None, buyers: int, window: Period) ->
     return Actual(_ratio(complaints, buyers), n=buyers)
 
 
-def _sla_hours(settings: Mapping[str, Any], channel: pd.Series) -> pd.Series:
-    """First-response target per ticket from `settings["sla"]` (same shape as the service
-    step reads; used only when `clientbook.steps.service` is not installed)."""
-    value = (settings.get("sla") or {}).get("first_response_hours", DEFAULT_SLA_HOURS)
-    if isinstance(value, Mapping):
-        default = float(value.get("default", DEFAULT_SLA_HOURS))
-        per = {str(k): float(v) for k, v in value.items() if k != "default"}
-        return channel.astype("string").map(lambda c: per.get(c, default)).astype(float)
-    return pd.Series(float(value), index=channel.index)
-
-
 def sla_attainment(
     tickets: pd.DataFrame | None,
     window: Period,
@@ -294,22 +278,11 @@ def sla_attainment(
     tk = tickets[_between(tickets["opened_at"], window)]
     if tk.empty:
         return Actual()
-    try:  # the service step's definition, so both reports show the same number
-        from clientbook.steps import service
+    from clientbook.steps import service  # the service step's definition: one number
 
-        met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
-        met = met.dropna()
-        return _share(int(met.astype(bool).sum()), len(met))
-    except ImportError:
-        pass
-    target = pd.to_timedelta(_sla_hours(settings, tk["channel"]), unit="h")
-    responded = tk["first_response_at"].where(tk["first_response_at"] <= as_of)
-    waited = responded - tk["opened_at"]
-    met = waited.notna() & (waited <= target)
-    # An unanswered ticket counts as missed only once its SLA has run out at `as_of`.
-    overdue = waited.isna() & (tk["opened_at"] + target < as_of)
-    judged = int(waited.notna().sum() + overdue.sum())
-    return _share(int(met.sum()), judged)
+    met = service.ticket_times(tk, as_of, service.sla_targets(settings))["first_response_met"]
+    met = met.dropna()
+    return _share(int(met.astype(bool).sum()), len(met))
 
 
 _LABEL = re.compile(r"^(\d{4})(?:-(\d{2})|-?Q([1-4]))?$")
