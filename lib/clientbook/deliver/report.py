@@ -285,7 +285,8 @@ def index_columns(rows: list[dict[str, Any]]) -> list[str]:
     from clientbook.metrics.registry import HEADLINE
 
     return [k for k in HEADLINE
-            if any(results_mod.metrics_of(r["results"]).get(k) is not None for r in rows)]
+            if any((results_mod.metrics_of(r["results"]).get(k) or {}).get("value") is not None
+                   for r in rows)]
 
 
 def column_label(key: str) -> str:

@@ -160,8 +160,8 @@ def key_figures(results: dict[str, Any], lang: str = "en", currency: str | None 
     out = []
     for key in keys or HEADLINE:
         entry = metrics.get(key)
-        if not isinstance(entry, dict):
-            continue
+        if not isinstance(entry, dict) or entry.get("value") is None:
+            continue  # not measured in this slice (e.g. no trusted forecast): not shown
         out.append({"key": key, "label": metric_label(key, entry, lang),
                     "value": format_metric(key, entry, lang, currency)})
     return out
