@@ -9,6 +9,7 @@ The playbooks run once, on one shared kernel, on the bundled sample client (the 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -257,8 +258,11 @@ def test_training_index_walks_the_steps_in_order(run_root):
 def test_make_lab_resolves_to_jupyterlab_on_the_playbooks():
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    done = subprocess.run(["make", "-n", "lab"], cwd=REPO, capture_output=True, text=True,
-                          timeout=60)
+    # -B: what `make lab` does from scratch, whether or not an earlier `make lab` left its
+    # environment behind (then a plain -n prints no install step); no flags from an outer make
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+    done = subprocess.run(["make", "-n", "-B", "lab"], cwd=REPO, capture_output=True, text=True,
+                          timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     assert re.search(r"pip install .*\.\[lab\]", done.stdout)
     assert "jupyter lab playbooks/" in done.stdout
@@ -293,8 +297,6 @@ def test_lab_extra_installs(tmp_path, jupyterlab_installed):
     """pip resolves the `lab` extra against the package index, without installing it, to a
     JupyterLab that satisfies the extra's bound, next to the runtime (papermill, ipykernel):
     also when a jupyterlab is already installed (issue 17: the plan then left it out)."""
-    import os
-
     from packaging.requirements import Requirement
 
     env = dict(os.environ)
