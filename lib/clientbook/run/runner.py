@@ -13,6 +13,7 @@ with one `OutputError` line.
 from __future__ import annotations
 
 import errno
+import importlib
 import json
 import os
 import queue
@@ -28,10 +29,23 @@ import nbformat
 from clientbook.config.audit_file import Audit, step_name
 from clientbook.data import dataset
 from clientbook.data.dataset import Slice
-from clientbook.deliver import handbook
-from clientbook.deliver import report as render
 from clientbook.present import results, training
 from clientbook.run.cache import RunCache
+
+
+class _Lazy:
+    """A module imported on first use: a run that reuses everything renders nothing, and
+    the deliver layer (nbconvert, matplotlib) is most of the CLI's start-up."""
+
+    def __init__(self, name: str):
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+render = _Lazy("clientbook.deliver.report")
+handbook = _Lazy("clientbook.deliver.handbook")
 
 DATASET_FROM_NOTEBOOK = "../../../dataset"  # slices/<id>/notebooks/ -> dataset/
 # A playbook that stopped after its "too little data" section (playbook.TooLittleData) is done.
