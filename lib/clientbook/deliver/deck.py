@@ -449,22 +449,6 @@ def text_height(shape: Any) -> int:
 # ---- the deck ----------------------------------------------------------------------------
 
 
-def key_figures_item(results: dict[str, Any], lang: str, currency: str | None = None
-                     ) -> KeyItem | None:
-    """The slice's headline KPIs as one table slide (labels with their scope, values from the
-    results' metrics map, formatted by the registry's unit); None when it has none."""
-    from clientbook.present.results import key_figures, window_label
-
-    figures = key_figures(results, lang, currency)
-    if not figures:
-        return None
-    window = window_label(results)
-    notes = t("metrics.key_figures_note", lang, window=window) if window else ""
-    return KeyItem("table", t("metrics.key_figures", lang), notes, {},
-                   columns=[t("performance.col.kpi", lang), t("performance.col.actual", lang)],
-                   rows=[[f["label"], f["value"]] for f in figures])
-
-
 def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, title: str,
                subtitle: str, lang: str, branding: Branding, template: Path | None = None,
                today: date | None = None, currency: str | None = None) -> Path:
@@ -472,16 +456,15 @@ def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, 
     today = today or date.today()
     footer = " · ".join(x for x in (branding.client, subtitle) if x)
     d = _Deck(template, branding, lang, footer)
-    st = slides.story(notebooks, results)
+    st = slides.story(notebooks, results, lang, currency)
 
     lines = [subtitle] if subtitle else []
     s = d.title_slide(title, lines + title_lines(branding, subtitle, lang, today))
     d._notes(s, t("deck.notes.title", lang, sections=", ".join(p.heading for p in st.steps
                                                                  if p.heading)))
     d.summary_slides(st.summary)
-    figures = key_figures_item(results, lang, currency)
-    if figures is not None:  # every headline KPI, from the results' metrics map
-        d.exhibit(figures)
+    if st.figures is not None:  # every headline KPI, from the results' metrics map
+        d.exhibit(st.figures)
     if st.scorecard is not None:
         d.exhibit(st.scorecard)
     for part in st.steps:

@@ -207,7 +207,7 @@ def _slides(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
         executed, root / "slices" / sl.id / "slides.html",
         title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
         lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets",
-        today=_report_day(root, audit), results=results)
+        today=_report_day(root, audit), results=results, currency=audit.currency)
 
 
 def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],

@@ -364,6 +364,7 @@ class Story:
     steps: list[StepPart]
     appendix: list[StepPart]
     methods: list[tuple[str, str]]  # (step heading, method note)
+    figures: KeyItem | None = None  # the key figures (results' metrics map)
 
 
 def _step(nb: NotebookNode | dict[str, Any]) -> str:
@@ -380,7 +381,24 @@ def _method(section: Section) -> str:
     return ""
 
 
-def story(notebooks: list[NotebookNode], results: dict[str, Any]) -> Story:
+def key_figures_item(results: dict[str, Any], lang: str, currency: str | None = None
+                     ) -> KeyItem | None:
+    """The slice's headline KPIs as one table slide (labels with their scope, values from the
+    results' metrics map, formatted by the registry's unit); None when it has none."""
+    from clientbook.present.results import key_figures, window_label
+
+    figures = key_figures(results, lang, currency)
+    if not figures:
+        return None
+    window = window_label(results)
+    notes = t("metrics.key_figures_note", lang, window=window) if window else ""
+    return KeyItem("table", t("metrics.key_figures", lang), notes, {},
+                   columns=[t("performance.col.kpi", lang), t("performance.col.actual", lang)],
+                   rows=[[f["label"], f["value"]] for f in figures])
+
+
+def story(notebooks: list[NotebookNode], results: dict[str, Any], lang: str = "en",
+          currency: str | None = None) -> Story:
     from clientbook.deliver.report import executive_summary
 
     parts, appendix, methods = [], [], []
@@ -405,7 +423,8 @@ def story(notebooks: list[NotebookNode], results: dict[str, Any]) -> Story:
         if main:
             parts.append(StepPart(step, section.heading, main, len(items) - len(main), method))
     summary = [i for i in executive_summary(results) if str(i.get("finding", "")).strip()]
-    return Story(summary, scorecard, parts, appendix, methods)
+    return Story(summary, scorecard, parts, appendix, methods,
+                 key_figures_item(results, lang, currency))
 
 
 # ---- the slide notebook ------------------------------------------------------------------
@@ -554,11 +573,12 @@ def _clip(text: str, n: int) -> str:
 
 def slides_notebook(notebooks: list[NotebookNode], *, title: str, subtitle: str, lang: str,
                     branding: Branding, today: date | None = None,
-                    results: dict[str, Any] | None = None) -> NotebookNode:
+                    results: dict[str, Any] | None = None,
+                    currency: str | None = None) -> NotebookNode:
     """One notebook whose cells are exactly the slides, in the order of `story` (the deck's):
     title, executive summary, scorecard, each step's key charts and tables, appendix."""
     today = today or date.today()
-    st = story(notebooks, results or {})
+    st = story(notebooks, results or {}, lang, currency)
     cells = []
     meta = "".join(f"<div>{_esc(x)}</div>" for x in title_lines(branding, subtitle, lang, today))
     cells.append(_html_cell(
@@ -568,6 +588,8 @@ def slides_notebook(notebooks: list[NotebookNode], *, title: str, subtitle: str,
                         sections=", ".join(p.heading for p in st.steps if p.heading)))
     ))
     cells += summary_cells(st.summary, lang)
+    if st.figures is not None:
+        cells += exhibit_cells(st.figures, lang)
     if st.scorecard is not None:
         cells += exhibit_cells(st.scorecard, lang)
     for part in st.steps:
@@ -637,7 +659,8 @@ def _exporter(thread: int) -> SlidesExporter:
 
 def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, subtitle: str,
                   lang: str, branding: Branding, assets_dir: Path,
-                  today: date | None = None, results: dict[str, Any] | None = None) -> Path:
+                  today: date | None = None, results: dict[str, Any] | None = None,
+                  currency: str | None = None) -> Path:
     """Write slides.html for one slice; reveal.js/require.js go to the shared `assets_dir`.
     `today` is the date on the title slide (a run passes the audit's report date)."""
     out_path = Path(out_path)
@@ -645,7 +668,7 @@ def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, 
     install_assets(Path(assets_dir))
     rel = Path(os.path.relpath(Path(assets_dir).resolve(), out_path.parent.resolve())).as_posix()
     nb = slides_notebook(notebooks, title=title, subtitle=subtitle, lang=lang, branding=branding,
-                         today=today, results=results)
+                         today=today, results=results, currency=currency)
 
     resources = {"clientbook": {
         "assets": rel,
