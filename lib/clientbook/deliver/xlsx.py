@@ -10,8 +10,9 @@ never leaves a half-written workbook behind.
 A working file for the sales team: every customer list (a sheet with a customer-ID column) gets
 owner / status / due-date / note columns to fill in (status from a drop-down), numbers carry
 Excel formats by unit (money in the audit's currency, risks and shares as %, dates as dates,
-counts with separators), and a summary sheet up front lists every list with its size, its
-value and how many of its customers are marked done (a live COUNTIF).
+counts with separators), and a summary sheet up front lists every list with its size and its
+value. No cell holds a formula (not even one of ours): every cell the product writes is a
+value, so a reader can trust that opening the file runs nothing.
 """
 
 from __future__ import annotations
@@ -283,10 +284,10 @@ def _work_validation(ws, headers: list[str]) -> None:
 
 
 def write_summary(wb: Workbook) -> None:
-    """The first sheet: one row per list (customers, value, done so far), then how to work it.
+    """The first sheet: one row per list (customers, value), then how to work it.
 
     Rebuilt from the workbook's sheets on every write, so lists written by several steps all
-    appear. "Done" counts the status column live (COUNTIF), as the team marks its progress.
+    appear. Progress is read by filtering a list's status column: no formulas in the file.
     """
     name = sheet_name(i18n.t("xlsx.summary.sheet"))
     if name in wb.sheetnames:
@@ -295,13 +296,11 @@ def write_summary(wb: Workbook) -> None:
     ws.append([i18n.t("xlsx.summary.title")])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
-    headers = [i18n.t(f"xlsx.summary.{c}") for c in ("list", "customers", "value", "done")]
+    headers = [i18n.t(f"xlsx.summary.{c}") for c in ("list", "customers", "value")]
     ws.append(headers)
     for cell in ws[3]:
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
-    status = i18n.t("xlsx.column.status")
-    done = i18n.t("xlsx.status.done")
     for other in wb.worksheets[1:]:
         head = [c.value for c in other[1]]
         rows = max(other.max_row - 1, 0)
@@ -310,11 +309,7 @@ def write_summary(wb: Workbook) -> None:
         total = (sum(float(other.cell(row=r, column=value_col).value or 0)
                      for r in range(2, other.max_row + 1)) if value_col else None)
         sheet_ref = quote_sheetname(other.title)
-        done_cell = None
-        if status in head and rows:
-            col = get_column_letter(head.index(status) + 1)
-            done_cell = f'=COUNTIF({sheet_ref}!{col}2:{col}{other.max_row},"{done}")'
-        ws.append([other.title, rows, None if total is None else round(total, 2), done_cell])
+        ws.append([other.title, rows, None if total is None else round(total, 2)])
         r = ws.max_row
         ws.cell(row=r, column=1).hyperlink = f"#{sheet_ref}!A1"
         ws.cell(row=r, column=1).font = Font(color="1F4E79", underline="single")
@@ -322,11 +317,10 @@ def write_summary(wb: Workbook) -> None:
         if value_col:
             ws.cell(row=r, column=3).number_format = other.cell(
                 row=2, column=value_col).number_format
-        ws.cell(row=r, column=4).number_format = "#,##0"
     ws.append([])
     for key in ("how", "status", "privacy"):
         ws.append([i18n.t(f"xlsx.summary.{key}")])
         ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=False)
     ws.column_dimensions["A"].width = 34
-    for col in "BCD":
+    for col in "BC":
         ws.column_dimensions[col].width = 16
