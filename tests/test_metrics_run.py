@@ -112,11 +112,13 @@ def test_every_shown_kpi_is_its_metrics_entry(runs, lang):
         for _key, entry in metrics.items():
             assert set(entry) == {"value", "unit", "scope", "window", "window_label", "n"}
         want = {k: results.format_metric(k, metrics.get(k), lang, cur) for k in keys}
-        # index: the slice's row, after its name, status and current period
-        row = re.search(rf'<tr[^>]*data-slice="{re.escape(sid)}"[^>]*>(.*?)</tr>', index, re.S)
-        cells = _cells(row.group(1))
-        assert cells[2] == metrics["revenue"]["window_label"]
-        assert dict(zip(keys, cells[3:], strict=True)) == want, sid
+        # index: the slice's rows; the first lists its deliverables and status, the league
+        # tables (KPI columns wrapped into several tables) follow, each row after its name
+        rows_html = re.findall(rf'<tr[^>]*data-slice="{re.escape(sid)}"[^>]*>(.*?)</tr>',
+                               index, re.S)
+        cells = [c for r in rows_html[1:] for c in _cells(r)[1:]]
+        assert cells[0] == metrics["revenue"]["window_label"]
+        assert dict(zip(keys, cells[1:], strict=True)) == want, sid
         # report: the key figures, then the scorecard
         report = (root / "slices" / sid / "report.html").read_text(encoding="utf-8")
         shown = dict(re.findall(r'<tr data-metric="([^"]+)"><th>.*?</th>'
@@ -157,7 +159,7 @@ def test_every_shown_kpi_is_its_metrics_entry(runs, lang):
                 if not getattr(shape, "has_table", False) or not shape.has_table:
                     continue
                 rows_ = [[c.text for c in r.cells] for r in shape.table.rows]
-                if title == i18n.t("metrics.key_figures", lang):
+                if title.startswith(i18n.t("metrics.key_figures", lang)):  # paginated
                     in_deck.update({r[0]: r[1] for r in rows_[1:]})
                 elif title.startswith(i18n.t("performance.headline.scorecard", lang,
                                              period=period)):

@@ -233,6 +233,7 @@ def _report_day(root: Path, audit: Audit) -> dt.date:
 def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
                   results: dict[str, Any], audit: Audit, failed: list[str]) -> Path:
     """slices/<id>/report.html: the playbooks combined, code hidden, summary on top."""
+    i18n.use(audit.lang)  # the audit's language, whatever this thread rendered before
     slice_dir = root / "slices" / sl.id
     manifest = json.loads((root / "dataset" / "dataset.json").read_text(encoding="utf-8"))
     nb = combine(loaded, failed, "client")
