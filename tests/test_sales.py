@@ -144,3 +144,17 @@ def test_upsell_finds_entry_level_buyers_and_the_premium_offer():
     assert "2 customers buy only entry-level Printers: offer pro (4.0x" in \
         sales.upsell_sentences(out)[0]
     assert sales.upsell(orders.drop(columns="quantity")).empty
+
+
+def test_summary_window_fields_and_kpis():
+    s = sales.SalesSummary(leads=10, open=2, won=4, lost=4, win_rate=0.5,
+                           cycle_days_median=float("nan"), won_amount=12_000.0,
+                           pipeline_amount=500.0)
+    f = sales.summary_fields(s)
+    assert f["win_rate"] == "50.0%" and f["cycle"] == "–" and f["won"] == 4
+    assert f["won_amount"] == sales.money_text(12_000.0)
+    w = sales.window_fields({"leads_created": (7, None), "win_rate": (0.25, 8)})
+    assert w == {"created": "7", "closed": "8", "win_rate": "25.0%"}
+    assert sales.kpis(s)["lead_to_won_rate"] == 0.4
+    assert sales.kpis(sales.SalesSummary(0, 0, 0, 0, float("nan"), float("nan"), 0.0, 0.0)
+                      )["lead_to_won_rate"] is None

@@ -138,3 +138,17 @@ def test_sla_finding_judges_only_enough_tickets_and_allows_for_uncertainty():
     assert "short of the 90.0% target but within its uncertainty" in said(200, 0.88)
     assert "short of the 90.0% target (" in said(200, 0.70)
     assert "meeting the 90.0% target" in said(200, 0.93)
+
+
+def test_summary_fields_and_kpis_as_the_reader_sees_them():
+    now = svc.ServiceSummary(tickets=1234, open=3, first_response_median_h=1.5,
+                             first_response_p90_h=6.0, resolution_median_h=30.0,
+                             resolution_p90_h=80.0, first_response_sla=0.875,
+                             resolution_sla=float("nan"), fcr=0.5, reopen_rate=0.04)
+    f = svc.summary_fields(now)
+    assert f["tickets"] == "1,234" and f["fr_sla"] == "87.5%" and f["fcr"] == "50.0%"
+    assert f["res_sla"] == "–"  # missing, never "nan%"
+    assert f["fr_median"] == svc.hours_text(1.5)
+    assert svc.kpis(now, 7) == {"tickets": 1234, "first_response_attainment": 0.875,
+                                "resolution_attainment": now.resolution_sla, "fcr_rate": 0.5,
+                                "reopen_rate": 0.04, "open_tickets": 7}

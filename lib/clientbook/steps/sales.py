@@ -429,6 +429,32 @@ def _pct(x: float) -> str:
     return "–" if x is None or pd.isna(x) else f"{x * 100:.0f}%"
 
 
+def summary_fields(summary: SalesSummary) -> dict[str, str | int]:
+    """The funnel summary sentence's figures as the reader sees them (`sales.summary`)."""
+    return {
+        "leads": summary.leads, "won": summary.won, "lost": summary.lost, "open": summary.open,
+        "win_rate": format_number(summary.win_rate, "rate"),
+        "cycle": format_number(summary.cycle_days_median, "ratio", digits=0),
+        "won_amount": money_text(summary.won_amount),
+        "pipeline": money_text(summary.pipeline_amount),
+    }
+
+
+def window_fields(window: dict[str, tuple[float, int | None]]) -> dict[str, str]:
+    """The window sentence's figures (`sales.window`): leads created, closed, win rate."""
+    return {"created": format_number(window["leads_created"][0], "count"),
+            "closed": format_number(window["win_rate"][1], "count"),
+            "win_rate": format_number(window["win_rate"][0], "rate")}
+
+
+def kpis(summary: SalesSummary) -> dict[str, float | int]:
+    """The funnel's headline numbers for results.json."""
+    return {"leads": summary.leads, "win_rate": summary.win_rate,
+            "lead_to_won_rate": summary.won / summary.leads if summary.leads else None,
+            "cycle_days_median": summary.cycle_days_median, "won_amount": summary.won_amount,
+            "pipeline_amount": summary.pipeline_amount}
+
+
 def money_text(x: float) -> str:
     """Compact money, or '–' when unknown."""
     from clientbook.present.style import money

@@ -326,6 +326,31 @@ def targets_text(sla: SlaTargets) -> tuple[str, str]:
     )
 
 
+def summary_fields(now: ServiceSummary) -> dict[str, str]:
+    """The summary sentence's figures as the reader sees them (`service.summary`): medians
+    and p90s as durations, attainments and rates as percentages."""
+    from clientbook.present.numbers import format_number
+
+    return {
+        "tickets": format_number(now.tickets, "count"),
+        "fr_median": hours_text(now.first_response_median_h),
+        "fr_p90": hours_text(now.first_response_p90_h),
+        "fr_sla": format_number(now.first_response_sla, "rate"),
+        "res_median": hours_text(now.resolution_median_h),
+        "res_p90": hours_text(now.resolution_p90_h),
+        "res_sla": format_number(now.resolution_sla, "rate"),
+        "fcr": format_number(now.fcr, "rate"),
+        "reopen": format_number(now.reopen_rate, "rate"),
+    }
+
+
+def kpis(now: ServiceSummary, open_now: int) -> dict[str, float | int]:
+    """The step's headline numbers for results.json."""
+    return {"tickets": now.tickets, "first_response_attainment": now.first_response_sla,
+            "resolution_attainment": now.resolution_sla, "fcr_rate": now.fcr,
+            "reopen_rate": now.reopen_rate, "open_tickets": open_now}
+
+
 def hours_text(h: float) -> str:
     """Hours as a consultant says them: '12 min', '5.2 h', '3.1 d' (zh: 分钟 / 小时 / 天)."""
     from clientbook.present.i18n import current
