@@ -39,6 +39,7 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 $(LAB_STAMP): pyproject.toml setup.py
 	$(PYTHON) -m venv $(LAB_VENV)

@@ -44,8 +44,20 @@ def load() -> str:
 def run_clientbook(audit: Path, out: Path) -> float:
     t = time.perf_counter()
     # HTML reports only, as the naive loop makes: like for like.
-    subprocess.run([str(BIN / "clientbook"), "run", str(audit), "--outputs", str(out), "--quiet",
-                    "--formats", "html"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            str(BIN / "clientbook"),
+            "run",
+            str(audit),
+            "--outputs",
+            str(out),
+            "--quiet",
+            "--formats",
+            "html",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t
 
 
@@ -56,12 +68,14 @@ def ensure_export(audit: Path) -> None:
     a = audit_mod.load(audit)
     raw = a.resolve(a.sources["orders"].path).parent
     if not (raw / "orders.csv").exists():
-        subprocess.run([str(BIN / "clientbook"), "sample", str(raw)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BIN / "clientbook"), "sample", str(raw)], check=True, stdout=subprocess.DEVNULL
+        )
 
 
-def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None
-              ) -> tuple[float, int, int]:
+def run_naive(
+    audit_slug: str, built: Path, work: Path, limit: int | None
+) -> tuple[float, int, int]:
     """papermill CLI + nbconvert CLI per notebook, on the dataset run (1) built."""
     from clientbook.config import audit_file as audit_mod
     from clientbook.config import resources
@@ -81,12 +95,33 @@ def run_naive(audit_slug: str, built: Path, work: Path, limit: int | None
         d.mkdir(parents=True)
         for pb in playbooks:
             out = d / pb.name
-            subprocess.run([str(BIN / "papermill"), str(pb), str(out), "-p", "dataset_dir",
-                            str(ds), "-p", "slice_id", sl.id, "-p", "lang", a.lang,
-                            "-p", "output_dir", str(d), "--no-progress-bar"],
-                           check=True, capture_output=True)
-            subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
-                            str(out)], check=True, capture_output=True)
+            subprocess.run(
+                [
+                    str(BIN / "papermill"),
+                    str(pb),
+                    str(out),
+                    "-p",
+                    "dataset_dir",
+                    str(ds),
+                    "-p",
+                    "slice_id",
+                    sl.id,
+                    "-p",
+                    "lang",
+                    a.lang,
+                    "-p",
+                    "output_dir",
+                    str(d),
+                    "--no-progress-bar",
+                ],
+                check=True,
+                capture_output=True,
+            )
+            subprocess.run(
+                [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)],
+                check=True,
+                capture_output=True,
+            )
     return time.perf_counter() - t, len(chosen), len(plan)
 
 
@@ -105,12 +140,18 @@ def run_plain(audit: Path, work: Path) -> float:
     a = audit_mod.load(audit)
     manifest = dataset.build(a, work / "dataset")
     # What a client run executes: the playbooks without trainer notes, exercises, solutions.
-    books = [(pb, nbformat.read(pb, as_version=4))
-             for pb in runner.stage_playbooks(a.playbooks(), "client", work / "playbooks")]
+    books = [
+        (pb, nbformat.read(pb, as_version=4))
+        for pb in runner.stage_playbooks(a.playbooks(), "client", work / "playbooks")
+    ]
     for sl in dataset.slices(manifest):
         for _pb, nb in books:
-            ns = {"dataset_dir": str(work / "dataset"), "slice_id": sl.id, "lang": a.lang,
-                  "output_dir": str(work / "slices" / sl.id)}
+            ns = {
+                "dataset_dir": str(work / "dataset"),
+                "slice_id": sl.id,
+                "lang": a.lang,
+                "output_dir": str(work / "slices" / sl.id),
+            }
             for cell in nb.cells:
                 if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
                     exec(compile(cell.source, "<playbook>", "exec"), ns)  # noqa: S102
@@ -137,8 +178,9 @@ def main() -> None:
         t3 = None if args.skip_plain else run_plain(audit, tmp_path / "plain")
         if t3:
             print(f"(3) plain Python (limit):  {t3:8.1f} s  ({load()})", flush=True)
-        t2, done, total = run_naive(audit.stem, tmp_path / "run" / audit.stem,
-                                    tmp_path / "naive", args.naive_slices)
+        t2, done, total = run_naive(
+            audit.stem, tmp_path / "run" / audit.stem, tmp_path / "naive", args.naive_slices
+        )
         if done < total:
             print(f"    naive loop timed on {done} of {total} slices: {t2:.1f} s, scaled")
             t2 = t2 * total / done

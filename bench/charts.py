@@ -33,21 +33,26 @@ def main() -> None:
     book = playbook.start(ds, slice_id, "", "/tmp/clientbook-bench-charts")
     cfg = retention.settings(book.settings)
     cohorts = retention.cohort_retention(book.orders, cfg["cohort_freq"], book.as_of)
-    mig = retention.migration_between(book.orders, book.customers, book.previous_period,
-                                      book.period, book.settings)
+    mig = retention.migration_between(
+        book.orders, book.customers, book.previous_period, book.period, book.settings
+    )
     pv = value.predict(book.orders, book.as_of, value.settings(book.settings))
     risk, _, _ = churn.warning_list(book.orders, book.customers, book.as_of, pv, cfg)
     charts = {
         "cohort heatmap": lambda: retention.cohort_chart(cohorts, cfg["cohort_periods"]),
         "migration heatmap": (lambda: retention.migration_chart(mig)) if mig else None,
         "CLV / P(alive)": (lambda: value.distribution_chart(pv))
-        if pv.ok and hasattr(value, "distribution_chart") else None,
+        if pv.ok and hasattr(value, "distribution_chart")
+        else None,
         "churn risk": (lambda: churn.risk_chart(risk, cfg["min_risk"]))
-        if hasattr(churn, "risk_chart") else None,
+        if hasattr(churn, "risk_chart")
+        else None,
         "ticket times": (lambda: svc.time_chart(book.tickets, book.as_of))
-        if book.tickets is not None and hasattr(svc, "time_chart") else None,
+        if book.tickets is not None and hasattr(svc, "time_chart")
+        else None,
         "NPS scores": (lambda: sat.nps_chart(book.surveys))
-        if book.surveys is not None and hasattr(sat, "nps_chart") else None,
+        if book.surveys is not None and hasattr(sat, "nps_chart")
+        else None,
     }
     total = 0.0
     for name, make in charts.items():

@@ -37,13 +37,27 @@ def main(audit_dir: Path) -> None:
             res_file = d / "results.json"
             results = json.loads(res_file.read_text(encoding="utf-8")) if res_file.exists() else {}
             t = time.perf_counter()
-            slides.render_slides(nbs, out / d.name / "slides.html", title="Demo", subtitle=d.name,
-                                 lang="en", branding=brand, assets_dir=out / "assets",
-                                 results=results)
+            slides.render_slides(
+                nbs,
+                out / d.name / "slides.html",
+                title="Demo",
+                subtitle=d.name,
+                lang="en",
+                branding=brand,
+                assets_dir=out / "assets",
+                results=results,
+            )
             t_slides += time.perf_counter() - t
             t = time.perf_counter()
-            deck.build_deck(nbs, results, out / d.name / "deck.pptx", title="Demo",
-                            subtitle=d.name, lang="en", branding=brand)
+            deck.build_deck(
+                nbs,
+                results,
+                out / d.name / "deck.pptx",
+                title="Demo",
+                subtitle=d.name,
+                lang="en",
+                branding=brand,
+            )
             t_deck += time.perf_counter() - t
             counts.append(_slide_counts(out / d.name / "deck.pptx"))
         n = len(slice_dirs)
@@ -51,10 +65,15 @@ def main(audit_dir: Path) -> None:
         print(f"slides.html  {t_slides:6.2f} s  ({t_slides / n:.2f} s/slice)")
         print(f"deck.pptx    {t_deck:6.2f} s  ({t_deck / n:.2f} s/slice)")
         main = [m for m, _ in counts]
-        print(f"deck.pptx    slides before the appendix {min(main)}-{max(main)}, "
-              f"in all {min(a for _, a in counts)}-{max(a for _, a in counts)}")
-        reports = [(d / "report.html", out / d.name / "report.pdf") for d in slice_dirs
-                   if (d / "report.html").exists()]
+        print(
+            f"deck.pptx    slides before the appendix {min(main)}-{max(main)}, "
+            f"in all {min(a for _, a in counts)}-{max(a for _, a in counts)}"
+        )
+        reports = [
+            (d / "report.html", out / d.name / "report.pdf")
+            for d in slice_dirs
+            if (d / "report.html").exists()
+        ]
         if not reports:
             print("report.pdf   no report.html to print")
             return
@@ -68,8 +87,10 @@ def main(audit_dir: Path) -> None:
         why = pdf.print_pdfs(reports)
         batch = time.perf_counter() - t
         print(f"report.pdf   {one:6.2f} s for one slice (browser start included)")
-        print(f"report.pdf   {batch:6.2f} s for {len(reports)} slices with one browser "
-              f"({batch / len(reports):.2f} s/slice)" + (f"  [{why}]" if why else ""))
+        print(
+            f"report.pdf   {batch:6.2f} s for {len(reports)} slices with one browser "
+            f"({batch / len(reports):.2f} s/slice)" + (f"  [{why}]" if why else "")
+        )
         pages = [_pdf_pages(p) for _, p in reports if p.exists()]
         if pages and all(x is not None for x in pages):
             print(f"report.pdf   {min(pages)}-{max(pages)} pages")
@@ -81,8 +102,10 @@ def _slide_counts(path: Path) -> tuple[int, int]:
 
     from clientbook.present.i18n import t
 
-    titles = [s.shapes.title.text_frame.text if s.shapes.title else ""
-              for s in Presentation(str(path)).slides]
+    titles = [
+        s.shapes.title.text_frame.text if s.shapes.title else ""
+        for s in Presentation(str(path)).slides
+    ]
     appendix = t("deck.appendix", "en")
     return (titles.index(appendix) if appendix in titles else len(titles)), len(titles)
 

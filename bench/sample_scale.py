@@ -37,8 +37,15 @@ def _one(customers: int, fmt: str, seed: int) -> dict:
                     rows[name] = sum(1 for _ in f) - 1
         size_mb = sum(p.stat().st_size for p in files.values()) / 1e6
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return {"fmt": fmt, "customers": customers, "seconds": round(seconds, 2), "cpu": round(cpu, 2),
-            "peak_rss_mb": round(peak_mb), "files_mb": round(size_mb, 1), "rows": rows}
+    return {
+        "fmt": fmt,
+        "customers": customers,
+        "seconds": round(seconds, 2),
+        "cpu": round(cpu, 2),
+        "peak_rss_mb": round(peak_mb),
+        "files_mb": round(size_mb, 1),
+        "rows": rows,
+    }
 
 
 def main() -> None:
@@ -54,14 +61,28 @@ def main() -> None:
     fmts = ["csv", "parquet"] if args.fmt == "both" else [args.fmt]
     for fmt in fmts:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", "--customers", str(args.customers),
-             "--fmt", fmt, "--seed", str(args.seed)],
-            check=True, capture_output=True, text=True)
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                "--customers",
+                str(args.customers),
+                "--fmt",
+                fmt,
+                "--seed",
+                str(args.seed),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows = ", ".join(f"{k}={v:,}" for k, v in r["rows"].items())
-        print(f"{fmt:8s} customers={r['customers']:,}  order lines={r['rows']['orders']:,}  "
-              f"{r['seconds']:.2f} s wall ({r['cpu']:.2f} s CPU)  "
-              f"peak RSS {r['peak_rss_mb']} MB  files {r['files_mb']} MB")
+        print(
+            f"{fmt:8s} customers={r['customers']:,}  order lines={r['rows']['orders']:,}  "
+            f"{r['seconds']:.2f} s wall ({r['cpu']:.2f} s CPU)  "
+            f"peak RSS {r['peak_rss_mb']} MB  files {r['files_mb']} MB"
+        )
         print(f"         rows: {rows}")
 
 

@@ -54,9 +54,11 @@ def execution(repeat: int) -> None:
                 best[name] = min(times)
             extra = best["with training cells"] - best["client cells only"]
             n = len(full.cells) - len(stripped.cells)
-            print(f"{pb.stem:24s} {best['client cells only']:6.2f} s client, "
-                  f"{best['with training cells']:6.2f} s with {n} training cells "
-                  f"(+{extra:5.2f} s)")
+            print(
+                f"{pb.stem:24s} {best['client cells only']:6.2f} s client, "
+                f"{best['with training cells']:6.2f} s with {n} training cells "
+                f"(+{extra:5.2f} s)"
+            )
     finally:
         worker.shutdown()
 
@@ -77,9 +79,11 @@ def rendering(run: Path, audit_path: Path) -> None:
     handbook.render_training_index(run, a, manifest, summary)
     index = time.perf_counter() - t0
     rest = sorted(times[1:] or times)
-    print(f"handbooks: {len(times)} slices x {len(files)} playbooks, first {times[0]:.2f} s "
-          f"(builds the exporter), then median {rest[len(rest) // 2]:.2f} s per slice, "
-          f"{sum(times):.1f} s in all, {max(sizes) / 1e6:.1f} MB largest")
+    print(
+        f"handbooks: {len(times)} slices x {len(files)} playbooks, first {times[0]:.2f} s "
+        f"(builds the exporter), then median {rest[len(rest) // 2]:.2f} s per slice, "
+        f"{sum(times):.1f} s in all, {max(sizes) / 1e6:.1f} MB largest"
+    )
     print(f"training index: {index * 1000:.0f} ms")
 
 

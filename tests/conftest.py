@@ -19,8 +19,15 @@ def write_small_export(d: Path) -> None:
         for k in range(1 + c % 4):  # 1 to 4 orders each
             n += 1
             day = 1 + (c * 3 + k * 17) % 85
-            rows.append((f"O{n:04d}", f"C{c:03d}", pd.Timestamp("2025-01-01")
-                         + pd.Timedelta(days=day), 20.0 + 7 * c + 3 * k, region))
+            rows.append(
+                (
+                    f"O{n:04d}",
+                    f"C{c:03d}",
+                    pd.Timestamp("2025-01-01") + pd.Timedelta(days=day),
+                    20.0 + 7 * c + 3 * k,
+                    region,
+                )
+            )
     orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "date", "amount", "region"])
     orders.drop(columns="region").to_csv(d / "orders.csv", index=False, date_format="%Y-%m-%d")
     cust = orders.drop_duplicates("customer_id")[["customer_id", "region"]]
@@ -34,13 +41,15 @@ name: small
 as_of: "2025-04-01"
 sources:
   orders:
-    path: {export / 'orders.csv'}
+    path: {export / "orders.csv"}
     columns: {{order_date: date}}
   customers:
-    path: {export / 'customers.csv'}
+    path: {export / "customers.csv"}
 slicing: {{by: [region, period], period: quarter}}
 {extra}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -48,8 +57,7 @@ slicing: {{by: [region, period], period: quarter}}
 def small_audit(tmp_path: Path) -> Path:
     export = tmp_path / "export"
     write_small_export(export)
-    return write_audit(tmp_path / "small.yaml", export,
-                       "steps: [data_audit, classification]")
+    return write_audit(tmp_path / "small.yaml", export, "steps: [data_audit, classification]")
 
 
 @pytest.fixture(scope="session")
@@ -62,8 +70,9 @@ def rendered_run(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("rendered")
     export = d / "export"
     write_small_export(export)
-    audit = write_audit(d / "small.yaml", export,
-                        "steps: [data_audit, classification]\noutputs: [html, slides]")
+    audit = write_audit(
+        d / "small.yaml", export, "steps: [data_audit, classification]\noutputs: [html, slides]"
+    )
     summary = runner.run(audit_file.load(audit), d / "outputs", jobs=2, show_progress=False)
     assert summary.failures == [] and summary.render_errors == []
     return d / "outputs" / "small"

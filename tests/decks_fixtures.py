@@ -79,10 +79,19 @@ def table_out(headline: str, columns: list[str], rows: list[list]):
     html = df.to_html(index=False, classes="cb-table", border=0, na_rep="")
     return nbformat.v4.new_output(
         "display_data",
-        data={"text/html": f"<h4 class='cb-headline'>{headline}</h4>{html}",
-              "text/plain": headline},
-        metadata={"clientbook": {"kind": "table", "headline": headline, "notes": "",
-                                 "columns": columns, "rows": rows}},
+        data={
+            "text/html": f"<h4 class='cb-headline'>{headline}</h4>{html}",
+            "text/plain": headline,
+        },
+        metadata={
+            "clientbook": {
+                "kind": "table",
+                "headline": headline,
+                "notes": "",
+                "columns": columns,
+                "rows": rows,
+            }
+        },
     )
 
 
@@ -97,15 +106,20 @@ def executed_playbook(lang: str = "en", rows: list[list] | None = None):
     injected = nbformat.v4.new_code_cell('# Parameters\nslice_id = "region-north"\n')
     injected.metadata["tags"] = ["injected-parameters"]
     injected.outputs = [nbformat.v4.new_output("stream", name="stdout", text="INJECTED\n")]
-    c1 = nbformat.v4.new_code_cell("playbook.say('rfm.heading')",
-                                   outputs=[md_out(x["heading"] + "\n\n" + x["intro"])])
-    c2 = nbformat.v4.new_code_cell("playbook.chart(fig, ...)", outputs=[
-        chart_out(x["chart_headline"], x["chart_notes"], chart_png(lang, x["title"], x["x"])),
-        nbformat.v4.new_output("stream", name="stderr", text="some warning\n"),
-    ])
+    c1 = nbformat.v4.new_code_cell(
+        "playbook.say('rfm.heading')", outputs=[md_out(x["heading"] + "\n\n" + x["intro"])]
+    )
+    c2 = nbformat.v4.new_code_cell(
+        "playbook.chart(fig, ...)",
+        outputs=[
+            chart_out(x["chart_headline"], x["chart_notes"], chart_png(lang, x["title"], x["x"])),
+            nbformat.v4.new_output("stream", name="stderr", text="some warning\n"),
+        ],
+    )
     c3 = nbformat.v4.new_code_cell("playbook.say('rfm.after')", outputs=[md_out(x["after"])])
-    c4 = nbformat.v4.new_code_cell("playbook.table(df, ...)",
-                                   outputs=[table_out(x["table_headline"], x["columns"], rows)])
+    c4 = nbformat.v4.new_code_cell(
+        "playbook.table(df, ...)", outputs=[table_out(x["table_headline"], x["columns"], rows)]
+    )
     nb = nbformat.v4.new_notebook(cells=[training, params, injected, c1, c2, c3, c4])
     nb.metadata["papermill"] = {"input_path": "playbooks/02_segments.ipynb"}
     return nb
@@ -115,8 +129,9 @@ def second_playbook(lang: str = "en"):
     """Step 2: one chart; plus a step with no key content (its table is missing)."""
     x = TEXT[lang]
     c1 = nbformat.v4.new_code_cell("say", outputs=[md_out(x["heading2"])])
-    c2 = nbformat.v4.new_code_cell("chart", outputs=[
-        chart_out(x["chart2_headline"], "", chart_png(lang, x["title"], x["x"]))])
+    c2 = nbformat.v4.new_code_cell(
+        "chart", outputs=[chart_out(x["chart2_headline"], "", chart_png(lang, x["title"], x["x"]))]
+    )
     return nbformat.v4.new_notebook(cells=[c1, c2])
 
 

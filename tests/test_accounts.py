@@ -20,45 +20,75 @@ def _s(values):
 def book(tmp_path):
     i18n.use("en")
     style.apply("en", currency="USD")
-    customers = pd.DataFrame({
-        "customer_id": _s(["1", "2", "3"]),
-        "name": _s(["<script>alert(1)</script> Ltd", "Bo Li", "Chen Jie"]),
-        "email": _s(["alice@example.com", "bo@example.com", None]),
-        "phone": _s(["13812345678", "13900001111", "13700002222"]),
-        "region": _s(["East", "East", None]),
-        "channel": _s(["online", "store", "online"]),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": _s(["1", "2", "3"]),
+            "name": _s(["<script>alert(1)</script> Ltd", "Bo Li", "Chen Jie"]),
+            "email": _s(["alice@example.com", "bo@example.com", None]),
+            "phone": _s(["13812345678", "13900001111", "13700002222"]),
+            "region": _s(["East", "East", None]),
+            "channel": _s(["online", "store", "online"]),
+        }
+    )
     rows = [  # (order, customer, date, amount, product)
-        ("a", "1", "2025-01-10", 500.0, "desk"), ("b", "1", "2025-04-02", 300.0, "chair"),
-        ("c", "1", "2025-05-20", 200.0, "desk"), ("d", "2", "2025-02-01", 90.0, "desk"),
-        ("e", "2", "2025-06-01", 60.0, "chair"), ("f", "3", "2025-01-05", 40.0, "desk"),
+        ("a", "1", "2025-01-10", 500.0, "desk"),
+        ("b", "1", "2025-04-02", 300.0, "chair"),
+        ("c", "1", "2025-05-20", 200.0, "desk"),
+        ("d", "2", "2025-02-01", 90.0, "desk"),
+        ("e", "2", "2025-06-01", 60.0, "chair"),
+        ("f", "3", "2025-01-05", 40.0, "desk"),
         ("g", "3", "2025-03-01", 30.0, "lamp"),
     ]
-    orders = pd.DataFrame({
-        "order_id": _s([r[0] for r in rows]), "customer_id": _s([r[1] for r in rows]),
-        "order_date": pd.to_datetime([r[2] for r in rows]), "amount": [r[3] for r in rows],
-        "product": _s([r[4] for r in rows]),
-    })
-    surveys = pd.DataFrame({
-        "response_id": _s(["r1", "r2", "r3"]), "customer_id": _s(["1", "1", "2"]),
-        "survey_date": pd.to_datetime(["2025-02-01", "2025-05-01", "2025-03-01"]),
-        "nps_score": [6.0, 9.0, 3.0], "csat_score": [3.0, 5.0, 2.0],
-    })
-    tickets = pd.DataFrame({
-        "ticket_id": _s(["t1", "t2", "t3"]), "customer_id": _s(["1", "1", "2"]),
-        "channel": _s(["chat"] * 3),
-        "opened_at": pd.to_datetime(["2025-05-01", "2025-06-20", "2025-03-01"]),
-        "resolved_at": pd.to_datetime(["2025-05-02", None, "2025-03-02"]),
-    })
-    leads = pd.DataFrame({
-        "lead_id": _s(["l1", "l2", "l3"]), "customer_id": _s(["1", "1", "2"]),
-        "created_date": pd.to_datetime(["2024-12-01", "2025-03-01", "2025-01-01"]),
-        "stage": _s(["won"] * 3), "status": _s(["won"] * 3), "owner": _s(["Ann", "Ben", "Cy"]),
-    })
-    yield Book(customers=customers, orders=orders, surveys=surveys, tickets=tickets,
-               leads=leads, as_of=pd.Timestamp("2025-07-01"),
-               period=Period.parse("2025-Q2", "quarter"), period_freq="quarter",
-               settings={}, output_dir=tmp_path, manifest={"client": "Acme", "currency": "USD"})
+    orders = pd.DataFrame(
+        {
+            "order_id": _s([r[0] for r in rows]),
+            "customer_id": _s([r[1] for r in rows]),
+            "order_date": pd.to_datetime([r[2] for r in rows]),
+            "amount": [r[3] for r in rows],
+            "product": _s([r[4] for r in rows]),
+        }
+    )
+    surveys = pd.DataFrame(
+        {
+            "response_id": _s(["r1", "r2", "r3"]),
+            "customer_id": _s(["1", "1", "2"]),
+            "survey_date": pd.to_datetime(["2025-02-01", "2025-05-01", "2025-03-01"]),
+            "nps_score": [6.0, 9.0, 3.0],
+            "csat_score": [3.0, 5.0, 2.0],
+        }
+    )
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": _s(["t1", "t2", "t3"]),
+            "customer_id": _s(["1", "1", "2"]),
+            "channel": _s(["chat"] * 3),
+            "opened_at": pd.to_datetime(["2025-05-01", "2025-06-20", "2025-03-01"]),
+            "resolved_at": pd.to_datetime(["2025-05-02", None, "2025-03-02"]),
+        }
+    )
+    leads = pd.DataFrame(
+        {
+            "lead_id": _s(["l1", "l2", "l3"]),
+            "customer_id": _s(["1", "1", "2"]),
+            "created_date": pd.to_datetime(["2024-12-01", "2025-03-01", "2025-01-01"]),
+            "stage": _s(["won"] * 3),
+            "status": _s(["won"] * 3),
+            "owner": _s(["Ann", "Ben", "Cy"]),
+        }
+    )
+    yield Book(
+        customers=customers,
+        orders=orders,
+        surveys=surveys,
+        tickets=tickets,
+        leads=leads,
+        as_of=pd.Timestamp("2025-07-01"),
+        period=Period.parse("2025-Q2", "quarter"),
+        period_freq="quarter",
+        settings={},
+        output_dir=tmp_path,
+        manifest={"client": "Acme", "currency": "USD"},
+    )
     style.use("en", None)
 
 
@@ -108,8 +138,7 @@ def test_archive_html_escapes_and_sheet_is_written(book):
     assert heads[:3] == ["Customer", "Name", "E-mail"]
     assert heads.count("Owner") == 1  # the archive's owner is the working column
     value_col = heads.index("Revenue") + 1
-    assert ws.cell(2, value_col).value == 1000 and ws.cell(2, value_col).number_format == \
-        '"$"#,##0'
+    assert ws.cell(2, value_col).value == 1000 and ws.cell(2, value_col).number_format == '"$"#,##0'
     assert ws.cell(2, heads.index("Owner") + 1).value == "Ben"
     assert ws.cell(2, heads.index("Segment history") + 1).value.startswith("2025-Q1: ")
 

@@ -23,11 +23,19 @@ def test_colours_are_normalised_and_checked():
 
 def test_from_audit_and_relative_paths(tmp_path):
     base = tmp_path / "audits"
-    section = SimpleNamespace(firm="Northwind", consultant="Li Wei", logo=Path("b/logo.png"),
-                              primary_color="#112233", accent_color="#445566",
-                              pptx_template=Path("b/client.pptx"))
-    audit = SimpleNamespace(client="Acme", branding=section,
-                            resolve=lambda p: p if p.is_absolute() else (base / p).resolve())
+    section = SimpleNamespace(
+        firm="Northwind",
+        consultant="Li Wei",
+        logo=Path("b/logo.png"),
+        primary_color="#112233",
+        accent_color="#445566",
+        pptx_template=Path("b/client.pptx"),
+    )
+    audit = SimpleNamespace(
+        client="Acme",
+        branding=section,
+        resolve=lambda p: p if p.is_absolute() else (base / p).resolve(),
+    )
     b = Branding.from_audit(audit)
     assert (b.client, b.firm, b.consultant) == ("Acme", "Northwind", "Li Wei")
     assert b.logo == (base / "b" / "logo.png").resolve()

@@ -19,8 +19,9 @@ ARTIFACTS = ROOT / "outputs" / "test-artifacts"
 CHROMIUM = pdf.find_chromium()
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None,
-                       reason=f"no system Chromium for the browser tests: {pdf.INSTALL_HINT}"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason=f"no system Chromium for the browser tests: {pdf.INSTALL_HINT}"
+    ),
 ]
 
 
@@ -47,8 +48,14 @@ class Visit:
         self.page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}"))
         self.page.on("request", lambda r: self.requests.append(r.url))
         # Never let a request leave the machine, even if one slipped in: it is recorded above.
-        self.page.route("**/*", lambda route: route.continue_()
-                        if route.request.url.startswith(("file:", "data:")) else route.abort())
+        self.page.route(
+            "**/*",
+            lambda route: (
+                route.continue_()
+                if route.request.url.startswith(("file:", "data:"))
+                else route.abort()
+            ),
+        )
         self.page.goto(path.resolve().as_uri(), wait_until="load")
 
     def remote_requests(self) -> list[str]:
@@ -57,11 +64,18 @@ class Visit:
 
 def _render(tmp_path: Path, lang: str) -> Path:
     return slides.render_slides(
-        playbooks(lang), tmp_path / "audit" / "all" / "slides.html",
+        playbooks(lang),
+        tmp_path / "audit" / "all" / "slides.html",
         title="Acme customer review" if lang == "en" else "Acme 客户回顾",
-        subtitle="All customers · 2025-Q3", lang=lang,
-        branding=Branding(client="Acme", firm="Northwind", consultant="Li Wei",
-                          primary_color="#0b6e4f", accent_color="#e07a5f"),
+        subtitle="All customers · 2025-Q3",
+        lang=lang,
+        branding=Branding(
+            client="Acme",
+            firm="Northwind",
+            consultant="Li Wei",
+            primary_color="#0b6e4f",
+            accent_color="#e07a5f",
+        ),
         assets_dir=tmp_path / "audit" / "assets",
     )
 
@@ -96,8 +110,10 @@ def test_slides_start_offline_and_advance_with_the_arrow_key(browser, tmp_path, 
 def test_the_recorder_sees_a_remote_asset(browser, tmp_path):
     # Proves the offline check can fail: a page with a CDN script is caught.
     page = tmp_path / "cdn.html"
-    page.write_text('<html><head><script src="https://unpkg.com/reveal.js@4.0.2/dist/reveal.js">'
-                    "</script></head><body>x</body></html>")
+    page.write_text(
+        '<html><head><script src="https://unpkg.com/reveal.js@4.0.2/dist/reveal.js">'
+        "</script></head><body>x</body></html>"
+    )
     v = Visit(browser, page)
     assert v.remote_requests() == ["https://unpkg.com/reveal.js@4.0.2/dist/reveal.js"]
     v.page.close()
@@ -106,8 +122,9 @@ def test_the_recorder_sees_a_remote_asset(browser, tmp_path):
 def test_the_recorder_sees_a_dialog(browser, tmp_path):
     # Proves the hostile-data check can fail: an unescaped planted script is caught.
     page = tmp_path / "xss.html"
-    page.write_text("<html><body>x<img src=x onerror=alert(2)><script>alert(1)</script>"
-                    "</body></html>")
+    page.write_text(
+        "<html><body>x<img src=x onerror=alert(2)><script>alert(1)</script></body></html>"
+    )
     v = Visit(browser, page)
     v.page.wait_for_timeout(200)
     assert sorted(v.dialogs) == ["1", "2"]
@@ -116,15 +133,16 @@ def test_the_recorder_sees_a_dialog(browser, tmp_path):
 
 def test_rendered_reports_open_offline_without_console_errors(browser, rendered_run):
     """A run's own report pages (the `all` slice and one more), rendered for this session."""
-    reports = sorted(rendered_run.glob("slices/*/report.html"),
-                     key=lambda p: (p.parent.name != "all", p.parent.name))[:2]
+    reports = sorted(
+        rendered_run.glob("slices/*/report.html"),
+        key=lambda p: (p.parent.name != "all", p.parent.name),
+    )[:2]
     assert [p.parent.name for p in reports] == ["all", "period-2025-Q1"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for report in reports:
         v = Visit(browser, report)
         v.page.wait_for_timeout(500)
-        v.page.screenshot(path=str(ARTIFACTS / f"report-{report.parent.name}.png"),
-                          full_page=False)
+        v.page.screenshot(path=str(ARTIFACTS / f"report-{report.parent.name}.png"), full_page=False)
         assert v.errors == [], report
         assert v.remote_requests() == [], report
         v.page.close()

@@ -25,8 +25,9 @@ def _executed(run: dict) -> set[tuple[str, str]]:
 
 @pytest.mark.slow
 def test_rerun_reuses_unchanged_work_and_reruns_what_reads_changed_targets(small_audit, tmp_path):
-    small_audit.write_text(small_audit.read_text().replace(
-        "steps: [data_audit, classification]", STEPS))
+    small_audit.write_text(
+        small_audit.read_text().replace("steps: [data_audit, classification]", STEPS)
+    )
     out = tmp_path / "outputs"
     first = _run(small_audit, out)
     slices = {s["id"] for s in first["slices"]}
@@ -63,8 +64,9 @@ def test_rerun_reuses_unchanged_work_and_reruns_what_reads_changed_targets(small
 
 
 @pytest.mark.slow
-def test_changed_data_reruns_everything_and_a_failed_notebook_is_never_reused(small_audit,
-                                                                             tmp_path):
+def test_changed_data_reruns_everything_and_a_failed_notebook_is_never_reused(
+    small_audit, tmp_path
+):
     out = tmp_path / "outputs"
     _run(small_audit, out)
     orders = small_audit.parent / "export" / "orders.csv"
@@ -95,8 +97,9 @@ def _code(nb_path: Path) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
 
 
-@pytest.mark.parametrize("playbook", sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "playbook", sorted((REPO / "playbooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem
+)
 def test_every_playbook_declares_the_audit_keys_it_reads(playbook):
     step = audit_mod.step_name(playbook)
     assert step in cache.STEP_READS, f"add {step} to clientbook.run.cache.STEP_READS"
@@ -111,8 +114,13 @@ def test_every_playbook_declares_the_audit_keys_it_reads(playbook):
 
 
 def test_keys_follow_what_a_step_reads(tmp_path):
-    run = cache.RunCache(root=tmp_path, previous=None, code="c", base="b",
-                         audit_keys={"targets": "t1", "settings": "s1"})
+    run = cache.RunCache(
+        root=tmp_path,
+        previous=None,
+        code="c",
+        base="b",
+        audit_keys={"targets": "t1", "settings": "s1"},
+    )
     pb = tmp_path / "01_x.ipynb"
     pb.write_text("{}")
     sc = run.for_slice("all")
@@ -130,8 +138,14 @@ def test_keys_follow_what_a_step_reads(tmp_path):
 
 
 def _fake_run(root: Path, previous: Path | None, targets: str = "t1") -> cache.RunCache:
-    return cache.RunCache(root=root, previous=previous, code="c", base="b",
-                          audit_keys={"targets": targets, "settings": "s1"}, render="r")
+    return cache.RunCache(
+        root=root,
+        previous=previous,
+        code="c",
+        base="b",
+        audit_keys={"targets": targets, "settings": "s1"},
+        render="r",
+    )
 
 
 def test_a_reused_step_brings_the_files_it_wrote_and_deliverables_follow(tmp_path):

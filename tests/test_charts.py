@@ -43,8 +43,9 @@ def test_apply_sets_seaborn_theme_with_house_palette():
 
 
 def test_cohort_heatmap_annotates_every_known_cell():
-    rate = pd.DataFrame([[1.0, 0.5, 0.25], [1.0, 0.4, np.nan]], index=["2025-01", "2025-02"],
-                        columns=[0, 1, 2])
+    rate = pd.DataFrame(
+        [[1.0, 0.5, 0.25], [1.0, 0.4, np.nan]], index=["2025-01", "2025-02"], columns=[0, 1, 2]
+    )
     c = retention.Cohorts("month", pd.Series([8, 10], index=rate.index), rate * 8, rate)
     fig = retention.cohort_chart(c)
     ax = fig.axes[0]
@@ -87,12 +88,15 @@ def test_risk_chart_counts_customers_and_marks_the_threshold():
 def test_ticket_time_boxes_per_translated_channel():
     i18n.use("zh")
     opened = pd.Timestamp("2025-01-01")
-    t = pd.DataFrame({
-        "ticket_id": list("abcd"), "channel": ["chat", "chat", "email", "email"],
-        "opened_at": [opened] * 4,
-        "first_response_at": [opened + pd.Timedelta(minutes=m) for m in (5, 10, 120, 240)],
-        "resolved_at": [opened + pd.Timedelta(hours=h) for h in (2, 3, 20, 30)],
-    })
+    t = pd.DataFrame(
+        {
+            "ticket_id": list("abcd"),
+            "channel": ["chat", "chat", "email", "email"],
+            "opened_at": [opened] * 4,
+            "first_response_at": [opened + pd.Timedelta(minutes=m) for m in (5, 10, 120, 240)],
+            "resolved_at": [opened + pd.Timedelta(hours=h) for h in (2, 3, 20, 30)],
+        }
+    )
     ax = svc.time_chart(t, opened + pd.Timedelta(days=5)).axes[0]
     assert sorted(x.get_text() for x in ax.get_yticklabels()) == sorted(["在线客服", "邮件"])
 
@@ -103,8 +107,9 @@ def test_clv_distribution_counts_customers_and_labels_money():
     from clientbook.steps import value
 
     clv = [0.2, 5.0, 50.0, 500.0, 5000.0, 6000.0]  # 0.2: below one unit, not drawn
-    pv = SimpleNamespace(customers=pd.DataFrame({"clv": clv, "p_alive": [0.1, 0.5, 0.6, 0.9,
-                                                                          0.95, 0.99]}))
+    pv = SimpleNamespace(
+        customers=pd.DataFrame({"clv": clv, "p_alive": [0.1, 0.5, 0.6, 0.9, 0.95, 0.99]})
+    )
     fig = value.distribution_chart(pv)
     left, right = fig.axes
     assert sum(p.get_height() for p in left.patches) == 5

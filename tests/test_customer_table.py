@@ -192,18 +192,21 @@ def _audit(tmp_path: Path, orders: pd.DataFrame, steps: str = STEPS) -> Path:
     cust = o.drop_duplicates("customer_id")[["customer_id", "region"]]
     cust.assign(channel="Online").to_csv(export / "customers.csv", index=False)
     path = tmp_path / "steady.yaml"
-    path.write_text(f"""client: Steady Co.
+    path.write_text(
+        f"""client: Steady Co.
 name: steady
 as_of: "{AS_OF.date()}"
 sources:
   orders:
-    path: {export / 'orders.csv'}
+    path: {export / "orders.csv"}
     columns: {{order_date: date}}
   customers:
-    path: {export / 'customers.csv'}
+    path: {export / "customers.csv"}
 slicing: {{by: [], period: quarter}}  # one slice: all
 steps: {steps}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -232,8 +235,14 @@ def test_a_slice_run_classifies_and_fits_once(tmp_path):
         for nb in (root / "slices" / sid / "notebooks").glob("*.ipynb"):
             code = "\n".join(c.source for c in nbformat.read(nb, as_version=4).cells
                              if c.cell_type == "code")  # fmt: skip
-            for own in ("cls.classify(", "value.forecast(", "value.predict(", "churn.scores(",
-                        "BetaGeoModel", "GammaGammaModel"):
+            for own in (
+                "cls.classify(",
+                "value.forecast(",
+                "value.predict(",
+                "churn.scores(",
+                "BetaGeoModel",
+                "GammaGammaModel",
+            ):
                 assert own not in code, (nb.name, own)
     res = json.loads((root / "slices/all/results.json").read_text())
     models = json.loads((root / "slices/all/derived/models.json").read_text())
@@ -258,8 +267,13 @@ def test_a_degenerate_forecast_reaches_no_deliverable(tmp_path):
     plan = res["action_plan"]["action_plan"]
     assert plan and all(r["value_at_stake"] is not None for r in plan)
     report = (root / "slices/all/report.html").read_text()
-    for forecast in ("Predicted value by customer decile", "highest predicted value",
-                     "expected to bring in", "Forecast check", "predicted lifetime value"):
+    for forecast in (
+        "Predicted value by customer decile",
+        "highest predicted value",
+        "expected to bring in",
+        "Forecast check",
+        "predicted lifetime value",
+    ):
         assert forecast not in report
     assert "the fit cannot be trusted" in report  # 02 says why
     assert "no trusted purchase model" in report  # 06 says why

@@ -36,23 +36,52 @@ def start_cluster(folder: Path, workers: int = 2) -> tuple[str, list[subprocess.
     folder.mkdir(parents=True, exist_ok=True)
     sched_file = folder / "scheduler.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}  # the code under test
-    procs = [subprocess.Popen(
-        [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
-         "--no-dashboard", "--scheduler-file", str(sched_file)],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "scheduler.log", "w"),
-        start_new_session=True)]
+    procs = [
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(folder / "scheduler.log", "w"),
+            start_new_session=True,
+        )
+    ]
     deadline = time.monotonic() + 60
     while not sched_file.exists():
         if time.monotonic() > deadline:
             stop_cluster(procs)
             raise RuntimeError("dask scheduler did not start")
         time.sleep(0.2)
-    procs.append(subprocess.Popen(
-        [str(BIN / "dask"), "worker", "--scheduler-file", str(sched_file), "--nworkers",
-         str(workers), "--nthreads", "1", "--no-dashboard", "--local-directory",
-         str(folder / "work")],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "worker.log", "w"),
-        start_new_session=True))
+    procs.append(
+        subprocess.Popen(
+            [
+                str(BIN / "dask"),
+                "worker",
+                "--scheduler-file",
+                str(sched_file),
+                "--nworkers",
+                str(workers),
+                "--nthreads",
+                "1",
+                "--no-dashboard",
+                "--local-directory",
+                str(folder / "work"),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(folder / "worker.log", "w"),
+            start_new_session=True,
+        )
+    )
     address = json.loads(sched_file.read_text())["address"]
     from distributed import Client
 
@@ -85,18 +114,23 @@ def dask_address(tmp_path: Path) -> Iterator[str]:
 
 @pytest.mark.slow
 def test_dask_scheduler_and_worker_processes_isolate_a_failing_notebook(
-        small_audit, tmp_path, dask_address):
+    small_audit, tmp_path, dask_address
+):
     pb = tmp_path / "playbooks"
     pb.mkdir()
     shutil.copy(REPO / "playbooks" / "00_data_audit.ipynb", pb)
     nb = nbformat.read(REPO / "playbooks" / "00_data_audit.ipynb", as_version=4)
     nb.cells = [nb.cells[1], nbformat.v4.new_code_cell(FRAGILE)]
     nbformat.write(nb, pb / "01_fragile.ipynb")
-    small_audit.write_text(small_audit.read_text().replace(
-        "steps: [data_audit, classification]", f"playbooks_dir: {pb}"))
+    small_audit.write_text(
+        small_audit.read_text().replace(
+            "steps: [data_audit, classification]", f"playbooks_dir: {pb}"
+        )
+    )
     out = tmp_path / "outputs"
-    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
-                         dask=dask_address)
+    summary = runner.run(
+        audit_mod.load(small_audit), out, jobs=2, show_progress=False, dask=dask_address
+    )
     assert [(f.slice_id, f.step) for f in summary.failures] == [("region-north", "fragile")]
     assert "planted failure" in summary.failures[0].error
     root = out / "small"
@@ -109,7 +143,8 @@ def test_dask_scheduler_and_worker_processes_isolate_a_failing_notebook(
         assert res["data_audit"]["kpis"]["customers"] > 0
 
     # A re-run on the cluster reuses what did not fail and runs the failed notebook again.
-    again = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
-                       dask=dask_address)
+    again = runner.run(
+        audit_mod.load(small_audit), out, jobs=2, show_progress=False, dask=dask_address
+    )
     executed = {(n.slice_id, n.step) for n in again.notebooks if not n.reused}
     assert executed == {("region-north", "fragile")}

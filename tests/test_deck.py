@@ -16,16 +16,26 @@ from decks_fixtures import TEXT, executed_playbook, playbooks
 
 BRAND = Branding(client="Acme", firm="Northwind", consultant="Li Wei")
 RESULTS = {
-    "02_segments": {"findings": ["Champions bring 61% of revenue.", "At-risk grew by 12."],
-                    "kpis": {"customers": 400}},
+    "02_segments": {
+        "findings": ["Champions bring 61% of revenue.", "At-risk grew by 12."],
+        "kpis": {"customers": 400},
+    },
     "03_service": {"findings": ["FCR fell to 71%."]},
 }
 
 
 def _build(tmp_path, lang="en", results=RESULTS, nbs=None, **kw):
-    out = deck.build_deck(nbs or playbooks(lang), results, tmp_path / "deck.pptx",
-                          title="Acme customer review", subtitle="Slice: North", lang=lang,
-                          branding=BRAND, today=date(2025, 10, 1), **kw)
+    out = deck.build_deck(
+        nbs or playbooks(lang),
+        results,
+        tmp_path / "deck.pptx",
+        title="Acme customer review",
+        subtitle="Slice: North",
+        lang=lang,
+        branding=BRAND,
+        today=date(2025, 10, 1),
+        **kw,
+    )
     return Presentation(str(out))
 
 
@@ -38,25 +48,37 @@ def _tables(slide):
 
 
 def _body(slide) -> str:
-    return "\n".join(sh.text_frame.text for sh in slide.shapes
-                     if sh.has_text_frame and sh != slide.shapes.title)
+    return "\n".join(
+        sh.text_frame.text for sh in slide.shapes if sh.has_text_frame and sh != slide.shapes.title
+    )
 
 
 def test_slide_order_and_titles(tmp_path):
     prs = _build(tmp_path)
     x = TEXT["en"]
     assert [_title(s) for s in prs.slides] == [
-        "Acme customer review", "Executive summary",
-        x["chart_headline"], x["table_headline"], x["chart2_headline"],
-        "Appendix", "Method notes",
+        "Acme customer review",
+        "Executive summary",
+        x["chart_headline"],
+        x["table_headline"],
+        x["chart2_headline"],
+        "Appendix",
+        "Method notes",
     ]
     title_text = "\n".join(sh.text_frame.text for sh in prs.slides[0].shapes if sh.has_text_frame)
-    for part in ("Slice: North", "Prepared for Acme", "Prepared by Li Wei, Northwind",
-                 "Date: 2025-10-01"):
+    for part in (
+        "Slice: North",
+        "Prepared for Acme",
+        "Prepared by Li Wei, Northwind",
+        "Date: 2025-10-01",
+    ):
         assert part in title_text
     summary = _body(prs.slides[1])
-    for f in ("1. Champions bring 61% of revenue.", "2. At-risk grew by 12.",
-              "3. FCR fell to 71%."):
+    for f in (
+        "1. Champions bring 61% of revenue.",
+        "2. At-risk grew by 12.",
+        "3. FCR fell to 71%.",
+    ):
         assert f in summary
     assert x["intro"] in _body(prs.slides[-1])  # the step's method note
     assert all(s.notes_slide.notes_text_frame.text.strip() for s in prs.slides)
@@ -68,8 +90,12 @@ def test_tables_are_native_table_shapes_with_the_cells(tmp_path):
     table_slide = prs.slides[3]
     (table,) = _tables(table_slide)
     cells = [[table.cell(i, j).text for j in range(3)] for i in range(len(table.rows))]
-    assert cells == [["Segment", "Customers", "Revenue"], ["A", "120", "61,000"],
-                     ["B", "80", "25,000.50"], ["C", "200", "14,000"]]
+    assert cells == [
+        ["Segment", "Customers", "Revenue"],
+        ["A", "120", "61,000"],
+        ["B", "80", "25,000.50"],
+        ["C", "200", "14,000"],
+    ]
     # ... and no picture of a table.
     assert not [s for s in table_slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
     # Header filled with the branding primary colour.
@@ -92,8 +118,13 @@ def test_chart_slides_have_the_picture_and_speaker_notes(tmp_path):
 
 def test_long_tables_continue_on_the_next_slide_and_the_summary_paginates(tmp_path):
     rows = [[f"S{i}", i, float(i)] for i in range(15)]
-    many = {"action_plan": {"executive_summary": [
-        {"finding": f"Finding {i}", "evidence": "e", "action": "a"} for i in range(5)]}}
+    many = {
+        "action_plan": {
+            "executive_summary": [
+                {"finding": f"Finding {i}", "evidence": "e", "action": "a"} for i in range(5)
+            ]
+        }
+    }
     prs = _build(tmp_path, results=many, nbs=[executed_playbook("en", rows=rows)])
     titles = [_title(s) for s in prs.slides]
     assert titles[1:3] == ["Executive summary (1/2)", "Executive summary (2/2)"]
@@ -114,6 +145,7 @@ def test_no_findings_says_so(tmp_path):
 
 def t_en(key: str) -> str:
     from clientbook.present.i18n import t
+
     return t(key, "en")
 
 
@@ -147,20 +179,36 @@ def test_client_template_supplies_layouts_and_its_slides_are_dropped(tmp_path):
     assert run.font.color.type is None
 
 
-@pytest.mark.parametrize(("md", "text"), [
-    ("## Heading\n\nSome **bold** and *it* and `code`.", "Heading\n\nSome bold and it and code."),
-    ("- one\n- two", "• one\n• two"),
-    ("See [the report](report.html).", "See the report."),
-])
+@pytest.mark.parametrize(
+    ("md", "text"),
+    [
+        (
+            "## Heading\n\nSome **bold** and *it* and `code`.",
+            "Heading\n\nSome bold and it and code.",
+        ),
+        ("- one\n- two", "• one\n• two"),
+        ("See [the report](report.html).", "See the report."),
+    ],
+)
 def test_plain_notes_from_markdown(md, text):
     assert deck.plain(md) == text
 
 
-@pytest.mark.parametrize(("v", "text"), [
-    (61000.0, "61,000"), (25000.5, "25,000.50"), (0.125, "0.12"), (1234, "1,234"),
-    (None, ""), (float("nan"), ""), ("12.3%", "12.3%"), (True, "True"),
-    ("2025-11-06T00:00:00", "2025-11-06"), ("2025-11-06", "2025-11-06"),
-])
+@pytest.mark.parametrize(
+    ("v", "text"),
+    [
+        (61000.0, "61,000"),
+        (25000.5, "25,000.50"),
+        (0.125, "0.12"),
+        (1234, "1,234"),
+        (None, ""),
+        (float("nan"), ""),
+        ("12.3%", "12.3%"),
+        (True, "True"),
+        ("2025-11-06T00:00:00", "2025-11-06"),
+        ("2025-11-06", "2025-11-06"),
+    ],
+)
 def test_cell_text(v, text):
     assert deck.cell_text(v) == text
 
@@ -171,16 +219,30 @@ def test_logo_on_every_slide_and_svg_logo_skipped(tmp_path):
     logo = tmp_path / "logo.png"
     Image.new("RGB", (200, 80), "#0b6e4f").save(logo)
     b = Branding(client="Acme", logo=logo)
-    out = deck.build_deck(playbooks("en"), RESULTS, tmp_path / "d.pptx", title="T",
-                          subtitle="S", lang="en", branding=b)
+    out = deck.build_deck(
+        playbooks("en"),
+        RESULTS,
+        tmp_path / "d.pptx",
+        title="T",
+        subtitle="S",
+        lang="en",
+        branding=b,
+    )
     prs = Presentation(str(out))
     for slide in prs.slides:
         pics = [s for s in slide.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE]
         assert any(p.image.size == (200, 80) for p in pics)
     svg = tmp_path / "logo.svg"
     svg.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    out = deck.build_deck(playbooks("en"), RESULTS, tmp_path / "d2.pptx", title="T",
-                          subtitle="S", lang="en", branding=Branding(logo=svg))
+    out = deck.build_deck(
+        playbooks("en"),
+        RESULTS,
+        tmp_path / "d2.pptx",
+        title="T",
+        subtitle="S",
+        lang="en",
+        branding=Branding(logo=svg),
+    )
     assert len(Presentation(str(out)).slides) == 7
 
 

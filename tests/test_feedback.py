@@ -37,17 +37,32 @@ def _surveys():
             "survey_date": pd.to_datetime(["2025-01-0" + str(i) for i in range(1, 8)]),
             "nps_score": [2, 3, 10, 9, 8, 10, None],
             "csat_score": [None, None, None, None, None, None, 1],
-            "comment": pd.Series(["物流太慢了，快递三天才到",
-                                  "Delivery was late, support never answered",
-                                  "客服很耐心，服务很好", "Great quality and fast delivery",
-                                  "价格有点贵", None, "质量太差"], dtype="string"),
+            "comment": pd.Series(
+                [
+                    "物流太慢了，快递三天才到",
+                    "Delivery was late, support never answered",
+                    "客服很耐心，服务很好",
+                    "Great quality and fast delivery",
+                    "价格有点贵",
+                    None,
+                    "质量太差",
+                ],
+                dtype="string",
+            ),
         }
     )
 
 
 def test_voice_falls_back_to_csat():
-    assert fb.voice(_surveys()).tolist() == ["detractor", "detractor", "promoter", "promoter",
-                                             "passive", "promoter", "detractor"]
+    assert fb.voice(_surveys()).tolist() == [
+        "detractor",
+        "detractor",
+        "promoter",
+        "promoter",
+        "passive",
+        "promoter",
+        "detractor",
+    ]
 
 
 def test_theme_table_detractors_vs_promoters():
@@ -99,8 +114,17 @@ def test_complaint_cues_follow_the_comments_own_language_not_the_reports():
     assert fb.is_complaint("送货太慢")
     assert not fb.is_complaint("产品很好，delivery late")  # Chinese comment: 很好 is praise
     assert fb.is_complaint("delivery late")
-    comments = pd.DataFrame({"comment": ["送货太慢", "产品很好，delivery late", "delivery late",
-                                         "great", "没有任何破损"]})
+    comments = pd.DataFrame(
+        {
+            "comment": [
+                "送货太慢",
+                "产品很好，delivery late",
+                "delivery late",
+                "great",
+                "没有任何破损",
+            ]
+        }
+    )
     rates = []
     for lang in ("en", "zh"):  # the report's language changes nothing
         i18n.use(lang)

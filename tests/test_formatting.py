@@ -29,11 +29,16 @@ def test_style_money_and_pct_follow_the_run():
 
 def test_format_table_by_column_kind():
     style.use("en", "EUR")
-    df = pd.DataFrame({
-        "segment": ["A", "B"], "share": [0.1234, None], "revenue": [1_500_000.0, 980.0],
-        "customers": [34700, 3005], "avg": [33970.8, 2.25],
-        "first": pd.to_datetime(["2025-11-06", "2025-01-02"]),
-    })
+    df = pd.DataFrame(
+        {
+            "segment": ["A", "B"],
+            "share": [0.1234, None],
+            "revenue": [1_500_000.0, 980.0],
+            "customers": [34700, 3005],
+            "avg": [33970.8, 2.25],
+            "first": pd.to_datetime(["2025-11-06", "2025-01-02"]),
+        }
+    )
     out = playbook.format_table(df, percent=["share"], money=["revenue"])
     assert out["share"].tolist() == ["12.3%", ""]
     assert out["revenue"].tolist() == ["€1.5M", "€980"]
@@ -45,8 +50,12 @@ def test_format_table_by_column_kind():
 
 def test_shown_tables_read_as_text_for_people():
     i18n.use("zh")
-    df = pd.DataFrame({"region": pd.array(["Unknown", None, "华东"], dtype="string"),
-                       "last": pd.to_datetime(["2025-11-06", None, "2025-11-07"])})
+    df = pd.DataFrame(
+        {
+            "region": pd.array(["Unknown", None, "华东"], dtype="string"),
+            "last": pd.to_datetime(["2025-11-06", None, "2025-11-07"]),
+        }
+    )
     shown = playbook._dates_as_text(df)
     assert shown["region"].tolist() == ["未知", "", "华东"]
     assert shown["last"].tolist() == ["2025-11-06", "", "2025-11-07"]

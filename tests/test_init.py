@@ -20,8 +20,9 @@ PRESETS = Path(__file__).parent / "data" / "presets"
 def _effective(audit: audit_mod.Audit, table: str) -> dict[str, str]:
     """canonical column -> client header, counting unmapped columns read by their own name."""
     src = audit.sources[table]
-    raw = pd.read_csv(audit.resolve(src.path), sep=None, engine="python", nrows=1, dtype=str,
-                      encoding="utf-8-sig")
+    raw = pd.read_csv(
+        audit.resolve(src.path), sep=None, engine="python", nrows=1, dtype=str, encoding="utf-8-sig"
+    )
     headers = [h.strip() for h in raw.columns]
     out = {}
     for col in SCHEMAS[table]:
@@ -54,17 +55,22 @@ def test_init_on_the_sample_export_reproduces_the_demo_audit(sample_export, tmp_
     assert len(prep.tables["orders"]) > 100
 
 
-@pytest.mark.parametrize("preset,tables,where", [
-    ("salesforce", {"orders", "customers"}, ("Opportunity.csv", "StageName", {"Closed Won"})),
-    ("hubspot", {"orders", "customers"}, ("all-deals.csv", "Deal Stage", {"Closed Won"})),
-    ("zoho", {"orders", "customers"}, ("Deals_export.csv", "Stage", {"Closed Won"})),
-    ("shopify", {"orders"}, None),
-    ("woocommerce", {"orders"}, ("wc-orders-report-export.csv", "Status",
-                                 {"Completed", "Processing"})),
-    ("fxiaoke", {"orders", "customers"}, ("销售订单.csv", "订单状态", {"已确认", "已完成"})),
-])
-def test_each_preset_fixture_gives_an_audit_that_validates(preset, tables, where, tmp_path,
-                                                           capsys):
+@pytest.mark.parametrize(
+    "preset,tables,where",
+    [
+        ("salesforce", {"orders", "customers"}, ("Opportunity.csv", "StageName", {"Closed Won"})),
+        ("hubspot", {"orders", "customers"}, ("all-deals.csv", "Deal Stage", {"Closed Won"})),
+        ("zoho", {"orders", "customers"}, ("Deals_export.csv", "Stage", {"Closed Won"})),
+        ("shopify", {"orders"}, None),
+        (
+            "woocommerce",
+            {"orders"},
+            ("wc-orders-report-export.csv", "Status", {"Completed", "Processing"}),
+        ),
+        ("fxiaoke", {"orders", "customers"}, ("销售订单.csv", "订单状态", {"已确认", "已完成"})),
+    ],
+)
+def test_each_preset_fixture_gives_an_audit_that_validates(preset, tables, where, tmp_path, capsys):
     out = tmp_path / f"{preset}.yaml"
     assert cli.main(["init", str(PRESETS / preset), "--preset", preset, "-o", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
@@ -101,7 +107,7 @@ def test_shopify_amount_is_quantity_times_line_price(tmp_path):
     audit = audit_mod.load(out)
     assert audit.currency == "CAD"  # from the export's Currency column
     raw = pd.read_csv(PRESETS / "shopify" / "orders_export_1.csv", dtype=str)
-    expected = (raw["Lineitem quantity"].astype(float) * raw["Lineitem price"].astype(float))
+    expected = raw["Lineitem quantity"].astype(float) * raw["Lineitem price"].astype(float)
     prep = dataset.prepare(audit)
     assert prep.tables["orders"]["amount"].sum() == pytest.approx(expected.sum())
 
@@ -110,11 +116,28 @@ def test_a_preset_fixture_runs_end_to_end(tmp_path):
     from clientbook.run import runner
 
     out = tmp_path / "fx.yaml"
-    assert cli.main(["init", str(PRESETS / "fxiaoke"), "--preset", "fxiaoke", "-o", str(out),
-                     "--client", "纷享客户", "--lang", "zh"]) == 0
+    assert (
+        cli.main(
+            [
+                "init",
+                str(PRESETS / "fxiaoke"),
+                "--preset",
+                "fxiaoke",
+                "-o",
+                str(out),
+                "--client",
+                "纷享客户",
+                "--lang",
+                "zh",
+            ]
+        )
+        == 0
+    )
     text = out.read_text(encoding="utf-8")
-    text = text.replace("outputs: [html]", "outputs: [html]\nsteps: [data_audit, classification]"
-                        "\nas_of: \"2026-01-01\"")
+    text = text.replace(
+        "outputs: [html]",
+        'outputs: [html]\nsteps: [data_audit, classification]\nas_of: "2026-01-01"',
+    )
     text = text.replace("by: [region, period]", "by: [region]")
     out.write_text(text, encoding="utf-8")
     summary = runner.run(audit_mod.load(out), tmp_path / "outputs", jobs=1, show_progress=False)
@@ -129,6 +152,7 @@ def test_a_preset_fixture_runs_end_to_end(tmp_path):
 
 # --- sniffing ----------------------------------------------------------------------------
 
+
 def test_sniff_whitespace_without_header():
     sn = sniff.sniff(Path(__file__).parent / "data" / "CDNOW_sample.txt")[0]
     assert sn.options["delimiter"].value == "whitespace"
@@ -138,9 +162,12 @@ def test_sniff_whitespace_without_header():
 
 def test_sniff_title_rows_decimal_comma_thousands_and_day_first(tmp_path):
     path = tmp_path / "export.csv"
-    path.write_bytes(("Umsatzbericht 2024\n\nKunde;Datum;Betrag\n"
-                      "K1;03/01/2024;1.234,50\nK2;25/01/2024;99,90\nK3;04/02/2024;12,00\n"
-                      ).encode("gb18030"))
+    path.write_bytes(
+        (
+            "Umsatzbericht 2024\n\nKunde;Datum;Betrag\n"
+            "K1;03/01/2024;1.234,50\nK2;25/01/2024;99,90\nK3;04/02/2024;12,00\n"
+        ).encode("gb18030")
+    )
     sn = sniff.sniff(path)[0]
     assert sn.options["skip_rows"].value == 2
     assert sn.headers == ["Kunde", "Datum", "Betrag"]
@@ -152,8 +179,11 @@ def test_sniff_title_rows_decimal_comma_thousands_and_day_first(tmp_path):
 
 def test_sniff_thousands_comma_and_undecidable_dates_become_a_todo(tmp_path):
     path = tmp_path / "orders.csv"
-    path.write_text('order id,customer,date,amount\nA1,C1,01/02/2024,"1,200.00"\n'
-                    'A2,C2,03/04/2024,"2,500.50"\nA3,C1,05/06/2024,300.00\n', encoding="utf-8")
+    path.write_text(
+        'order id,customer,date,amount\nA1,C1,01/02/2024,"1,200.00"\n'
+        'A2,C2,03/04/2024,"2,500.50"\nA3,C1,05/06/2024,300.00\n',
+        encoding="utf-8",
+    )
     sn = sniff.sniff(path)[0]
     assert sn.options["thousands"].value == ","
     assert sn.options["dayfirst"].value is None and sn.options["dayfirst"].sure == "unknown"
@@ -166,18 +196,27 @@ def test_sniff_thousands_comma_and_undecidable_dates_become_a_todo(tmp_path):
 def test_xlsx_title_rows_and_sheets(tmp_path):
     path = tmp_path / "crm.xlsx"
     with pd.ExcelWriter(path) as xw:
-        pd.DataFrame([["Orders export", None, None, None],
-                      ["订单号", "客户编号", "下单日期", "金额"],
-                      ["A1", "007", "2025-01-02", "9.5"], ["A2", "008", "2025-01-03", "3"]]
-                     ).to_excel(xw, sheet_name="订单", index=False, header=False)
+        pd.DataFrame(
+            [
+                ["Orders export", None, None, None],
+                ["订单号", "客户编号", "下单日期", "金额"],
+                ["A1", "007", "2025-01-02", "9.5"],
+                ["A2", "008", "2025-01-03", "3"],
+            ]
+        ).to_excel(xw, sheet_name="订单", index=False, header=False)
         pd.DataFrame({"客户编号": ["007", "008"], "区域": ["华东", "华北"]}).to_excel(
-            xw, sheet_name="客户", index=False)
+            xw, sheet_name="客户", index=False
+        )
     plans, _ = init.plan_files([path])
     by_table = {p.table: p for p in plans}
     assert by_table["orders"].sniffed.sheet == "订单"
     assert by_table["orders"].sniffed.options["skip_rows"].value == 1
     assert {k: m.header for k, m in by_table["orders"].columns.items()} == {
-        "order_id": "订单号", "customer_id": "客户编号", "order_date": "下单日期", "amount": "金额"}
+        "order_id": "订单号",
+        "customer_id": "客户编号",
+        "order_date": "下单日期",
+        "amount": "金额",
+    }
     assert by_table["customers"].columns["region"].header == "区域"
     out = tmp_path / "a.yaml"
     text, _, _ = init.init([path], out)
@@ -198,8 +237,9 @@ def test_unmapped_required_columns_are_todo(tmp_path):
 
 
 def test_files_that_are_not_tables_are_left_out_and_named(tmp_path, capsys):
-    (tmp_path / "orders.csv").write_text("order_id,customer_id,order_date,amount\n"
-                                         "1,C1,2025-01-01,3\n", encoding="utf-8")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,customer_id,order_date,amount\n1,C1,2025-01-01,3\n", encoding="utf-8"
+    )
     (tmp_path / "customers.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))
     out = tmp_path / "a.yaml"
     assert cli.main(["init", str(tmp_path), "-o", str(out)]) == 0
@@ -230,12 +270,13 @@ def test_init_does_not_overwrite_without_force(tmp_path, capsys):
 def test_a_transaction_file_without_header_gets_positional_guesses(tmp_path, capsys):
     # CDNOW: customer, sample id, yyyymmdd, quantity, amount; aligned with spaces, no header
     out = tmp_path / "cdnow.yaml"
-    assert cli.main(["init", str(Path(__file__).parent / "data" / "CDNOW_sample.txt"),
-                     "-o", str(out)]) == 0
+    assert (
+        cli.main(["init", str(Path(__file__).parent / "data" / "CDNOW_sample.txt"), "-o", str(out)])
+        == 0
+    )
     src = audit_mod.load(out).sources["orders"]
     assert (src.delimiter, src.header) == ("whitespace", "none")
-    assert src.columns == {"customer_id": "1", "order_date": "3", "amount": "5",
-                           "quantity": "4"}
+    assert src.columns == {"customer_id": "1", "order_date": "3", "amount": "5", "quantity": "4"}
     assert src.derive == {"order_id": ["customer_id", "order_date"]}
     assert "# guess: no order number" in out.read_text()
     capsys.readouterr()

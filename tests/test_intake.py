@@ -9,8 +9,12 @@ from clientbook.config import audit_file as audit_mod
 from clientbook.config.audit_file import Source
 from clientbook.data import dataset, intake
 
-ORDERS_MAP = {"order_id": "订单号", "customer_id": "客户编号", "order_date": "下单日期",
-              "amount": "金额"}
+ORDERS_MAP = {
+    "order_id": "订单号",
+    "customer_id": "客户编号",
+    "order_date": "下单日期",
+    "amount": "金额",
+}
 
 
 def _write(path: Path, text: str, encoding: str) -> Path:
@@ -54,28 +58,42 @@ def test_xlsx_sheet_by_name(tmp_path):
     path = tmp_path / "export.xlsx"
     with pd.ExcelWriter(path) as xw:
         pd.DataFrame({"x": [1]}).to_excel(xw, sheet_name="Notes", index=False)
-        pd.DataFrame({"订单号": ["A1"], "客户编号": ["007"],
-                      "下单日期": [pd.Timestamp("2025-01-02")], "金额": [9.5]}
-                     ).to_excel(xw, sheet_name="Orders", index=False)
+        pd.DataFrame(
+            {
+                "订单号": ["A1"],
+                "客户编号": ["007"],
+                "下单日期": [pd.Timestamp("2025-01-02")],
+                "金额": [9.5],
+            }
+        ).to_excel(xw, sheet_name="Orders", index=False)
     df = _load(path, sheet="Orders")
     assert df["customer_id"].tolist() == ["007"]
     assert df["order_date"].tolist() == [pd.Timestamp("2025-01-02")]
-    _, problems = intake.load_source("orders", Source(path=path, sheet="Nope",
-                                                      columns=ORDERS_MAP), path)
+    _, problems = intake.load_source(
+        "orders", Source(path=path, sheet="Nope", columns=ORDERS_MAP), path
+    )
     assert "no sheet named 'Nope'" in str(problems[0]) and "Orders" in str(problems[0])
 
 
 def test_parquet(tmp_path):
     path = tmp_path / "o.parquet"
-    pd.DataFrame({"order_id": ["A1"], "customer_id": ["007"],
-                  "order_date": [pd.Timestamp("2025-01-02")], "amount": [3.0]}).to_parquet(path)
+    pd.DataFrame(
+        {
+            "order_id": ["A1"],
+            "customer_id": ["007"],
+            "order_date": [pd.Timestamp("2025-01-02")],
+            "amount": [3.0],
+        }
+    ).to_parquet(path)
     df, problems = intake.load_source("orders", Source(path=path), path)
     assert not problems and df["customer_id"].tolist() == ["007"]
 
 
 def test_every_problem_named_with_file_column_rows_and_samples(tmp_path):
-    text = ("订单号,客户编号,下单日期,金额\nA1,1,2025-01-01,10\nA2,2,not a date,x\n"
-            "A3,3,2025-01-03,1.5\nA4,4,32/13/2025,oops\n")
+    text = (
+        "订单号,客户编号,下单日期,金额\nA1,1,2025-01-01,10\nA2,2,not a date,x\n"
+        "A3,3,2025-01-03,1.5\nA4,4,32/13/2025,oops\n"
+    )
     path = _write(tmp_path / "bad.csv", text, "utf-8")
     with pytest.raises(intake.DataError) as err:
         a = audit_mod.Audit(client="T", sources={"orders": Source(path=path, columns=ORDERS_MAP)})
@@ -96,15 +114,20 @@ def test_missing_mapped_header_lists_the_headers(tmp_path):
 
 
 def test_findings_are_counted_not_dropped_silently(tmp_path):
-    text = ("order_id,customer_id,order_date,amount\n"
-            "1,C1,2025-01-01,10\n1,C1,2025-01-01,10\n"    # duplicate row 3
-            "2,,2025-01-02,5\n"                          # missing customer id, row 4
-            "3,C2,2030-01-01,7\n"                        # future date, row 5
-            "4,C9,2025-01-03,-4\n")                      # refund + orphan, row 6
+    text = (
+        "order_id,customer_id,order_date,amount\n"
+        "1,C1,2025-01-01,10\n1,C1,2025-01-01,10\n"  # duplicate row 3
+        "2,,2025-01-02,5\n"  # missing customer id, row 4
+        "3,C2,2030-01-01,7\n"  # future date, row 5
+        "4,C9,2025-01-03,-4\n"
+    )  # refund + orphan, row 6
     o = _write(tmp_path / "o.csv", text, "utf-8")
     c = _write(tmp_path / "c.csv", "customer_id,region\nC1,East\nC2,North\n", "utf-8")
-    a = audit_mod.Audit(client="T", as_of="2025-06-30",
-                        sources={"orders": Source(path=o), "customers": Source(path=c)})
+    a = audit_mod.Audit(
+        client="T",
+        as_of="2025-06-30",
+        sources={"orders": Source(path=o), "customers": Source(path=c)},
+    )
     manifest = dataset.build(a, tmp_path / "ds")
     found = {(f["check"]): (f["count"], f["rows"], f["action"]) for f in manifest["findings"]}
     assert found["duplicates"] == (1, [3], "excluded")
@@ -120,9 +143,11 @@ def test_findings_are_counted_not_dropped_silently(tmp_path):
 
 def test_audit_file_errors_name_the_key(tmp_path):
     p = tmp_path / "a.yaml"
-    p.write_text("client: X\nlang: fr\nsources:\n  orders: {path: o.csv, decimal: ';'}\n"
-                 "slicing: {by: [region], period: week}\nbranding: {primary_colour: red}\n",
-                 encoding="utf-8")
+    p.write_text(
+        "client: X\nlang: fr\nsources:\n  orders: {path: o.csv, decimal: ';'}\n"
+        "slicing: {by: [region], period: week}\nbranding: {primary_colour: red}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(audit_mod.AuditFileError) as err:
         audit_mod.load(p)
     msg = str(err.value)
@@ -140,6 +165,7 @@ def test_audit_file_requires_orders(tmp_path):
 
 # --- issue 13: dates are never guessed silently ------------------------------------------
 
+
 def _orders_csv(tmp_path: Path, dates: list[str]) -> Path:
     lines = ["order_id,customer_id,order_date,amount"]
     lines += [f"O{i},C{i},{d},10" for i, d in enumerate(dates)]
@@ -151,8 +177,11 @@ def test_date_order_is_decided_by_a_field_above_12(tmp_path):
     path = _orders_csv(tmp_path, ["08/11/2020", "25/11/2020", "01/12/2020"])
     df, problems = intake.load_source("orders", Source(path=path), path)
     assert problems == []
-    assert df["order_date"].tolist() == [pd.Timestamp("2020-11-08"), pd.Timestamp("2020-11-25"),
-                                         pd.Timestamp("2020-12-01")]
+    assert df["order_date"].tolist() == [
+        pd.Timestamp("2020-11-08"),
+        pd.Timestamp("2020-11-25"),
+        pd.Timestamp("2020-12-01"),
+    ]
     assert df.attrs["date_orders"][0]["order"] == "day-first"
     assert "'25/11/2020' (row 3)" in df.attrs["date_orders"][0]["how"]
     month_first = _orders_csv(tmp_path, ["12/25/2020", "01/02/2021"])
@@ -188,13 +217,19 @@ def test_day_first_source_contradicted_by_values_is_reported(tmp_path):
 
 # --- issue 13 point 4: reading options ---------------------------------------------------
 
+
 def test_whitespace_file_without_header_and_a_derived_order_id(tmp_path):
     sample = (Path(__file__).parent / "data" / "CDNOW_sample.txt").read_text().splitlines()[:6]
     path = _write(tmp_path / "cdnow.txt", "\n".join(sample) + "\n", "utf-8")
-    src = Source(path=path, delimiter="whitespace", header="none",
-                 columns={"customer_id": 1, "order_date": 3, "quantity": 4, "amount": 5},
-                 derive={"order_id": ["customer_id", "order_date"]})
+    src = Source(
+        path=path,
+        delimiter="whitespace",
+        header="none",
+        columns={"customer_id": 1, "order_date": 3, "quantity": 4, "amount": 5},
+        derive={"order_id": ["customer_id", "order_date"]},
+    )
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no pandas ParserWarning leaks
         df, problems = intake.load_source("orders", src, path)
@@ -214,12 +249,18 @@ def test_delimiter_values_are_validated():
 
 def test_title_rows_above_the_header_in_xlsx(tmp_path):
     path = tmp_path / "report.xlsx"
-    body = pd.DataFrame([["Sales report 2025", None, None, None], [None, None, None, None],
-                         ["订单号", "客户编号", "下单日期", "金额"],
-                         ["A1", "007", "2025-01-02", "9.5"]])
+    body = pd.DataFrame(
+        [
+            ["Sales report 2025", None, None, None],
+            [None, None, None, None],
+            ["订单号", "客户编号", "下单日期", "金额"],
+            ["A1", "007", "2025-01-02", "9.5"],
+        ]
+    )
     body.to_excel(path, index=False, header=False)
-    df, problems = intake.load_source("orders", Source(path=path, skip_rows=2,
-                                                       columns=ORDERS_MAP), path)
+    df, problems = intake.load_source(
+        "orders", Source(path=path, skip_rows=2, columns=ORDERS_MAP), path
+    )
     assert problems == [] and df["customer_id"].tolist() == ["007"]
     assert df[intake.ROW].tolist() == [4]  # the row as Excel shows it
     same, _ = intake.load_source("orders", Source(path=path, header=3, columns=ORDERS_MAP), path)
@@ -228,8 +269,11 @@ def test_title_rows_above_the_header_in_xlsx(tmp_path):
 
 def test_one_header_mapped_twice_is_an_error(tmp_path):
     p = tmp_path / "a.yaml"
-    p.write_text("client: X\nsources:\n  orders: {path: o.csv, columns: {order_id: date, "
-                 "order_date: date}}\n", encoding="utf-8")
+    p.write_text(
+        "client: X\nsources:\n  orders: {path: o.csv, columns: {order_id: date, "
+        "order_date: date}}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(audit_mod.AuditFileError, match="header 'date' is mapped twice"):
         audit_mod.load(p)
 
@@ -252,8 +296,11 @@ def test_bad_audit_paths_give_one_line(tmp_path, capsys):
 
     (tmp_path / "folder").mkdir()
     (tmp_path / "img.yaml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    cases = {"folder": "is a folder, not an audit file", "missing.yaml": "no such audit file",
-             "img.yaml": "binary file"}
+    cases = {
+        "folder": "is a folder, not an audit file",
+        "missing.yaml": "no such audit file",
+        "img.yaml": "binary file",
+    }
     for name, expected in cases.items():
         for command in ("validate", "run"):
             assert cli.main([command, str(tmp_path / name)]) == 2
@@ -262,12 +309,15 @@ def test_bad_audit_paths_give_one_line(tmp_path, capsys):
             assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("head,what", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
-    (b"PK\x03\x04\x14\x00\x00\x00", "a ZIP archive"),
-    (b"\x1f\x8b\x08\x00\x00\x00", "a gzip archive"),
-    (bytes(range(256)) * 4, "binary data"),
-])
+@pytest.mark.parametrize(
+    "head,what",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "a PNG image"),
+        (b"PK\x03\x04\x14\x00\x00\x00", "a ZIP archive"),
+        (b"\x1f\x8b\x08\x00\x00\x00", "a gzip archive"),
+        (bytes(range(256)) * 4, "binary data"),
+    ],
+)
 def test_files_that_are_not_text_tables_are_named(tmp_path, head, what):
     path = tmp_path / "orders.csv"
     path.write_bytes(head + bytes(200))

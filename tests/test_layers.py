@@ -7,8 +7,16 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "lib" / "clientbook"
 # Lower number = lower layer. clv is a self-contained model library beside metrics.
-LAYERS = {"config": 0, "data": 1, "metrics": 2, "clv": 2, "present": 3, "steps": 4,
-          "deliver": 5, "run": 6}
+LAYERS = {
+    "config": 0,
+    "data": 1,
+    "metrics": 2,
+    "clv": 2,
+    "present": 3,
+    "steps": 4,
+    "deliver": 5,
+    "run": 6,
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -33,8 +41,9 @@ def _imports(path: Path) -> set[str]:
 def test_every_module_sits_in_a_layer_folder():
     loose = [p.name for p in PKG.glob("*.py") if p.name != "__init__.py"]
     assert loose == [], f"modules outside the layer folders: {loose}"
-    assert {p.name for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").exists()} \
-        == set(LAYERS)
+    assert {p.name for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == set(
+        LAYERS
+    )
 
 
 def test_layers_import_only_downwards():

@@ -34,30 +34,82 @@ from decks_fixtures import chart_out, chart_png, md_out, table_out
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "outputs" / "test-artifacts"
 CHROMIUM = pdf.find_chromium()
-needs_chromium = pytest.mark.skipif(CHROMIUM is None,
-                                    reason=f"no system Chromium: {pdf.INSTALL_HINT}")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason=f"no system Chromium: {pdf.INSTALL_HINT}"
+)
 MM = 96 / 25.4  # CSS px per mm
 
-WIDE_COLUMNS = ["Customer ID", "Name", "E-mail", "Phone", "Region", "Channel", "RFM segment",
-                "Tier", "Days since last order", "Orders", "Value", "Churn risk", "Action"]
-ACTION = ("Onboarding: welcome series and a second-purchase incentive, then a call from the "
-          "account owner")
+WIDE_COLUMNS = [
+    "Customer ID",
+    "Name",
+    "E-mail",
+    "Phone",
+    "Region",
+    "Channel",
+    "RFM segment",
+    "Tier",
+    "Days since last order",
+    "Orders",
+    "Value",
+    "Churn risk",
+    "Action",
+]
+ACTION = (
+    "Onboarding: welcome series and a second-purchase incentive, then a call from the account owner"
+)
 
 
 def _wide_rows(n: int) -> list[list]:
-    return [[f"C{i:06d}", "X****** T********* C*** L***", f"x{i}***@example.com",
-             f"*******{i:04d}", "Southwest China", "Key account", "Can't Lose Them", "A",
-             3 + i, 20 - i, 16979.52 - 100 * i, 0.029, ACTION] for i in range(n)]
+    return [
+        [
+            f"C{i:06d}",
+            "X****** T********* C*** L***",
+            f"x{i}***@example.com",
+            f"*******{i:04d}",
+            "Southwest China",
+            "Key account",
+            "Can't Lose Them",
+            "A",
+            3 + i,
+            20 - i,
+            16979.52 - 100 * i,
+            0.029,
+            ACTION,
+        ]
+        for i in range(n)
+    ]
 
 
-AT_RISK = ["Rank", "Customer", "Region", "Value", "Risk score", "Days since last purchase",
-           "Usual interval (days)", "Last purchase", "Why at risk", "Suggested action"]
+AT_RISK = [
+    "Rank",
+    "Customer",
+    "Region",
+    "Value",
+    "Risk score",
+    "Days since last purchase",
+    "Usual interval (days)",
+    "Last purchase",
+    "Why at risk",
+    "Suggested action",
+]
 
 
 def _at_risk_rows(n: int) -> list[list]:
-    return [[i + 1, f"C{i:06d}", "Central China", 4181.0 - i, 0.78, 113, 27,
-             f"2025-09-{1 + i % 28:02d}T00:00:00", "no purchase for 4.2x the usual interval",
-             "Personalised reminder with a time-limited win-back offer"] for i in range(n)]
+    return [
+        [
+            i + 1,
+            f"C{i:06d}",
+            "Central China",
+            4181.0 - i,
+            0.78,
+            113,
+            27,
+            f"2025-09-{1 + i % 28:02d}T00:00:00",
+            "no purchase for 4.2x the usual interval",
+            "Personalised reminder with a time-limited win-back offer",
+        ]
+        for i in range(n)
+    ]
 
 
 def _step(name: str, heading: str, intro: str, outputs: list) -> nbformat.NotebookNode:
@@ -72,31 +124,91 @@ def hard_notebooks() -> list[tuple[str, nbformat.NotebookNode]]:
     png = chart_png("en", "Revenue by segment", ["Champions", "At risk", "New"])
     intro = "How this step works: every customer is scored; " * 4
     return [
-        ("data_audit", _step("00_data_audit", "Data audit", intro, [
-            table_out("The export at a glance", ["Table", "Rows", "From", "To"],
-                      [["orders", 4915, "2024-01-06T00:00:00", "2025-12-30T00:00:00"]])])),
-        ("classification", _step("01_classification", "Customer classification", intro, [
-            chart_out("Champions bring 61% of revenue", "Protect them.", png),
-            md_out("### Segments\n\nThe segments, one row each."),
-            table_out("Segments at a glance", ["Segment", "Customers", "Revenue"],
-                      [["Champions", 88, 3.6e6], ["Loyal", 71, 969200.0]])])),
-        ("retention", _step("06_retention", "Retention and churn warning", intro, [
-            table_out("At-risk, high-value customers", AT_RISK, _at_risk_rows(15))])),
-        ("performance_review", _step("07_performance_review", "Performance review", intro, [
-            table_out("KPI scorecard, 2025-Q4", ["KPI", "Actual", "Target", "Status"],
-                      [[f"KPI {i}", f"{50 + i}.0%", "75.0%", "missed"] for i in range(11)])])),
-        ("action_plan", _step("08_action_plan", "Action plan", intro, [
-            md_out("### Customer lists"),
-            table_out("Top customers of the first-ranked segment", WIDE_COLUMNS,
-                      _wide_rows(10))])),
+        (
+            "data_audit",
+            _step(
+                "00_data_audit",
+                "Data audit",
+                intro,
+                [
+                    table_out(
+                        "The export at a glance",
+                        ["Table", "Rows", "From", "To"],
+                        [["orders", 4915, "2024-01-06T00:00:00", "2025-12-30T00:00:00"]],
+                    )
+                ],
+            ),
+        ),
+        (
+            "classification",
+            _step(
+                "01_classification",
+                "Customer classification",
+                intro,
+                [
+                    chart_out("Champions bring 61% of revenue", "Protect them.", png),
+                    md_out("### Segments\n\nThe segments, one row each."),
+                    table_out(
+                        "Segments at a glance",
+                        ["Segment", "Customers", "Revenue"],
+                        [["Champions", 88, 3.6e6], ["Loyal", 71, 969200.0]],
+                    ),
+                ],
+            ),
+        ),
+        (
+            "retention",
+            _step(
+                "06_retention",
+                "Retention and churn warning",
+                intro,
+                [table_out("At-risk, high-value customers", AT_RISK, _at_risk_rows(15))],
+            ),
+        ),
+        (
+            "performance_review",
+            _step(
+                "07_performance_review",
+                "Performance review",
+                intro,
+                [
+                    table_out(
+                        "KPI scorecard, 2025-Q4",
+                        ["KPI", "Actual", "Target", "Status"],
+                        [[f"KPI {i}", f"{50 + i}.0%", "75.0%", "missed"] for i in range(11)],
+                    )
+                ],
+            ),
+        ),
+        (
+            "action_plan",
+            _step(
+                "08_action_plan",
+                "Action plan",
+                intro,
+                [
+                    md_out("### Customer lists"),
+                    table_out(
+                        "Top customers of the first-ranked segment", WIDE_COLUMNS, _wide_rows(10)
+                    ),
+                ],
+            ),
+        ),
     ]
 
 
-RESULTS = {"action_plan": {"executive_summary": [
-    {"finding": f"Finding {i}: retention rate missed its target, 69.6% against 75.0%.",
-     "evidence": "previous period 66.0%, change +3.6 pp",
-     "action": "Run the win-back programme for at-risk customers and onboard new ones."}
-    for i in range(1, 7)]}}
+RESULTS = {
+    "action_plan": {
+        "executive_summary": [
+            {
+                "finding": f"Finding {i}: retention rate missed its target, 69.6% against 75.0%.",
+                "evidence": "previous period 66.0%, change +3.6 pp",
+                "action": "Run the win-back programme for at-risk customers and onboard new ones.",
+            }
+            for i in range(1, 7)
+        ]
+    }
+}
 
 
 @pytest.fixture(scope="module")
@@ -106,19 +218,36 @@ def built(tmp_path_factory) -> Path:
     (root / "dataset").mkdir(parents=True)
     (root / "slices" / "all").mkdir(parents=True)
     (root / "dataset" / "dataset.json").write_text(json.dumps({"as_of": "2026-01-01"}))
-    audit = Audit(client="Acme Trading & Co.", sources={"orders": {"path": "orders.csv"}},
-                  branding={"firm": "Northwind"})
+    audit = Audit(
+        client="Acme Trading & Co.",
+        sources={"orders": {"path": "orders.csv"}},
+        branding={"firm": "Northwind"},
+    )
     sl = Slice(id="all", kind="all", value=None, label="All customers")
     loaded = hard_notebooks()
     report.render_report(root, sl, loaded, RESULTS, audit, [])
     nbs = [nb for _, nb in loaded]
     brand = Branding(client="Acme Trading & Co.", firm="Northwind")
     out = root / "slices" / "all"
-    deck.build_deck(nbs, RESULTS, out / "deck.pptx", title="Acme customer review",
-                    subtitle="All customers", lang="en", branding=brand)
-    slides.render_slides(nbs, out / "slides.html", title="Acme customer review",
-                         subtitle="All customers", lang="en", branding=brand,
-                         assets_dir=root / "assets", results=RESULTS)
+    deck.build_deck(
+        nbs,
+        RESULTS,
+        out / "deck.pptx",
+        title="Acme customer review",
+        subtitle="All customers",
+        lang="en",
+        branding=brand,
+    )
+    slides.render_slides(
+        nbs,
+        out / "slides.html",
+        title="Acme customer review",
+        subtitle="All customers",
+        lang="en",
+        branding=brand,
+        assets_dir=root / "assets",
+        results=RESULTS,
+    )
     return out
 
 
@@ -146,8 +275,7 @@ def shapes_outside(pptx_path: Path) -> list[str]:
                 height = max(height, deck.text_height(shape))
             left, top, width = int(shape.left), int(shape.top), int(shape.width)
             if left < 0 or top < 0 or left + width > w or top + height > h:
-                bad.append(f"slide {n} {shape.name}: {left},{top} {width}x{height} "
-                           f"outside {w}x{h}")
+                bad.append(f"slide {n} {shape.name}: {left},{top} {width}x{height} outside {w}x{h}")
     return bad
 
 
@@ -169,8 +297,11 @@ def test_the_check_catches_a_table_that_grows_off_the_slide(built, tmp_path):
 
 def test_long_wide_tables_paginate_with_the_header_repeated(built):
     prs = Presentation(str(built / "deck.pptx"))
-    pages = [s for s in prs.slides
-             if s.shapes.title.text_frame.text.startswith("At-risk, high-value customers")]
+    pages = [
+        s
+        for s in prs.slides
+        if s.shapes.title.text_frame.text.startswith("At-risk, high-value customers")
+    ]
     assert len(pages) == 2
     tables = [next(sh for sh in s.shapes if sh.has_table).table for s in pages]
     for table in tables:
@@ -187,11 +318,20 @@ def test_long_wide_tables_paginate_with_the_header_repeated(built):
 def test_demo_deck_fits_and_every_slide_has_notes(path):
     assert shapes_outside(path) == []
     prs = Presentation(str(path))
-    assert all(s.has_notes_slide and s.notes_slide.notes_text_frame.text.strip()
-               for s in prs.slides)
-    assert not re.search(r"\d{4}-\d{2}-\d{2}T00:00:00", "".join(
-        sh.table.cell(i, j).text for s in prs.slides for sh in s.shapes if sh.has_table
-        for i in range(len(sh.table.rows)) for j in range(len(sh.table.columns))))
+    assert all(
+        s.has_notes_slide and s.notes_slide.notes_text_frame.text.strip() for s in prs.slides
+    )
+    assert not re.search(
+        r"\d{4}-\d{2}-\d{2}T00:00:00",
+        "".join(
+            sh.table.cell(i, j).text
+            for s in prs.slides
+            for sh in s.shapes
+            if sh.has_table
+            for i in range(len(sh.table.rows))
+            for j in range(len(sh.table.columns))
+        ),
+    )
 
 
 # ---- PDF ---------------------------------------------------------------------------------
@@ -215,8 +355,12 @@ def wider_than_the_page(browser, html: Path) -> list[str]:
     wider than that width (landscape width inside a landscape table)."""
     portrait, landscape = (210 - 24) * MM, (297 - 24) * MM
     page = browser.new_page(viewport={"width": int(portrait), "height": 1000})
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith(("file:", "data:")) else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+        ),
+    )
     page.goto(html.resolve().as_uri(), wait_until="load")
     page.emulate_media(media="print")
     # The landscape tables get the landscape width, as on their printed page.
@@ -239,8 +383,9 @@ def pdf_pages_text(path: Path) -> list[str]:
     """Each page's text, ligatures (ﬁ) spelled out."""
     from pypdf import PdfReader
 
-    return [unicodedata.normalize("NFKC", p.extract_text() or "")
-            for p in PdfReader(str(path)).pages]
+    return [
+        unicodedata.normalize("NFKC", p.extract_text() or "") for p in PdfReader(str(path)).pages
+    ]
 
 
 FOOTER_PT = 16 / 25.4 * 72  # the bottom margin, where the footer is printed
@@ -330,8 +475,9 @@ def test_report_prints_within_the_page(built, browser):
     from pypdf import PdfReader
 
     reader = PdfReader(str(out))
-    sizes = {(round(float(p.mediabox.width)), round(float(p.mediabox.height)))
-             for p in reader.pages}
+    sizes = {
+        (round(float(p.mediabox.width)), round(float(p.mediabox.height))) for p in reader.pages
+    }
     assert sizes == {(595, 842), (842, 595)}  # portrait, and landscape for the wide tables
     first = pdf_pages_text(out)[0]
     assert "Acme Trading & Co.: All customers" in first and "1 / " in first  # the footer
@@ -341,8 +487,10 @@ def test_report_prints_within_the_page(built, browser):
 @needs_chromium
 def test_the_width_check_catches_a_table_that_does_not_fit(browser, tmp_path):
     page = tmp_path / "wide.html"
-    page.write_text("<table><tr>" + "<td>unbreakable_word_of_some_length</td>" * 30
-                    + "</tr></table>", encoding="utf-8")
+    page.write_text(
+        "<table><tr>" + "<td>unbreakable_word_of_some_length</td>" * 30 + "</tr></table>",
+        encoding="utf-8",
+    )
     assert wider_than_the_page(browser, page)
 
 
@@ -350,8 +498,11 @@ def test_the_width_check_catches_a_table_that_does_not_fit(browser, tmp_path):
 def test_the_heading_check_catches_a_stranded_heading(tmp_path):
     pytest.importorskip("pypdf")
     page = tmp_path / "stranded.html"
-    page.write_text('<div style="height:950px">Text</div><h3>Stranded</h3>'
-                    '<div style="break-before:page">Body</div><p>End</p>', encoding="utf-8")
+    page.write_text(
+        '<div style="height:950px">Text</div><h3>Stranded</h3>'
+        '<div style="break-before:page">Body</div><p>End</p>',
+        encoding="utf-8",
+    )
     out = tmp_path / "stranded.pdf"
     assert pdf.print_pdf(page, out) is None
     assert stranded_headings(out, ["Stranded"]) == ["page 1 ends with 'Stranded'"]
@@ -371,8 +522,21 @@ def _screenshots(pdf_path: Path, name: str, pages: int = 4) -> None:
     if shutil.which("pdftoppm") is None:
         return
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", str(pages), str(pdf_path),
-                    str(ARTIFACTS / f"pdf-{name}")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "60",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            str(pages),
+            str(pdf_path),
+            str(ARTIFACTS / f"pdf-{name}"),
+        ],
+        check=True,
+    )
 
 
 # ---- slides.html -------------------------------------------------------------------------
@@ -401,8 +565,12 @@ SLIDE_JS = """() => {
 
 def slides_overflow(browser, html: Path, shots: str | None = None) -> list[str]:
     page = browser.new_page(viewport={"width": 1280, "height": 720})
-    page.route("**/*", lambda route: route.continue_()
-               if route.request.url.startswith(("file:", "data:")) else route.abort())
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+        ),
+    )
     page.goto(html.resolve().as_uri(), wait_until="load")
     page.wait_for_function("window.Reveal && window.Reveal.isReady()", timeout=10_000)
     page.evaluate("Reveal.configure({transition: 'none'})")
@@ -429,8 +597,10 @@ def test_the_slide_check_catches_an_overflowing_table(built, browser):
     html = (built / "slides.html").read_text(encoding="utf-8")
     bad = built / "bad-slides.html"  # next to the good one: the same assets
     rows = "".join(f"<tr><td>row {i}</td></tr>" for i in range(60))
-    bad.write_text(html.replace('<div class="cb-body">', f'<div class="cb-body"><table>{rows}'
-                                                         "</table>", 1), encoding="utf-8")
+    bad.write_text(
+        html.replace('<div class="cb-body">', f'<div class="cb-body"><table>{rows}</table>', 1),
+        encoding="utf-8",
+    )
     assert slides_overflow(browser, bad)
 
 

@@ -68,8 +68,13 @@ def _book(**kw) -> Book:
         "amount": [100.0, 50.0, 80.0, -80.0, 20.0],
     })  # fmt: skip
     customers = pd.DataFrame({"customer_id": ["A", "B", "C", "D"]})
-    args = dict(customers=customers, orders=orders, period=Q3, as_of=pd.Timestamp("2025-10-01"),
-                manifest={"currency": "USD"})
+    args = dict(
+        customers=customers,
+        orders=orders,
+        period=Q3,
+        as_of=pd.Timestamp("2025-10-01"),
+        manifest={"currency": "USD"},
+    )
     args.update(kw)
     return Book(**args)
 
@@ -77,10 +82,15 @@ def _book(**kw) -> Book:
 def test_metric_entry_windows_and_labels():
     b = _book()
     e = results.metric_entry(b, "revenue", 70.0, n=4)
-    assert e == {"value": 70.0, "unit": "money", "scope": "period",
-                 "window": ["2025-07-01", "2025-09-30"], "window_label": "2025-Q3", "n": 4}
-    assert results.metric_entry(b, "revenue_to_date", 1.0)["window"] == ["2025-01-05",
-                                                                          "2025-09-30"]
+    assert e == {
+        "value": 70.0,
+        "unit": "money",
+        "scope": "period",
+        "window": ["2025-07-01", "2025-09-30"],
+        "window_label": "2025-Q3",
+        "n": 4,
+    }
+    assert results.metric_entry(b, "revenue_to_date", 1.0)["window"] == ["2025-01-05", "2025-09-30"]
     assert results.metric_entry(b, "customers", 4)["window"] == ["2025-09-30", "2025-09-30"]
     assert results.metric_entry(b, "nps", float("nan"))["value"] is None
     assert results.metric_label("revenue", e, "en") == "Revenue in 2025-Q3"
@@ -111,8 +121,9 @@ def _export(d: Path, cut: pd.Timestamp | None) -> None:
     rng = np.random.default_rng(3)
     d.mkdir(parents=True, exist_ok=True)
     start, days = pd.Timestamp("2025-01-01"), 637  # to 2026-09-29
-    cust = pd.DataFrame({"customer_id": [f"C{i:02d}" for i in range(40)],
-                         "region": ["East", "North"] * 20})
+    cust = pd.DataFrame(
+        {"customer_id": [f"C{i:02d}" for i in range(40)], "region": ["East", "North"] * 20}
+    )
     cust["signup_date"] = [start + pd.Timedelta(days=int(x)) for x in rng.integers(0, 500, 40)]
     rows = []
     for i, c in enumerate(cust.itertuples()):
@@ -132,9 +143,11 @@ def _export(d: Path, cut: pd.Timestamp | None) -> None:
         "category": rng.choice(["complaint", "question"], n),
     })  # fmt: skip
     tickets["first_response_at"] = tickets["opened_at"] + pd.to_timedelta(
-        rng.integers(1, 60, n), unit="h")
+        rng.integers(1, 60, n), unit="h"
+    )
     tickets["resolved_at"] = tickets["first_response_at"] + pd.to_timedelta(
-        rng.integers(1, 200, n), unit="h")
+        rng.integers(1, 200, n), unit="h"
+    )
     surveys = pd.DataFrame({
         "response_id": [f"S{i:03d}" for i in range(n)],
         "customer_id": rng.choice(cust["customer_id"], n),
@@ -165,19 +178,29 @@ def _export(d: Path, cut: pd.Timestamp | None) -> None:
         leads.loc[later & (leads["status"] == "won"), "stage"] = "negotiation"
         leads.loc[later, "status"] = "open"
         leads.loc[later, "closed_date"] = pd.NaT
-    for name, df in (("customers", cust), ("orders", orders), ("tickets", tickets),
-                     ("surveys", surveys), ("leads", leads)):
+    for name, df in (
+        ("customers", cust),
+        ("orders", orders),
+        ("tickets", tickets),
+        ("surveys", surveys),
+        ("leads", leads),
+    ):
         df.to_csv(d / f"{name}.csv", index=False, date_format="%Y-%m-%d %H:%M:%S")
 
 
 def _dataset(tmp: Path, name: str, cut: pd.Timestamp | None, as_of: str) -> Path:
     export = tmp / f"export-{name}"
     _export(export, cut)
-    sources = "\n".join(f"  {t}:\n    path: {export / (t + '.csv')}"
-                        for t in ("customers", "orders", "tickets", "surveys", "leads"))
+    sources = "\n".join(
+        f"  {t}:\n    path: {export / (t + '.csv')}"
+        for t in ("customers", "orders", "tickets", "surveys", "leads")
+    )
     path = tmp / f"{name}.yaml"
-    path.write_text(f"client: Periods Co.\nname: {name}\nas_of: \"{as_of}\"\nsources:\n{sources}\n"
-                    "slicing: {by: [period], period: quarter}\n", encoding="utf-8")
+    path.write_text(
+        f'client: Periods Co.\nname: {name}\nas_of: "{as_of}"\nsources:\n{sources}\n'
+        "slicing: {by: [period], period: quarter}\n",
+        encoding="utf-8",
+    )
     out = tmp / f"dataset-{name}"
     build(audit_mod.load(path), out)
     return out
@@ -189,8 +212,13 @@ def datasets(tmp_path_factory):
     return (_dataset(tmp, "q3", CUT, "2025-10-01"), _dataset(tmp, "later", None, "2026-10-01"))
 
 
-_IDS = {"customers": "customer_id", "orders": "order_id", "tickets": "ticket_id",
-        "surveys": "response_id", "leads": "lead_id"}
+_IDS = {
+    "customers": "customer_id",
+    "orders": "order_id",
+    "tickets": "ticket_id",
+    "surveys": "response_id",
+    "leads": "lead_id",
+}
 
 
 def _sorted(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -202,14 +230,18 @@ def test_q3_slice_is_the_same_whether_the_export_ends_in_q3_or_a_year_later(data
     early, late = (load_slice(d, "period-2025-Q3") for d in datasets)
     assert early.period == late.period == Q3 and early.as_of == late.as_of
     for table in _IDS:
-        pd.testing.assert_frame_equal(_sorted(getattr(early, table), table),
-                                      _sorted(getattr(late, table), table), check_dtype=False)
+        pd.testing.assert_frame_equal(
+            _sorted(getattr(early, table), table),
+            _sorted(getattr(late, table), table),
+            check_dtype=False,
+        )
     # and so is every figure computed from it
     assert data_audit.window_metrics(early) == data_audit.window_metrics(late)
     a, b = perf.scorecard(early), perf.scorecard(late)
     pd.testing.assert_frame_equal(a, b)
     assert sales.window_metrics(early.leads, Q3.start, Q3.end) == sales.window_metrics(
-        late.leads, Q3.start, Q3.end)
+        late.leads, Q3.start, Q3.end
+    )
     f1, f2 = (sales.funnel(x.leads) for x in (early, late))
     pd.testing.assert_frame_equal(f1, f2)
 
@@ -228,8 +260,11 @@ def test_leads_closed_after_the_cut_are_open_at_their_stage_before_won(datasets)
 def test_period_slice_revenue_buyers_orders_recomputed_from_the_order_lines(datasets):
     lines = pd.read_parquet(datasets[1] / "orders.parquet")
     inside = lines[(lines["order_date"] >= Q3.start) & (lines["order_date"] <= Q3.end)]
-    per_order = inside.groupby("order_id")[["amount"]].sum().join(
-        inside.groupby("order_id")["customer_id"].first())
+    per_order = (
+        inside.groupby("order_id")[["amount"]]
+        .sum()
+        .join(inside.groupby("order_id")["customer_id"].first())
+    )
     bought = per_order[per_order["amount"] > 0]
     m = data_audit.window_metrics(load_slice(datasets[1], "period-2025-Q3"))
     assert m["revenue"][0] == pytest.approx(inside["amount"].sum())
@@ -237,7 +272,8 @@ def test_period_slice_revenue_buyers_orders_recomputed_from_the_order_lines(data
     assert m["buyers"][0] == bought["customer_id"].nunique()
     # the running total is a different, labelled figure
     assert m["revenue_to_date"][0] == pytest.approx(
-        lines.loc[lines["order_date"] <= Q3.end, "amount"].sum())
+        lines.loc[lines["order_date"] <= Q3.end, "amount"].sum()
+    )
     assert m["revenue_to_date"][0] > m["revenue"][0]
 
 

@@ -67,8 +67,10 @@ def _results(root: Path, sid: str) -> dict:
 
 
 def _cells(row_html: str) -> list[str]:
-    return [html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
-            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row_html, flags=re.S)]
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", c)).strip()
+        for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row_html, flags=re.S)
+    ]
 
 
 def _table_after(page: str, headline: str) -> list[list[str]]:
@@ -86,9 +88,11 @@ def _scorecard_expected(res: dict, lang: str, currency: str | None) -> dict[str,
     for r in res["performance_review"]["scorecard"]:
         entry = metrics[r["metric"]]
         assert entry["value"] == pytest.approx(r["actual"], nan_ok=True) or (
-            entry["value"] is None and r["actual"] is None)
+            entry["value"] is None and r["actual"] is None
+        )
         out[i18n.t(f"performance.kpi.{r['kpi']}", lang)] = results.format_metric(
-            r["metric"], entry, lang, currency)
+            r["metric"], entry, lang, currency
+        )
     return out
 
 
@@ -114,39 +118,49 @@ def test_every_shown_kpi_is_its_metrics_entry(runs, lang):
         want = {k: results.format_metric(k, metrics.get(k), lang, cur) for k in keys}
         # index: the slice's rows; the first lists its deliverables and status, the league
         # tables (KPI columns wrapped into several tables) follow, each row after its name
-        rows_html = re.findall(rf'<tr[^>]*data-slice="{re.escape(sid)}"[^>]*>(.*?)</tr>',
-                               index, re.S)
+        rows_html = re.findall(
+            rf'<tr[^>]*data-slice="{re.escape(sid)}"[^>]*>(.*?)</tr>', index, re.S
+        )
         cells = [c for r in rows_html[1:] for c in _cells(r)[1:]]
         assert cells[0] == metrics["revenue"]["window_label"]
         assert dict(zip(keys, cells[1:], strict=True)) == want, sid
         # report: the key figures, then the scorecard
         report = (root / "slices" / sid / "report.html").read_text(encoding="utf-8")
-        shown = dict(re.findall(r'<tr data-metric="([^"]+)"><th>.*?</th>'
-                                r'<td class="cb-num">(.*?)</td>', report))
+        shown = dict(
+            re.findall(
+                r'<tr data-metric="([^"]+)"><th>.*?</th>'
+                r'<td class="cb-num">(.*?)</td>',
+                report,
+            )
+        )
         figures = results.key_figures(res, lang, cur)
         assert {k: html.unescape(v) for k, v in shown.items()} == {
-            f["key"]: f["value"] for f in figures}
+            f["key"]: f["value"] for f in figures
+        }
         assert all(shown[k] == html.escape(want[k], quote=False) for k in shown if k in want)
         for f in figures:  # the label says the scope: "Revenue in 2025-Q4"
             assert metrics[f["key"]]["window_label"] in f["label"]
         # the executive summary: a scorecard KPI it is about comes with its metrics value
         i = report.find('<section class="cb-summary"')
-        items = [html_text(li) for li in re.findall(
-            r"<li>(.*?)</li>", report[i:report.find("</section>", i)], flags=re.S)]
+        items = [
+            html_text(li)
+            for li in re.findall(
+                r"<li>(.*?)</li>", report[i : report.find("</section>", i)], flags=re.S
+            )
+        ]
         for r in res["performance_review"]["scorecard"]:
             entry = metrics[r["metric"]]
             name = i18n.t(f"performance.kpi.{r['kpi']}", lang)
             # an item about a KPI starts with its name ("CSAT ... missed its target: 72.6% ...")
-            for item in (x for x in items if x.strip().startswith(name)
-                         and entry["value"] is not None):
-                shown_as = {results.format_metric(r["metric"], entry, lang, c)
-                            for c in (cur, None)}
+            for item in (
+                x for x in items if x.strip().startswith(name) and entry["value"] is not None
+            ):
+                shown_as = {results.format_metric(r["metric"], entry, lang, c) for c in (cur, None)}
                 assert any(v in item for v in shown_as), (sid, item, shown_as)
                 checked += 1
         card = _scorecard_expected(res, lang, cur)
         period = metrics["revenue"]["window_label"]
-        table = _table_after(report, i18n.t("performance.headline.scorecard", lang,
-                                            period=period))
+        table = _table_after(report, i18n.t("performance.headline.scorecard", lang, period=period))
         header, body = table[0], table[1:]
         actual = header.index(i18n.t("performance.col.actual", lang))
         assert {r[0]: r[actual] for r in body} == card, sid
@@ -161,8 +175,9 @@ def test_every_shown_kpi_is_its_metrics_entry(runs, lang):
                 rows_ = [[c.text for c in r.cells] for r in shape.table.rows]
                 if title.startswith(i18n.t("metrics.key_figures", lang)):  # paginated
                     in_deck.update({r[0]: r[1] for r in rows_[1:]})
-                elif title.startswith(i18n.t("performance.headline.scorecard", lang,
-                                             period=period)):
+                elif title.startswith(
+                    i18n.t("performance.headline.scorecard", lang, period=period)
+                ):
                     deck_card = {r[0]: r[rows_[0].index(header[actual])] for r in rows_[1:]}
         assert in_deck == {f["label"]: f["value"] for f in figures}, sid
         assert deck_card == card, sid

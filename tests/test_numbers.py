@@ -10,20 +10,23 @@ import pytest
 from clientbook.present.numbers import MISSING, compact, format_change, format_number, money
 
 
-@pytest.mark.parametrize(("value", "unit", "kw", "expected"), [
-    (1234, "count", {}, "1,234"),
-    (0.1234, "rate", {}, "12.3%"),
-    (29.4, "score", {}, "29"),
-    (1_234_567, "money", {"currency": "USD"}, "$1.2M"),
-    (35_400, "money", {"currency": "chf"}, "CHF 35.4k"),
-    (-35_400, "money", {"currency": "EUR"}, "-€35.4k"),
-    (920, "money", {}, "920"),
-    (123_456, "money", {"lang": "zh", "currency": "CNY"}, "¥12.3万"),
-    (345_000_000, "money", {"lang": "zh", "currency": "CNY"}, "¥3.5亿"),
-    (2.25, "days", {}, "2.2 d"),
-    (3.5, "hours", {"lang": "zh"}, "3.5 小时"),
-    (1.856, "ratio", {}, "1.86"),
-])
+@pytest.mark.parametrize(
+    ("value", "unit", "kw", "expected"),
+    [
+        (1234, "count", {}, "1,234"),
+        (0.1234, "rate", {}, "12.3%"),
+        (29.4, "score", {}, "29"),
+        (1_234_567, "money", {"currency": "USD"}, "$1.2M"),
+        (35_400, "money", {"currency": "chf"}, "CHF 35.4k"),
+        (-35_400, "money", {"currency": "EUR"}, "-€35.4k"),
+        (920, "money", {}, "920"),
+        (123_456, "money", {"lang": "zh", "currency": "CNY"}, "¥12.3万"),
+        (345_000_000, "money", {"lang": "zh", "currency": "CNY"}, "¥3.5亿"),
+        (2.25, "days", {}, "2.2 d"),
+        (3.5, "hours", {"lang": "zh"}, "3.5 小时"),
+        (1.856, "ratio", {}, "1.86"),
+    ],
+)
 def test_units(value, unit, kw, expected):
     assert format_number(value, unit, **kw) == expected
 

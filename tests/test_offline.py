@@ -21,8 +21,11 @@ from decks_fixtures import playbooks
 REMOTE = r"""["']?\s*(?:https?:)?//"""  # http://, https:// or protocol-relative //host
 ASSET_PATTERNS = [
     # HTML elements that fetch what their attribute points at (not <a href>).
-    re.compile(r"<(?:script|link|img|iframe|source|video|audio|embed|object|track|image|use)\b"
-               r"[^>]*?\s(?:src|href|xlink:href|data|srcset|poster)\s*=\s*" + REMOTE, re.I),
+    re.compile(
+        r"<(?:script|link|img|iframe|source|video|audio|embed|object|track|image|use)\b"
+        r"[^>]*?\s(?:src|href|xlink:href|data|srcset|poster)\s*=\s*" + REMOTE,
+        re.I,
+    ),
     # CSS.
     re.compile(r"url\(\s*" + REMOTE, re.I),
     re.compile(r"@import\s+(?:url\()?\s*" + REMOTE, re.I),
@@ -32,9 +35,12 @@ ASSET_PATTERNS = [
     re.compile(r"""\brequire\(\s*\[[^\]]*?["']https?://""", re.I),
     re.compile(r"""\.src\s*=\s*["']https?://""", re.I),
     # The CDNs nbconvert, Jupyter widgets and web fonts default to, wherever they appear.
-    re.compile(r"https?://(?:cdnjs\.cloudflare\.com|unpkg\.com|cdn\.jsdelivr\.net|"
-               r"code\.jquery\.com|fonts\.googleapis\.com|fonts\.gstatic\.com|"
-               r"ajax\.googleapis\.com|cdn\.plot\.ly)", re.I),
+    re.compile(
+        r"https?://(?:cdnjs\.cloudflare\.com|unpkg\.com|cdn\.jsdelivr\.net|"
+        r"code\.jquery\.com|fonts\.googleapis\.com|fonts\.gstatic\.com|"
+        r"ajax\.googleapis\.com|cdn\.plot\.ly)",
+        re.I,
+    ),
 ]
 SCANNED = {".html", ".htm", ".css", ".js", ".mjs", ".svg"}
 
@@ -46,7 +52,7 @@ def remote_assets(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8", errors="replace")
     hits = []
     for pat in ASSET_PATTERNS:
-        hits += [text[m.start():m.end() + 60].split("\n")[0] for m in pat.finditer(text)]
+        hits += [text[m.start() : m.end() + 60].split("\n")[0] for m in pat.finditer(text)]
     return hits
 
 
@@ -78,11 +84,24 @@ def test_rendered_slides_assets_and_deck_are_offline(tmp_path):
     audit = tmp_path / "demo"
     for lang in ("en", "zh"):
         nbs = playbooks(lang)
-        slides.render_slides(nbs, audit / lang / "slides.html", title="T", subtitle="S",
-                             lang=lang, branding=Branding(client="Acme"),
-                             assets_dir=audit / "assets")
-        deck.build_deck(nbs, {}, audit / lang / "deck.pptx", title="T", subtitle="S",
-                        lang=lang, branding=Branding(client="Acme"))
+        slides.render_slides(
+            nbs,
+            audit / lang / "slides.html",
+            title="T",
+            subtitle="S",
+            lang=lang,
+            branding=Branding(client="Acme"),
+            assets_dir=audit / "assets",
+        )
+        deck.build_deck(
+            nbs,
+            {},
+            audit / lang / "deck.pptx",
+            title="T",
+            subtitle="S",
+            lang=lang,
+            branding=Branding(client="Acme"),
+        )
     files = {p.suffix for p in audit.rglob("*") if p.is_file()}
     assert {".html", ".css", ".js", ".pptx"} <= files
     assert scan(audit) == {}
@@ -97,24 +116,26 @@ def test_the_check_catches_nbconvert_default_cdn_slides(tmp_path):
     out = tmp_path / "stock.slides.html"
     out.write_text(body, encoding="utf-8")
     hits = " ".join(remote_assets(out))
-    for host in ("unpkg.com/reveal.js", "cdnjs.cloudflare.com/ajax/libs/require.js",
-                 "mathjax"):
+    for host in ("unpkg.com/reveal.js", "cdnjs.cloudflare.com/ajax/libs/require.js", "mathjax"):
         assert host in hits.lower()
 
 
-@pytest.mark.parametrize(("snippet", "bad"), [
-    ('<script src="https://x.org/a.js"></script>', True),
-    ('<link rel="stylesheet" href="//x.org/a.css">', True),
-    ('<img alt="" src="http://x.org/a.png">', True),
-    ("body { background: url('https://x.org/bg.png') }", True),
-    ("@import url(https://x.org/font.css);", True),
-    ('import mermaid from "https://x.org/mermaid.mjs";', True),
-    ('require(["https://x.org/reveal.js"], function(){})', True),
-    ('<a href="https://example.com/method">the method</a>', False),
-    ('<script src="../assets/reveal/dist/reveal.js"></script>', False),
-    ('<svg xmlns="http://www.w3.org/2000/svg"></svg>', False),
-    ("/*! reveal.js https://revealjs.com MIT licensed */", False),
-])
+@pytest.mark.parametrize(
+    ("snippet", "bad"),
+    [
+        ('<script src="https://x.org/a.js"></script>', True),
+        ('<link rel="stylesheet" href="//x.org/a.css">', True),
+        ('<img alt="" src="http://x.org/a.png">', True),
+        ("body { background: url('https://x.org/bg.png') }", True),
+        ("@import url(https://x.org/font.css);", True),
+        ('import mermaid from "https://x.org/mermaid.mjs";', True),
+        ('require(["https://x.org/reveal.js"], function(){})', True),
+        ('<a href="https://example.com/method">the method</a>', False),
+        ('<script src="../assets/reveal/dist/reveal.js"></script>', False),
+        ('<svg xmlns="http://www.w3.org/2000/svg"></svg>', False),
+        ("/*! reveal.js https://revealjs.com MIT licensed */", False),
+    ],
+)
 def test_asset_patterns(tmp_path, snippet, bad):
     f = tmp_path / "x.html"
     f.write_text(snippet, encoding="utf-8")

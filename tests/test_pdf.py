@@ -43,14 +43,17 @@ def test_chromium_override_must_exist(monkeypatch, tmp_path):
     assert pdf.find_chromium() is None
 
 
-@pytest.mark.skipif(fonts.mplfonts_file() is None or shutil.which("fc-list") is None,
-                    reason="needs mplfonts and fontconfig")
+@pytest.mark.skipif(
+    fonts.mplfonts_file() is None or shutil.which("fc-list") is None,
+    reason="needs mplfonts and fontconfig",
+)
 def test_fontconfig_env_adds_the_pip_noto_font_when_the_system_has_none(tmp_path, monkeypatch):
     monkeypatch.setattr(pdf, "has_cjk_system_font", lambda: False)
     env = pdf.fontconfig_env(tmp_path)
     assert env["FONTCONFIG_FILE"] == str(tmp_path / "fonts.conf")
-    out = subprocess.run(["fc-list", ":lang=zh", "family"], env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["fc-list", ":lang=zh", "family"], env=env, capture_output=True, text=True, check=True
+    ).stdout
     assert "Noto Sans CJK SC" in out
     # With a Chinese system font, nothing is added.
     monkeypatch.setattr(pdf, "has_cjk_system_font", lambda: True)
@@ -67,8 +70,9 @@ def test_print_pdf_embeds_a_chinese_font(tmp_path):
     assert pdf.print_pdf(html, out) is None
     assert out.read_bytes().startswith(b"%PDF")
     if shutil.which("pdffonts"):
-        fonts_used = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True,
-                                    env={**os.environ}).stdout
+        fonts_used = subprocess.run(
+            ["pdffonts", str(out)], capture_output=True, text=True, env={**os.environ}
+        ).stdout
         assert "CJK" in fonts_used or "WenQuanYi" in fonts_used, fonts_used
 
 

@@ -390,13 +390,16 @@ def test_small_samples_are_too_few_to_judge_and_changes_say_if_significant():
     # no row anywhere reads "needs nan": only a row missing a table says what it needs
     assert not table.apply(lambda c: c.str.contains("nan")).any().any()
     c = card.set_index("kpi")
-    assert c.loc["retention_rate", "significant"] is False or not c.loc[
-        "retention_rate", "significant"]
+    assert (
+        c.loc["retention_rate", "significant"] is False
+        or not c.loc["retention_rate", "significant"]
+    )
     assert c.loc["new_customers", "status"] == "met"  # a count needs no sample
     found = perf.findings(card, "en")
     assert found[0] == "1 of 1 KPIs with a target are on target."
-    assert found[-1].endswith("The change is within chance (not significant at 95%): do not "
-                              "read it as a move.")
+    assert found[-1].endswith(
+        "The change is within chance (not significant at 95%): do not read it as a move."
+    )
 
 
 @pytest.mark.parametrize(
@@ -419,8 +422,10 @@ def test_change_significance():
     b = perf.Actual(0.40, n=1000, low=0.370, high=0.431)
     assert perf.change_significant("rate", a, b) is True
     small = perf.Actual(0.50, n=10, low=0.24, high=0.76)
-    assert perf.change_significant("rate", small, perf.Actual(0.40, n=10, low=0.17, high=0.69)) \
+    assert (
+        perf.change_significant("rate", small, perf.Actual(0.40, n=10, low=0.17, high=0.69))
         is False
+    )
     assert perf.change_significant("count", perf.Actual(200.0), perf.Actual(100.0)) is True
     assert perf.change_significant("count", perf.Actual(11.0), perf.Actual(9.0)) is False
     assert perf.change_significant("money", perf.Actual(5.0), perf.Actual(1.0)) is None

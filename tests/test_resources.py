@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 # ---- resources ---------------------------------------------------------------------------
 
+
 def test_a_checkout_reads_the_repositorys_own_folders():
     # No clientbook/_resources/ in a checkout: edits to playbooks/ and templates/ count at once.
     assert not (REPO / "lib" / "clientbook" / resources.BUNDLED).exists()
@@ -57,6 +58,7 @@ def test_a_broken_install_says_what_is_missing(tmp_path, monkeypatch):
 
 
 # ---- the sample cache ----------------------------------------------------------------------
+
 
 def test_cache_root_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("CLIENTBOOK_CACHE", str(tmp_path / "c"))
@@ -118,10 +120,12 @@ def test_the_sample_cache_is_built_atomically_and_reused(monkeypatch, tmp_path):
 
 # ---- the report date ---------------------------------------------------------------------
 
+
 def test_report_day_comes_from_the_audit_never_the_clock(tmp_path):
     p = tmp_path / "a.yaml"
-    p.write_text("client: X\nas_of: '2025-04-01'\nsources: {orders: {path: o.csv}}\n",
-                 encoding="utf-8")
+    p.write_text(
+        "client: X\nas_of: '2025-04-01'\nsources: {orders: {path: o.csv}}\n", encoding="utf-8"
+    )
     a = audit_file.load(p)
     assert a.report_day() == dt.date(2025, 4, 1)
     assert a.report_day("2025-03-31T00:00:00") == dt.date(2025, 3, 31)  # the dataset's as_of
@@ -140,18 +144,25 @@ def test_every_deliverable_carries_the_report_date(tmp_path):
 
     export = tmp_path / "export"
     write_small_export(export)
-    audit = write_audit(tmp_path / "dated.yaml", export,
-                        "steps: [data_audit, classification]\nreport_date: 2030-05-06\n"
-                        "outputs: [html, slides, pptx]\nmode: training")
+    audit = write_audit(
+        tmp_path / "dated.yaml",
+        export,
+        "steps: [data_audit, classification]\nreport_date: 2030-05-06\n"
+        "outputs: [html, slides, pptx]\nmode: training",
+    )
     text = audit.read_text(encoding="utf-8").replace("by: [region, period]", "by: []")
     audit.write_text(text, encoding="utf-8")
     summary = runner.run(audit_file.load(audit), tmp_path / "out", jobs=1, show_progress=False)
     assert summary.failures == [] and summary.render_errors == []
     root = tmp_path / "out" / "small"
     today = dt.date.today().isoformat()
-    pages = [root / "index.html", root / "slices" / "all" / "report.html",
-             root / "slices" / "all" / "slides.html", root / "slices" / "all" / "handbook.html",
-             root / "training" / "index.html"]
+    pages = [
+        root / "index.html",
+        root / "slices" / "all" / "report.html",
+        root / "slices" / "all" / "slides.html",
+        root / "slices" / "all" / "handbook.html",
+        root / "training" / "index.html",
+    ]
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "2030-05-06" in html, page

@@ -9,8 +9,7 @@ def test_without_ties_each_score_holds_a_fifth():
     v = pd.Series(range(10), dtype=float)
     assert cls.quintile_score(v).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     # lower is better (recency): the smallest values get 5
-    assert cls.quintile_score(v, higher_is_better=False).tolist() == [5, 5, 4, 4, 3, 3, 2, 2,
-                                                                      1, 1]
+    assert cls.quintile_score(v, higher_is_better=False).tolist() == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]
 
 
 def test_equal_values_share_a_score_whatever_their_id_or_order():

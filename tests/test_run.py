@@ -41,11 +41,13 @@ def test_small_audit_end_to_end(small_audit, tmp_path):
         assert {"data_audit", "classification"} <= set(res)
         assert res["classification"]["findings"]
         assert sum(r["customers"] for r in res["classification"]["segments"]) > 0
-        executed = nbformat.read(root / "slices" / sid / "notebooks" / "01_classification.ipynb",
-                                 as_version=4)
+        executed = nbformat.read(
+            root / "slices" / sid / "notebooks" / "01_classification.ipynb", as_version=4
+        )
         # A client's executed notebooks hold no trainer notes, exercises or solutions.
-        assert not [c for c in executed.cells
-                    if set(c.metadata.get("tags", [])) & training.TRAINING_TAGS]
+        assert not [
+            c for c in executed.cells if set(c.metadata.get("tags", [])) & training.TRAINING_TAGS
+        ]
     east = json.loads((root / "slices/region-east/results.json").read_text())
     assert east["data_audit"]["kpis"]["customers"] == 12  # half of the 24 customers
     assert not (out / "small.new").exists()
@@ -67,8 +69,9 @@ def test_one_failing_playbook_leaves_the_other_slices_rendered(small_audit, tmp_
     nb = nbformat.read(resources.playbooks_dir() / "00_data_audit.ipynb", as_version=4)
     nb.cells = [nb.cells[1], nbformat.v4.new_code_cell(FRAGILE)]
     nbformat.write(nb, pb / "01_fragile.ipynb")
-    text = small_audit.read_text().replace("steps: [data_audit, classification]",
-                                           f"playbooks_dir: {pb}")
+    text = small_audit.read_text().replace(
+        "steps: [data_audit, classification]", f"playbooks_dir: {pb}"
+    )
     small_audit.write_text(text)
     out = tmp_path / "outputs"
     summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False)
@@ -103,7 +106,8 @@ def test_earlier_outputs_survive_a_run_that_cannot_start(small_audit, tmp_path):
 
 
 CHECK_CLEAN = nbformat.v4.new_code_cell(
-    "assert 'leftover' not in dir(), 'namespace not cleared'\nleftover = 1")
+    "assert 'leftover' not in dir(), 'namespace not cleared'\nleftover = 1"
+)
 
 
 def test_same_results_in_a_fresh_and_a_reused_kernel(small_audit, tmp_path):
@@ -128,8 +132,11 @@ def test_same_results_in_a_fresh_and_a_reused_kernel(small_audit, tmp_path):
     reused = runner.KernelWorker()
     try:
         reused.execute(probe, nb_dir / "p1.ipynb", {})
-        reused.execute(resources.playbooks_dir() / "00_data_audit.ipynb", nb_dir / "b.ipynb",
-                       {**params, "slice_id": "region-east"})
+        reused.execute(
+            resources.playbooks_dir() / "00_data_audit.ipynb",
+            nb_dir / "b.ipynb",
+            {**params, "slice_id": "region-east"},
+        )
         reused.execute(probe, nb_dir / "p2.ipynb", {})  # fails if anything leaked
         second = results.collect(reused.execute(classification, nb_dir / "c.ipynb", params))
     finally:
@@ -152,8 +159,9 @@ def test_playbooks_are_committed_without_outputs():
 def test_the_same_run_on_dask(small_audit, tmp_path):
     """Slices as Dask tasks on a local cluster give the same slices and results."""
     out = tmp_path / "outputs"
-    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
-                         dask="local")
+    summary = runner.run(
+        audit_mod.load(small_audit), out, jobs=2, show_progress=False, dask="local"
+    )
     assert summary.failures == [] and summary.render_errors == []
     root = out / "small"
     assert {s["id"] for s in json.loads((root / "run.json").read_text())["slices"]} == SLICES
@@ -165,8 +173,9 @@ def test_the_same_run_on_dask(small_audit, tmp_path):
 
 def test_training_mode_run_adds_handbooks_and_keeps_client_reports_clean(small_audit, tmp_path):
     out = tmp_path / "outputs"
-    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
-                         mode="training")
+    summary = runner.run(
+        audit_mod.load(small_audit), out, jobs=2, show_progress=False, mode="training"
+    )
     assert summary.failures == [] and summary.render_errors == []
     root = out / "small"
     assert (root / "training" / "index.html").exists()
@@ -179,26 +188,32 @@ def test_training_mode_run_adds_handbooks_and_keeps_client_reports_clean(small_a
         assert 'class="jp-CodeMirrorEditor' not in report
 
 
-def test_training_mode_runs_every_playbook_on_an_export_without_optional_tables(small_audit,
-                                                                               tmp_path):
+def test_training_mode_runs_every_playbook_on_an_export_without_optional_tables(
+    small_audit, tmp_path
+):
     """Exercises and solutions never fail a slice, also when surveys, tickets and leads are
     missing (the small export has orders and customers only)."""
-    small_audit.write_text(small_audit.read_text().replace(
-        "steps: [data_audit, classification]\n", ""))
+    small_audit.write_text(
+        small_audit.read_text().replace("steps: [data_audit, classification]\n", "")
+    )
     out = tmp_path / "outputs"
-    summary = runner.run(audit_mod.load(small_audit), out, jobs=2, show_progress=False,
-                         mode="training")
+    summary = runner.run(
+        audit_mod.load(small_audit), out, jobs=2, show_progress=False, mode="training"
+    )
     assert summary.failures == [] and summary.render_errors == []
     root = out / "small"
     playbooks = sorted((resources.playbooks_dir()).glob("[0-9][0-9]_*.ipynb"))
     assert len(json.loads((root / "run.json").read_text())["notebooks"]) == 4 * len(playbooks)
     # The run keeps the playbooks as it executed them: whole, in training mode.
     staged = nbformat.read(root / "playbooks" / "03_satisfaction.ipynb", as_version=4)
-    assert staged.cells == nbformat.read(resources.playbooks_dir() / "03_satisfaction.ipynb",
-                                         as_version=4).cells
+    assert (
+        staged.cells
+        == nbformat.read(resources.playbooks_dir() / "03_satisfaction.ipynb", as_version=4).cells
+    )
     for sid in SLICES:
-        nb = nbformat.read(root / "slices" / sid / "notebooks" / "03_satisfaction.ipynb",
-                           as_version=4)
+        nb = nbformat.read(
+            root / "slices" / sid / "notebooks" / "03_satisfaction.ipynb", as_version=4
+        )
         assert any("solution" in c.metadata.get("tags", []) for c in nb.cells)
         handbook = (root / "slices" / sid / "handbook.html").read_text()
         assert handbook.count('<details class="cb-solution">') >= 2 * len(playbooks)

@@ -11,11 +11,31 @@ def _leads():
         {
             "lead_id": [f"L{i}" for i in range(1, 10)],
             "created_date": pd.to_datetime(["2025-01-01"] * 9),
-            "stage": ["lead", "qualified", "proposal", "proposal", "negotiation", "won", "won",
-                      "negotiation", "demo"],
+            "stage": [
+                "lead",
+                "qualified",
+                "proposal",
+                "proposal",
+                "negotiation",
+                "won",
+                "won",
+                "negotiation",
+                "demo",
+            ],
             "status": ["open", "lost", "lost", "open", "lost", "won", "won", "won", "open"],
-            "closed_date": pd.to_datetime([None, "2025-01-05", "2025-01-08", None, "2025-02-01",
-                                           "2025-01-11", "2025-01-21", "2025-02-10", None]),
+            "closed_date": pd.to_datetime(
+                [
+                    None,
+                    "2025-01-05",
+                    "2025-01-08",
+                    None,
+                    "2025-02-01",
+                    "2025-01-11",
+                    "2025-01-21",
+                    "2025-02-10",
+                    None,
+                ]
+            ),
             "owner": ["Ann"] * 4 + ["Bob"] * 5,
             "amount": [100, 200, 300, 400, 500, 600, 700, 800, 900],
         }
@@ -60,9 +80,20 @@ def test_scorecard_by_owner():
 
 def _orders():
     # baskets: O1 {A,B}, O2 {A,B,C}, O3 {A,C}, O4 {B} (+ a refunded C), O5 {A,B}
-    rows = [("O1", "A", 10), ("O1", "A", 10), ("O1", "B", 5), ("O2", "A", 10), ("O2", "B", 5),
-            ("O2", "C", 3), ("O3", "A", 10), ("O3", "C", 3), ("O4", "B", 5), ("O4", "C", -3),
-            ("O5", "A", 10), ("O5", "B", 5)]
+    rows = [
+        ("O1", "A", 10),
+        ("O1", "A", 10),
+        ("O1", "B", 5),
+        ("O2", "A", 10),
+        ("O2", "B", 5),
+        ("O2", "C", 3),
+        ("O3", "A", 10),
+        ("O3", "C", 3),
+        ("O4", "B", 5),
+        ("O4", "C", -3),
+        ("O5", "A", 10),
+        ("O5", "B", 5),
+    ]
     df = pd.DataFrame(rows, columns=["order_id", "product", "amount"])
     return df.assign(customer_id=df["order_id"].str.replace("O", "c"))
 
@@ -80,8 +111,9 @@ def test_pair_rules_support_confidence_lift():
     assert r.loc[("B", "C"), "lift"] == pytest.approx(0.25 / 0.4)
     assert len(r) == 6
     # B&C is in one basket only: dropped at the default min_count of 3? A&C too (2 baskets)
-    assert set(sales.pair_rules(_orders(), min_count=3).set_index(
-        ["antecedent", "consequent"]).index) == {("A", "B"), ("B", "A")}
+    assert set(
+        sales.pair_rules(_orders(), min_count=3).set_index(["antecedent", "consequent"]).index
+    ) == {("A", "B"), ("B", "A")}
 
 
 def test_rule_sentences_one_per_pair():
@@ -101,8 +133,16 @@ def test_next_best_offer_per_segment():
             "lift": [1.25, 1.25, 0.9375, 2.0],  # A -> B lowers the odds: never offered
         }
     )
-    owned = [("c1", "A"), ("c2", "C"), ("c3", "A"), ("c3", "C"), ("c4", "B"), ("c5", "A"),
-             ("c5", "B"), ("c6", "A")]
+    owned = [
+        ("c1", "A"),
+        ("c2", "C"),
+        ("c3", "A"),
+        ("c3", "C"),
+        ("c4", "B"),
+        ("c5", "A"),
+        ("c5", "B"),
+        ("c6", "A"),
+    ]
     orders = pd.DataFrame(owned, columns=["customer_id", "product"])
     segments = pd.Series({"c1": "S1", "c2": "S1", "c3": "S1", "c6": "S1", "c4": "S2", "c5": "S2"})
     nbo = sales.next_best_offer(orders, segments, rules).set_index("segment")
@@ -128,33 +168,59 @@ def test_upsell_finds_entry_level_buyers_and_the_premium_offer():
     # entry-level. A and B buy only basic; D buys basic and mid (not entry-only); C and E buy
     # pro, the premium product most customers choose. Expected: 2 buyers, 200 revenue,
     # offer pro at 400 / 100 = 4.0x. Paper has one product only: no up-sell there.
-    rows = [("1", "A", "basic", 1, 100.0), ("2", "B", "basic", 1, 100.0),
-            ("3", "C", "pro", 1, 400.0), ("4", "D", "mid", 1, 150.0),
-            ("5", "D", "basic", 1, 100.0), ("6", "E", "pro", 1, 400.0),
-            ("7", "A", "basic", 1, -100.0)]  # a refund line is left out
-    orders = pd.DataFrame(rows, columns=["order_id", "customer_id", "product", "quantity",
-                                         "amount"]).assign(category="Printers")
+    rows = [
+        ("1", "A", "basic", 1, 100.0),
+        ("2", "B", "basic", 1, 100.0),
+        ("3", "C", "pro", 1, 400.0),
+        ("4", "D", "mid", 1, 150.0),
+        ("5", "D", "basic", 1, 100.0),
+        ("6", "E", "pro", 1, 400.0),
+        ("7", "A", "basic", 1, -100.0),
+    ]  # a refund line is left out
+    orders = pd.DataFrame(
+        rows, columns=["order_id", "customer_id", "product", "quantity", "amount"]
+    ).assign(category="Printers")
     paper = pd.DataFrame([("8", "A", "A4", 2, 10.0)], columns=orders.columns[:5]).assign(
-        category="Paper")
+        category="Paper"
+    )
     i18n.use("en")
     out = sales.upsell(pd.concat([orders, paper], ignore_index=True))
-    assert out.to_dict("records") == [{"category": "Printers", "entry_customers": 2,
-                                       "entry_revenue": 200.0, "offer": "pro",
-                                       "price_ratio": 4.0}]
-    assert "2 customers buy only entry-level Printers: offer pro (4.0x" in \
-        sales.upsell_sentences(out)[0]
+    assert out.to_dict("records") == [
+        {
+            "category": "Printers",
+            "entry_customers": 2,
+            "entry_revenue": 200.0,
+            "offer": "pro",
+            "price_ratio": 4.0,
+        }
+    ]
+    assert (
+        "2 customers buy only entry-level Printers: offer pro (4.0x"
+        in sales.upsell_sentences(out)[0]
+    )
     assert sales.upsell(orders.drop(columns="quantity")).empty
 
 
 def test_summary_window_fields_and_kpis():
-    s = sales.SalesSummary(leads=10, open=2, won=4, lost=4, win_rate=0.5,
-                           cycle_days_median=float("nan"), won_amount=12_000.0,
-                           pipeline_amount=500.0)
+    s = sales.SalesSummary(
+        leads=10,
+        open=2,
+        won=4,
+        lost=4,
+        win_rate=0.5,
+        cycle_days_median=float("nan"),
+        won_amount=12_000.0,
+        pipeline_amount=500.0,
+    )
     f = sales.summary_fields(s)
     assert f["win_rate"] == "50.0%" and f["cycle"] == "–" and f["won"] == 4
     assert f["won_amount"] == sales.money_text(12_000.0)
     w = sales.window_fields({"leads_created": (7, None), "win_rate": (0.25, 8)})
     assert w == {"created": "7", "closed": "8", "win_rate": "25.0%"}
     assert sales.kpis(s)["lead_to_won_rate"] == 0.4
-    assert sales.kpis(sales.SalesSummary(0, 0, 0, 0, float("nan"), float("nan"), 0.0, 0.0)
-                      )["lead_to_won_rate"] is None
+    assert (
+        sales.kpis(sales.SalesSummary(0, 0, 0, 0, float("nan"), float("nan"), 0.0, 0.0))[
+            "lead_to_won_rate"
+        ]
+        is None
+    )

@@ -15,8 +15,15 @@ pytestmark = pytest.mark.slow  # generates whole exports
 
 N = 600  # small and fast; planted_counts(600) = 6 refunds and 3 of each other problem
 AS_OF = pd.Timestamp("2026-01-01")
-REGIONS_EN = ["East China", "North China", "South China", "Central China", "Southwest China",
-              "Northwest China", "Northeast China"]
+REGIONS_EN = [
+    "East China",
+    "North China",
+    "South China",
+    "Central China",
+    "Southwest China",
+    "Northwest China",
+    "Northeast China",
+]
 REGIONS_ZH = ["华东", "华北", "华南", "华中", "西南", "西北", "东北"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -45,8 +52,7 @@ def test_same_arguments_give_identical_files_and_another_seed_differs(tmp_path: 
     a = sample.generate(tmp_path / "a", customers=300, seed=3)
     b = sample.generate(tmp_path / "b", customers=300, seed=3)
     c = sample.generate(tmp_path / "c", customers=300, seed=4)
-    assert list(a) == ["customers", "orders", "tickets", "surveys", "leads", "targets",
-                       "marketing"]
+    assert list(a) == ["customers", "orders", "tickets", "surveys", "leads", "targets", "marketing"]
     for name in a:
         assert a[name].read_bytes() == b[name].read_bytes(), name
     assert a["orders"].read_bytes() != c["orders"].read_bytes()
@@ -69,14 +75,15 @@ def test_headers_encodings_and_delimiters(export_en: dict[str, Path]) -> None:
     order_lines = export_en["orders"].read_text(encoding="utf-8").splitlines()
     assert order_lines[0] == "Order No;Customer;Order Date;Product;Category;Qty;Net Amount;Cost"
     # Decimal comma and day-first dates: 'SO0000001;C000004;03/01/2024;...;699,00;488,35'
-    assert re.fullmatch(r"SO\d{7};C\d{6};\d\d/\d\d/\d{4};[^;]+;[^;]+;\d+;-?\d+,\d\d;-?\d+,\d\d",
-                        order_lines[1])
+    assert re.fullmatch(
+        r"SO\d{7};C\d{6};\d\d/\d\d/\d{4};[^;]+;[^;]+;\d+;-?\d+,\d\d;-?\d+,\d\d", order_lines[1]
+    )
     expected = {
         "surveys": "response_id,customer_id,survey_date,nps,csat,comment,ticket_id",
         "tickets": "ticket_id,customer_id,channel,opened_at,first_response_at,resolved_at,"
-                   "contacts,reopened,category,priority",
+        "contacts,reopened,category,priority",
         "leads": "lead_id,created_date,stage,status,closed_date,owner,region,source,amount,"
-                 "customer_id",
+        "customer_id",
         "targets": "kpi,target,region,period",
         "marketing": "period,spend,region",
     }
@@ -98,8 +105,13 @@ def test_ids_keep_leading_zeros(export_en: dict[str, Path]) -> None:
 
 def test_every_planted_problem_is_there_in_its_stated_count(export_en: dict[str, Path]) -> None:
     want = sample.planted_counts(N)
-    assert want == {"refunds": 6, "duplicates": 3, "missing_customer": 3, "future_dates": 3,
-                    "orphans": 3}
+    assert want == {
+        "refunds": 6,
+        "duplicates": 3,
+        "missing_customer": 3,
+        "future_dates": 3,
+        "orphans": 3,
+    }
     c = read_customers(export_en)
     o = read_orders(export_en)
     assert o[["Qty", "Net Amount", "Cost"]].notna().all().all()  # nothing unparseable
@@ -113,9 +125,16 @@ def test_every_planted_problem_is_there_in_its_stated_count(export_en: dict[str,
     known = o["Customer"].isin(c["客户编号"])
     assert (o["Customer"].notna() & ~known).sum() == want["orphans"]
     # Each row carries one problem at most, so the counts above are exact.
-    flags = pd.concat([o["Net Amount"] < 0, o.drop(columns="date").duplicated(),
-                       o["Customer"].isna(), o["date"] >= AS_OF,
-                       o["Customer"].notna() & ~known], axis=1)
+    flags = pd.concat(
+        [
+            o["Net Amount"] < 0,
+            o.drop(columns="date").duplicated(),
+            o["Customer"].isna(),
+            o["date"] >= AS_OF,
+            o["Customer"].notna() & ~known,
+        ],
+        axis=1,
+    )
     assert flags.sum(axis=1).max() == 1
 
 
@@ -151,7 +170,8 @@ def test_customers_behave_differently_by_region(export_en: dict[str, Path]) -> N
     c = read_customers(export_en)
     o = read_orders(export_en)
     valid = o[(o["date"] < AS_OF) & (o["Net Amount"] > 0)].merge(
-        c, left_on="Customer", right_on="客户编号")
+        c, left_on="Customer", right_on="客户编号"
+    )
     per = valid.groupby("区域")["Net Amount"].sum() / c["区域"].value_counts()
     assert per["East China"] > per["Northeast China"]
     orders = valid.groupby("Customer")["Order No"].nunique()
@@ -197,7 +217,8 @@ def test_survey_comments_in_the_run_language(export_en, export_zh) -> None:
 def test_satisfaction_follows_region_and_linked_tickets(export_en) -> None:
     c = read_customers(export_en)
     s = pd.read_csv(export_en["surveys"], dtype=str).merge(
-        c, left_on="customer_id", right_on="客户编号")
+        c, left_on="customer_id", right_on="客户编号"
+    )
     score = s["nps"].astype(int)
     assert score[s["区域"] == "East China"].mean() > score[s["区域"] == "Northeast China"].mean()
     t = pd.read_csv(export_en["tickets"], dtype=str)
@@ -240,8 +261,16 @@ def test_leads_link_won_deals_to_customers(export_en: dict[str, Path]) -> None:
 def test_targets_and_marketing(export_en: dict[str, Path]) -> None:
     tg = pd.read_csv(export_en["targets"], dtype={"region": str, "period": str})
     kpis = set(tg["kpi"])
-    assert {"new_customers", "retention_rate", "repeat_rate", "nps", "csat", "complaint_rate",
-            "sla_attainment", "revenue_per_customer"} <= kpis
+    assert {
+        "new_customers",
+        "retention_rate",
+        "repeat_rate",
+        "nps",
+        "csat",
+        "complaint_rate",
+        "sla_attainment",
+        "revenue_per_customer",
+    } <= kpis
     assert tg.loc[tg["kpi"] == "retention_rate", "target"].item() == 0.75
     assert tg["region"].notna().any() and tg["period"].notna().any()
     mk = pd.read_csv(export_en["marketing"], dtype=str)
@@ -252,13 +281,30 @@ def test_targets_and_marketing(export_en: dict[str, Path]) -> None:
 def test_parquet_uses_canonical_names_and_types(tmp_path: Path) -> None:
     files = sample.generate(tmp_path, customers=200, fmt="parquet")
     o = pd.read_parquet(files["orders"])
-    assert list(o.columns) == ["order_id", "customer_id", "order_date", "product", "category",
-                               "quantity", "amount", "cost"]
+    assert list(o.columns) == [
+        "order_id",
+        "customer_id",
+        "order_date",
+        "product",
+        "category",
+        "quantity",
+        "amount",
+        "cost",
+    ]
     assert pd.api.types.is_datetime64_any_dtype(o["order_date"])
     assert o["amount"].dtype == "float64" and (o["amount"] < 0).sum() == 5
     c = pd.read_parquet(files["customers"])
-    assert list(c.columns) == ["customer_id", "name", "region", "channel", "industry",
-                               "signup_date", "city", "phone", "email"]
+    assert list(c.columns) == [
+        "customer_id",
+        "name",
+        "region",
+        "channel",
+        "industry",
+        "signup_date",
+        "city",
+        "phone",
+        "email",
+    ]
     assert c["customer_id"].iloc[0] == "C000001"
     s = pd.read_parquet(files["surveys"])
     assert {"nps_score", "csat_score"} <= set(s.columns)
@@ -293,8 +339,11 @@ def test_many_regions_split_the_seven_and_keep_their_behaviour(tmp_path: Path) -
     cust = pd.read_parquet(files["customers"])
     names = sample.region_names("en", 50)
     assert len(names) == len(set(names)) == 50
-    assert names[0] == "East China 1" and names[7] == "East China 2" and names[6].startswith(
-        "Northeast China")
+    assert (
+        names[0] == "East China 1"
+        and names[7] == "East China 2"
+        and names[6].startswith("Northeast China")
+    )
     assert set(cust["region"]) == set(names)  # every region has customers
     by = cust.groupby("region").size()
     east = by[[n for n in names if n.startswith("East China")]].sum()
@@ -302,8 +351,9 @@ def test_many_regions_split_the_seven_and_keep_their_behaviour(tmp_path: Path) -
     assert east > 3 * northwest  # 30 % of the book against 5 %
     leads = pd.read_parquet(files["leads"])
     assert set(leads["region"]) <= set(names)
-    linked = leads.dropna(subset=["customer_id"]).merge(cust[["customer_id", "region"]],
-                                                        on="customer_id", suffixes=("", "_c"))
+    linked = leads.dropna(subset=["customer_id"]).merge(
+        cust[["customer_id", "region"]], on="customer_id", suffixes=("", "_c")
+    )
     assert len(linked) > 0 and (linked["region"] == linked["region_c"]).all()
     mk = pd.read_parquet(files["marketing"])
     assert mk.groupby("period")["region"].nunique().eq(50).all()
@@ -321,17 +371,22 @@ def test_fewer_regions_than_seven(tmp_path: Path) -> None:
 def test_cli_sample_regions(tmp_path: Path) -> None:
     from clientbook.run import cli
 
-    assert cli.main(["sample", str(tmp_path), "--customers", "300", "--regions", "9",
-                     "--format", "parquet"]) == 0
+    assert (
+        cli.main(
+            ["sample", str(tmp_path), "--customers", "300", "--regions", "9", "--format", "parquet"]
+        )
+        == 0
+    )
     assert pd.read_parquet(tmp_path / "customers.parquet")["region"].nunique() == 9
 
 
 def parquet_audit(raw: Path, path: Path, as_of: str, slicing: str) -> Path:
     """An audit file over a Parquet sample (canonical names, so no column mapping)."""
     lines = [f"client: Big Co.\nname: big\nas_of: '{as_of}'\nsources:"]
-    lines += [f"  {t}:\n    path: {raw / (t + '.parquet')}"
-              for t in ("customers", "orders", "surveys", "tickets", "leads", "targets",
-                        "marketing")]
+    lines += [
+        f"  {t}:\n    path: {raw / (t + '.parquet')}"
+        for t in ("customers", "orders", "surveys", "tickets", "leads", "targets", "marketing")
+    ]
     lines.append(f"slicing: {slicing}\noutputs: [html]")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -343,8 +398,14 @@ def test_region_period_slices_cut_both_ways(tmp_path: Path) -> None:
 
     raw = tmp_path / "raw"
     sample.generate(raw, customers=900, seed=2, regions=9, months=3, fmt="parquet")
-    a = audit_file.load(parquet_audit(raw, tmp_path / "big.yaml", "2024-04-01",
-                                      "{by: [region, period, region_period], period: month}"))
+    a = audit_file.load(
+        parquet_audit(
+            raw,
+            tmp_path / "big.yaml",
+            "2024-04-01",
+            "{by: [region, period, region_period], period: month}",
+        )
+    )
     manifest = dataset.build(a, tmp_path / "dataset")
     plan = dataset.slices(manifest)
     # the nine regions and "Unknown" (the planted orders of customers not in customers)
@@ -374,9 +435,12 @@ def test_fast_isin_matches_pandas() -> None:
 def test_customer_region_is_the_most_frequent_in_orders() -> None:
     from clientbook.data import dataset
 
-    orders = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "b", "b", "c"],
-        "region": ["East", "West", "West", "North", "East", None],
-        "order_date": pd.to_datetime(["2025-01-01"] * 6)}).astype({"customer_id": "str"})
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b", "c"],
+            "region": ["East", "West", "West", "North", "East", None],
+            "order_date": pd.to_datetime(["2025-01-01"] * 6),
+        }
+    ).astype({"customer_id": "str"})
     mode = dataset._mode_by_customer(orders, "region")
     assert mode.to_dict() == {"a": "West", "b": "East"}  # tie: the smallest, as Series.mode

@@ -77,8 +77,10 @@ def _surveys():
 
 def test_scorecard_by_region_with_customer_columns():
     customers = pd.DataFrame(
-        {"customer_id": pd.Series(["c1", "c2", "c3"], dtype="string"),
-         "region": pd.Series(["North", "North", "South"], dtype="string")}
+        {
+            "customer_id": pd.Series(["c1", "c2", "c3"], dtype="string"),
+            "region": pd.Series(["North", "North", "South"], dtype="string"),
+        }
     )
     s = sat.with_customer_columns(_surveys(), customers)
     assert s["region"].tolist() == ["North", "North", "North", "South", "South", "Unknown"]
@@ -140,12 +142,21 @@ def test_a_change_says_whether_it_is_significant():
     assert sat.change_significant(_trend(120).iloc[:1]) is None
     now = sat.nps(pd.Series([10] * 54 + [0] * 19 + [8] * 47, dtype=float))
     csat = sat.csat(pd.Series([5] * 100 + [1] * 20, dtype=float))
-    found = sat.findings(now, csat, "2025-Q4", _trend(120), None, None,
-                         pd.DataFrame(columns=["detractors", "gap"]), float("nan"),
-                         {"nps": 30, "csat": 0.85})
+    found = sat.findings(
+        now,
+        csat,
+        "2025-Q4",
+        _trend(120),
+        None,
+        None,
+        pd.DataFrame(columns=["detractors", "gap"]),
+        float("nan"),
+        {"nps": 30, "csat": 0.85},
+    )
     assert "within chance (not significant at 95%)" in found[0]
     # CSAT 83.3% (n = 120, interval ~ 75.6%..88.9%) against 85%: within uncertainty
-    assert found[-2].startswith("CSAT 83.3% is short of the 85.0% target, but within its "
-                                "uncertainty")
+    assert found[-2].startswith(
+        "CSAT 83.3% is short of the 85.0% target, but within its uncertainty"
+    )
     # NPS 29.2 against 30 (the example): not "short", within its interval
     assert found[-1].startswith("NPS is short of its target of +30, but within its uncertainty")

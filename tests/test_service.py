@@ -21,18 +21,44 @@ def _tickets():
     return pd.DataFrame(
         {
             "ticket_id": pd.Series(["T1", "T2", "T3", "T4", "T5", "T6"], dtype="string"),
-            "channel": pd.Series(["phone", "phone", "email", "email", "chat", "chat"],
-                                 dtype="string"),
-            "opened_at": ts(["2025-01-01 00:00", "2025-01-02 00:00", "2025-01-03 00:00",
-                             "2025-01-09 00:00", "2025-01-09 22:00", "2025-01-07 00:00"]),
-            "first_response_at": ts(["2025-01-01 02:00", "2025-01-02 06:00", "2025-01-03 03:00",
-                                     None, None, "2025-01-07 00:30"]),
-            "resolved_at": ts(["2025-01-01 10:00", "2025-01-05 00:00", "2025-01-04 00:00",
-                               None, None, "2025-01-12 00:00"]),
+            "channel": pd.Series(
+                ["phone", "phone", "email", "email", "chat", "chat"], dtype="string"
+            ),
+            "opened_at": ts(
+                [
+                    "2025-01-01 00:00",
+                    "2025-01-02 00:00",
+                    "2025-01-03 00:00",
+                    "2025-01-09 00:00",
+                    "2025-01-09 22:00",
+                    "2025-01-07 00:00",
+                ]
+            ),
+            "first_response_at": ts(
+                [
+                    "2025-01-01 02:00",
+                    "2025-01-02 06:00",
+                    "2025-01-03 03:00",
+                    None,
+                    None,
+                    "2025-01-07 00:30",
+                ]
+            ),
+            "resolved_at": ts(
+                [
+                    "2025-01-01 10:00",
+                    "2025-01-05 00:00",
+                    "2025-01-04 00:00",
+                    None,
+                    None,
+                    "2025-01-12 00:00",
+                ]
+            ),
             "contacts": [1, 2, 1, None, None, 1],
             "reopened": [0, 1, 0, None, None, 0],
-            "category": pd.Series(["complaint", "question", "complaint", "return", None,
-                                   "question"], dtype="string"),
+            "category": pd.Series(
+                ["complaint", "question", "complaint", "return", None, "question"], dtype="string"
+            ),
         }
     )
 
@@ -127,8 +153,9 @@ def test_missing_columns_say_nothing():
 
 def test_sla_finding_judges_only_enough_tickets_and_allows_for_uncertainty():
     def said(tickets: int, fr: float) -> str:
-        now = svc.ServiceSummary(tickets, 0, 2.0, 5.0, 20.0, 40.0, fr, 0.9, float("nan"),
-                                 float("nan"))
+        now = svc.ServiceSummary(
+            tickets, 0, 2.0, 5.0, 20.0, 40.0, fr, 0.9, float("nan"), float("nan")
+        )
         empty = pd.DataFrame(columns=["channel", "tickets", "first_response_sla"])
         backlog = pd.DataFrame({"bucket": [], "tickets": []})
         csat = pd.DataFrame({"bucket": [], "responses": [], "csat": []})
@@ -141,14 +168,27 @@ def test_sla_finding_judges_only_enough_tickets_and_allows_for_uncertainty():
 
 
 def test_summary_fields_and_kpis_as_the_reader_sees_them():
-    now = svc.ServiceSummary(tickets=1234, open=3, first_response_median_h=1.5,
-                             first_response_p90_h=6.0, resolution_median_h=30.0,
-                             resolution_p90_h=80.0, first_response_sla=0.875,
-                             resolution_sla=float("nan"), fcr=0.5, reopen_rate=0.04)
+    now = svc.ServiceSummary(
+        tickets=1234,
+        open=3,
+        first_response_median_h=1.5,
+        first_response_p90_h=6.0,
+        resolution_median_h=30.0,
+        resolution_p90_h=80.0,
+        first_response_sla=0.875,
+        resolution_sla=float("nan"),
+        fcr=0.5,
+        reopen_rate=0.04,
+    )
     f = svc.summary_fields(now)
     assert f["tickets"] == "1,234" and f["fr_sla"] == "87.5%" and f["fcr"] == "50.0%"
     assert f["res_sla"] == "–"  # missing, never "nan%"
     assert f["fr_median"] == svc.hours_text(1.5)
-    assert svc.kpis(now, 7) == {"tickets": 1234, "first_response_attainment": 0.875,
-                                "resolution_attainment": now.resolution_sla, "fcr_rate": 0.5,
-                                "reopen_rate": 0.04, "open_tickets": 7}
+    assert svc.kpis(now, 7) == {
+        "tickets": 1234,
+        "first_response_attainment": 0.875,
+        "resolution_attainment": now.resolution_sla,
+        "fcr_rate": 0.5,
+        "reopen_rate": 0.04,
+        "open_tickets": 7,
+    }

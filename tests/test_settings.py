@@ -63,26 +63,41 @@ def test_the_models_hold_the_defaults_the_steps_use():
 
 def _audit(tmp_path: Path, settings: str) -> Path:
     p = tmp_path / "a.yaml"
-    p.write_text(f"client: X\nsources: {{orders: {{path: o.csv}}}}\nsettings:\n{settings}\n",
-                 encoding="utf-8")
+    p.write_text(
+        f"client: X\nsources: {{orders: {{path: o.csv}}}}\nsettings:\n{settings}\n",
+        encoding="utf-8",
+    )
     return p
 
 
-@pytest.mark.parametrize(("settings", "line"), [
-    ("  value: {horizon_month: 24}",
-     "settings.value.horizon_month: unknown key of step value"),
-    ("  retention: {inactive_day: 90}",
-     "settings.retention.inactive_day: unknown key of step retention"),
-    ("  valeu: {horizon_months: 24}", "settings.valeu: unknown step or key"),
-    ("  action_plan: {rules: [{segment: x, action: y, wen: {tier: A}}]}",
-     "settings.action_plan.rules[0].wen: unknown key of step action_plan"),
-    ("  sla: {first_respons_hours: 2}",  # an older top-level key, read under its step
-     "settings.service.sla.first_respons_hours: unknown key of step service"),
-    ("  performance_review: {thresholds: {nps: {better: up}}}",
-     "settings.performance_review.thresholds.nps.better: Input should be 'higher' or 'lower'"),
-    ("  classification: {abc_shares: [0.95, 0.8]}",
-     "settings.classification.abc_shares: expected two shares 0 < A < B <= 1"),
-])
+@pytest.mark.parametrize(
+    ("settings", "line"),
+    [
+        ("  value: {horizon_month: 24}", "settings.value.horizon_month: unknown key of step value"),
+        (
+            "  retention: {inactive_day: 90}",
+            "settings.retention.inactive_day: unknown key of step retention",
+        ),
+        ("  valeu: {horizon_months: 24}", "settings.valeu: unknown step or key"),
+        (
+            "  action_plan: {rules: [{segment: x, action: y, wen: {tier: A}}]}",
+            "settings.action_plan.rules[0].wen: unknown key of step action_plan",
+        ),
+        (
+            "  sla: {first_respons_hours: 2}",  # an older top-level key, read under its step
+            "settings.service.sla.first_respons_hours: unknown key of step service",
+        ),
+        (
+            "  performance_review: {thresholds: {nps: {better: up}}}",
+            "settings.performance_review.thresholds.nps.better: "
+            "Input should be 'higher' or 'lower'",
+        ),
+        (
+            "  classification: {abc_shares: [0.95, 0.8]}",
+            "settings.classification.abc_shares: expected two shares 0 < A < B <= 1",
+        ),
+    ],
+)
 def test_load_names_the_wrong_key_and_its_step_on_one_line(tmp_path, settings, line):
     with pytest.raises(audit_file.AuditFileError) as e:
         audit_file.load(_audit(tmp_path, settings))
@@ -93,8 +108,11 @@ def test_load_names_the_wrong_key_and_its_step_on_one_line(tmp_path, settings, l
 
 def test_every_problem_at_once(tmp_path):
     with pytest.raises(audit_file.AuditFileError) as e:
-        audit_file.load(_audit(tmp_path, "  value: {horizon_month: 24, unit: M}\n"
-                                          "  sales: {funnel_stages: [won]}"))
+        audit_file.load(
+            _audit(
+                tmp_path, "  value: {horizon_month: 24, unit: M}\n  sales: {funnel_stages: [won]}"
+            )
+        )
     text = str(e.value)
     assert "3 problem(s)" in text
     assert "settings.value.horizon_month" in text and "settings.value.unit" in text
@@ -103,8 +121,12 @@ def test_every_problem_at_once(tmp_path):
 
 def test_clientbook_validate_fails_with_one_line_and_no_traceback(tmp_path):
     audit = _audit(tmp_path, "  value: {horizon_month: 24}")
-    done = subprocess.run([sys.executable, "-m", "clientbook.run.cli", "validate", str(audit)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "clientbook.run.cli", "validate", str(audit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     wrong = [ln for ln in done.stderr.splitlines() if "horizon_month" in ln]
@@ -143,8 +165,13 @@ def test_steps_read_the_validated_values():
 
 
 def test_older_top_level_keys_are_read_under_their_step_and_the_step_wins():
-    old = {"sla": {"first_response_hours": 8}, "funnel_stages": ["a", "b", "won"],
-           "mask_pii": False, "min_sample": 7, "targets": {"nps": 30}}
+    old = {
+        "sla": {"first_response_hours": 8},
+        "funnel_stages": ["a", "b", "won"],
+        "mask_pii": False,
+        "min_sample": 7,
+        "targets": {"nps": 30},
+    }
     s = cfg.parse(old)
     assert s.service.sla.first_response_hours == 8
     assert s.sales.funnel_stages == ["a", "b", "won"]
@@ -167,8 +194,9 @@ def test_rule_tables_come_back_as_written():
     mine = [{"segment": "x", "action": "y", "when": {"tier": "A"}}]
     assert action_plan.rules_from({"action_plan": {"rules": mine}}) == mine
     seg = [{"segment": "all", "r": [1, 5]}]
-    assert cfg.for_step({"classification": {"segment_rules": seg}},
-                        "classification")["segment_rules"] == [{"segment": "all", "r": (1, 5)}]
+    assert cfg.for_step({"classification": {"segment_rules": seg}}, "classification")[
+        "segment_rules"
+    ] == [{"segment": "all", "r": (1, 5)}]
 
 
 def test_the_settings_doc_is_generated_from_the_models():

@@ -25,7 +25,9 @@ def test_key_content_picks_charts_tables_and_their_narrative():
     sec = slides.key_content(executed_playbook("en"))
     assert sec.heading == "Customer segments"
     assert [(i.kind, i.headline) for i in sec.items] == [
-        ("chart", x["chart_headline"]), ("table", x["table_headline"])]
+        ("chart", x["chart_headline"]),
+        ("table", x["table_headline"]),
+    ]
     chart, table = sec.items
     # The intro leads up to the chart; the sentence after it leads up to the table.
     assert chart.speaker_notes() == f"{x['chart_notes']}\n\n{x['intro']}"
@@ -39,17 +41,25 @@ def test_key_content_picks_charts_tables_and_their_narrative():
 
 def test_narrative_after_the_last_chart_goes_to_its_notes():
     nb = executed_playbook("en")
-    extra = nbformat.v4.new_code_cell("say", outputs=[
-        nbformat.v4.new_output("display_data", data={"text/markdown": "Closing remark."})])
+    extra = nbformat.v4.new_code_cell(
+        "say",
+        outputs=[nbformat.v4.new_output("display_data", data={"text/markdown": "Closing remark."})],
+    )
     nb.cells.append(extra)
     sec = slides.key_content(nb)
     assert sec.items[-1].speaker_notes().endswith("Closing remark.")
 
 
 def test_slides_notebook_follows_the_story():
-    nb = slides.slides_notebook(playbooks("en"), title="T", subtitle="S", lang="en",
-                                branding=BRAND, today=date(2025, 10, 1),
-                                results={"s": {"findings": ["Champions bring 61% of revenue."]}})
+    nb = slides.slides_notebook(
+        playbooks("en"),
+        title="T",
+        subtitle="S",
+        lang="en",
+        branding=BRAND,
+        today=date(2025, 10, 1),
+        results={"s": {"findings": ["Champions bring 61% of revenue."]}},
+    )
     assert {c.metadata["slideshow"]["slide_type"] for c in nb.cells} == {"slide"}
     src = [c.source for c in nb.cells]
     x = TEXT["en"]
@@ -57,8 +67,11 @@ def test_slides_notebook_follows_the_story():
     assert "Prepared for Acme" in src[0] and "Prepared by Li Wei, Northwind" in src[0]
     assert "2025-10-01" in src[0]
     assert "Executive summary" in src[1] and "Champions bring 61% of revenue." in src[1]
-    assert [x["chart_headline"] in src[2], x["table_headline"] in src[3],
-            x["chart2_headline"] in src[4]] == [True, True, True]
+    assert [
+        x["chart_headline"] in src[2],
+        x["table_headline"] in src[3],
+        x["chart2_headline"] in src[4],
+    ] == [True, True, True]
     assert "Appendix" in src[5] and "Method notes" in src[6] and x["intro"] in src[6]
     assert len(src) == 7
     # Every slide has speaker notes; the step whose table is missing has no slide.
@@ -68,26 +81,44 @@ def test_slides_notebook_follows_the_story():
 
 def test_long_tables_continue_with_the_header_and_dates_as_dates():
     rows = [[f"S{i}", i, "2025-11-06T00:00:00"] for i in range(30)]
-    item = slides.KeyItem(kind="table", headline="H", notes="", output={},
-                          columns=["Segment", "Customers", "Last order"], rows=rows)
+    item = slides.KeyItem(
+        kind="table",
+        headline="H",
+        notes="",
+        output={},
+        columns=["Segment", "Customers", "Last order"],
+        rows=rows,
+    )
     pages = slides.table_pages_html(item, "en")
     assert len(pages) == 3
     for table, note in pages:
         soup = BeautifulSoup(table, "html.parser")
         assert [th.get_text() for th in soup.select("thead th")] == [
-            "Segment", "Customers", "Last order"]
+            "Segment",
+            "Customers",
+            "Last order",
+        ]
         assert note.startswith("Rows ")
     assert "2025-11-06<" in pages[0][0] and "T00:00:00" not in pages[0][0]
     # Numbers right-aligned, text and dates not.
     soup = BeautifulSoup(pages[0][0], "html.parser")
     assert [td.get("class") for td in soup.select("tbody tr")[0].select("td")] == [
-        None, ["cb-num"], None]
+        None,
+        ["cb-num"],
+        None,
+    ]
 
 
 def _render(tmp_path: Path, lang: str = "en", branding: Branding = BRAND) -> Path:
-    return slides.render_slides(playbooks(lang), tmp_path / "demo" / "all" / "slides.html",
-                                title="Acme review <Q3>", subtitle="All customers", lang=lang,
-                                branding=branding, assets_dir=tmp_path / "demo" / "assets")
+    return slides.render_slides(
+        playbooks(lang),
+        tmp_path / "demo" / "all" / "slides.html",
+        title="Acme review <Q3>",
+        subtitle="All customers",
+        lang=lang,
+        branding=branding,
+        assets_dir=tmp_path / "demo" / "assets",
+    )
 
 
 def test_render_slides_writes_reveal_html_with_notes_and_no_code(tmp_path):
@@ -97,9 +128,13 @@ def test_render_slides_writes_reveal_html_with_notes_and_no_code(tmp_path):
     top = soup.select(".reveal > .slides > section")
     assert len(top) == 7
     headlines = [h.get_text() for h in soup.select("h2.cb-headline")]
-    assert headlines == ["Executive summary", TEXT["en"]["chart_headline"],
-                         TEXT["en"]["table_headline"], TEXT["en"]["chart2_headline"],
-                         "Method notes"]
+    assert headlines == [
+        "Executive summary",
+        TEXT["en"]["chart_headline"],
+        TEXT["en"]["table_headline"],
+        TEXT["en"]["chart2_headline"],
+        "Method notes",
+    ]
     chart_slide = top[2]  # title, summary, then the first chart
     assert chart_slide.select_one("img")["src"].startswith("data:image/png;base64,")
     assert chart_slide.select_one("img")["alt"] == TEXT["en"]["chart_headline"]
@@ -111,7 +146,8 @@ def test_render_slides_writes_reveal_html_with_notes_and_no_code(tmp_path):
     for text in ("playbook.chart", "slice_id", "INJECTED", "Trainer", "some warning"):
         assert text not in html
     assert soup.select(".jp-InputArea") == [] or all(
-        not el.select(".cm-editor") for el in soup.select(".jp-InputArea"))
+        not el.select(".cm-editor") for el in soup.select(".jp-InputArea")
+    )
     # Titles are escaped, not injected.
     assert soup.title.get_text() == "Acme review <Q3>"
 
@@ -123,8 +159,11 @@ def test_render_slides_links_local_assets_only(tmp_path):
     scripts = [el.get("src") for el in soup.select("script[src]")]
     assert links == ["../assets/reveal/dist/reveal.css", "../assets/reveal/dist/theme/white.css"]
     assert scripts == ["../assets/require/require.js"]
-    for rel in links + scripts + ["../assets/reveal/dist/reveal.js",
-                                  "../assets/reveal/plugin/notes/notes.js"]:
+    for rel in (
+        links
+        + scripts
+        + ["../assets/reveal/dist/reveal.js", "../assets/reveal/plugin/notes/notes.js"]
+    ):
         assert (out.parent / rel).is_file(), rel
     assert '"../assets/reveal/dist/reveal.js"' in out.read_text(encoding="utf-8")
 
@@ -132,8 +171,9 @@ def test_render_slides_links_local_assets_only(tmp_path):
 def test_branding_colours_logo_and_language(tmp_path):
     logo = tmp_path / "logo.png"
     logo.write_bytes(PNG_1PX)
-    b = Branding(client="Acme", firm="Northwind", logo=logo, primary_color="#0B6E4F",
-                 accent_color="#abc")
+    b = Branding(
+        client="Acme", firm="Northwind", logo=logo, primary_color="#0B6E4F", accent_color="#abc"
+    )
     html = _render(tmp_path, "zh", b).read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
     assert soup.html["lang"] == "zh-CN"

@@ -302,8 +302,9 @@ def test_write_keeps_other_sheets(tmp_path):
 
     book = _book(tmp_path, {})
     actions.write_action_lists(tmp_path / "actions.xlsx", {"Win-back": pd.DataFrame({"a": [1]})})
-    actions.write_action_lists(book.output_dir / "actions.xlsx",
-                              st.action_lists(st.action_plan(book), "en"))
+    actions.write_action_lists(
+        book.output_dir / "actions.xlsx", st.action_lists(st.action_plan(book), "en")
+    )
     names = load_workbook(tmp_path / "actions.xlsx").sheetnames
     assert names[:2] == ["Summary", "Win-back"] and any(n.startswith("Plan - ") for n in names)
 

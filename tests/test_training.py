@@ -42,14 +42,18 @@ def tags(cell) -> set[str]:
 
 # ---- the playbooks as committed ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("stem", IDS)
 def test_playbook_has_training_cells_exercises_and_solutions(stem):
     path = resources.playbooks_dir() / f"{stem}.ipynb"
     nb = nbformat.read(path, as_version=4)
     cells = nb.cells
     assert any("parameters" in tags(c) for c in cells)
-    assert all(not c.get("outputs") and c.get("execution_count") is None
-               for c in cells if c.cell_type == "code"), "commit playbooks without outputs"
+    assert all(
+        not c.get("outputs") and c.get("execution_count") is None
+        for c in cells
+        if c.cell_type == "code"
+    ), "commit playbooks without outputs"
     code = "\n".join(c.source for c in cells if tags(c) & training.TRAINING_TAGS)
     assert f'training.intro("{step_name(path)}")' in code
     assert "training.mistake(" in code
@@ -96,6 +100,7 @@ def test_client_notebook_drops_every_training_cell():
 
 
 # ---- executed: top to bottom with defaults, solutions included ---------------------------
+
 
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
@@ -157,8 +162,10 @@ def _notebooks(root: Path) -> list[Path]:
 
 def _training_texts() -> list[str]:
     """Texts that only a training cell shows (labels of notes, mistakes and exercises)."""
-    return [i18n.t(f"training.label.{k}", "en")
-            for k in ("note", "mistake", "exercise", "stage", "purpose", "decision")]
+    return [
+        i18n.t(f"training.label.{k}", "en")
+        for k in ("note", "mistake", "exercise", "stage", "purpose", "decision")
+    ]
 
 
 @pytest.mark.slow
@@ -195,7 +202,8 @@ def test_handbook_in_chinese(run_root, tmp_path):
     a = _audit("training")
     a.lang = "zh"
     page = handbook.render_handbook(run_root, "all", _notebooks(run_root)[:1], a, []).read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     assert i18n.t("training.handbook.title", "zh") in page
     assert i18n.t("training.label.solution", "zh") in page
 
@@ -238,8 +246,15 @@ def test_training_index_walks_the_steps_in_order(run_root):
     handbook.render_handbook(run_root, "all", nbs, a, [])
     summary = {
         "slices": [{"id": "all", "kind": "all", "label": "", "failed_steps": []}],
-        "notebooks": [{"slice_id": "all", "step": step_name(p), "ok": p.exists(),
-                       "notebook": f"slices/all/notebooks/{p.name}"} for p in reversed(nbs)],
+        "notebooks": [
+            {
+                "slice_id": "all",
+                "step": step_name(p),
+                "ok": p.exists(),
+                "notebook": f"slices/all/notebooks/{p.name}",
+            }
+            for p in reversed(nbs)
+        ],
     }
     out = handbook.render_training_index(run_root, a, manifest, summary)
     assert out == run_root / "training" / "index.html"
@@ -255,14 +270,16 @@ def test_training_index_walks_the_steps_in_order(run_root):
 
 # ---- make lab ----------------------------------------------------------------------------
 
+
 def test_make_lab_resolves_to_jupyterlab_on_the_playbooks():
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
     # -B: what `make lab` does from scratch, whether or not an earlier `make lab` left its
     # environment behind (then a plain -n prints no install step); no flags from an outer make
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
-    done = subprocess.run(["make", "-n", "-B", "lab"], cwd=REPO, capture_output=True, text=True,
-                          timeout=60, env=env)
+    done = subprocess.run(
+        ["make", "-n", "-B", "lab"], cwd=REPO, capture_output=True, text=True, timeout=60, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert re.search(r"pip install .*\.\[lab\]", done.stdout)
     assert "jupyter lab playbooks/" in done.stdout
@@ -283,9 +300,24 @@ def _lab_plan(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, st
     is the same whether or not an earlier `make lab` put jupyterlab into this environment."""
     report = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-         "--report", str(report), "-e", f"{REPO}[lab]"],
-        capture_output=True, text=True, timeout=600, env=env)
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--ignore-installed",
+            "--quiet",
+            "--report",
+            str(report),
+            "-e",
+            f"{REPO}[lab]",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     plan = json.loads(report.read_text(encoding="utf-8"))
     return {i["metadata"]["name"].lower(): i["metadata"]["version"] for i in plan["install"]}
@@ -304,18 +336,30 @@ def test_lab_extra_installs(tmp_path, jupyterlab_installed):
         fake = tmp_path / "site"
         info = fake / "jupyterlab-4.9.0.dist-info"
         info.mkdir(parents=True)
-        (info / "METADATA").write_text("Metadata-Version: 2.1\nName: jupyterlab\n"
-                                       "Version: 4.9.0\n", encoding="utf-8")
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: jupyterlab\nVersion: 4.9.0\n", encoding="utf-8"
+        )
         (info / "INSTALLER").write_text("pip\n", encoding="utf-8")
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(fake), env.get("PYTHONPATH")]))
-        probe = subprocess.run([sys.executable, "-c", "import importlib.metadata as m; "
-                                "print(m.version('jupyterlab'))"],
-                               env=env, capture_output=True, text=True, timeout=60)
+        probe = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import importlib.metadata as m; print(m.version('jupyterlab'))",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert probe.stdout.strip() == "4.9.0"  # the check below runs with it installed
     plan = _lab_plan(tmp_path, env)
     meta = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    wanted = next(Requirement(r) for r in meta["project"]["optional-dependencies"]["lab"]
-                  if Requirement(r).name == "jupyterlab")
+    wanted = next(
+        Requirement(r)
+        for r in meta["project"]["optional-dependencies"]["lab"]
+        if Requirement(r).name == "jupyterlab"
+    )
     assert "jupyterlab" in plan, sorted(plan)
     assert wanted.specifier.contains(plan["jupyterlab"]), plan["jupyterlab"]
     assert {"clientbook", "papermill", "ipykernel"} <= set(plan)

@@ -21,22 +21,29 @@ def _findings(manifest: dict) -> dict[tuple[str, str | None], dict]:
     return {(f["check"], f["column"]): f for f in manifest["findings"]}
 
 
-ORDERS = ("order_id,customer_id,order_date,amount,quantity\n"
-          "1,C1,2025-01-01,10,1\n"       # row 2
-          "2,NULL,2025-01-02,5,1\n"      # row 3: placeholder id
-          "3,C2,2025-01-03,,1\n"         # row 4: blank amount
-          "4,N/A,2025-01-04,7,1\n"       # row 5: placeholder id
-          "5,C2,2025-01-05,8,0\n"        # row 6: zero quantity
-          "6,0,2025-01-06,9,1\n")        # row 7: placeholder id '0'
+ORDERS = (
+    "order_id,customer_id,order_date,amount,quantity\n"
+    "1,C1,2025-01-01,10,1\n"  # row 2
+    "2,NULL,2025-01-02,5,1\n"  # row 3: placeholder id
+    "3,C2,2025-01-03,,1\n"  # row 4: blank amount
+    "4,N/A,2025-01-04,7,1\n"  # row 5: placeholder id
+    "5,C2,2025-01-05,8,0\n"  # row 6: zero quantity
+    "6,0,2025-01-06,9,1\n"
+)  # row 7: placeholder id '0'
 
 
 def test_placeholder_ids_blank_amounts_and_quantities(tmp_path):
-    a = audit_mod.Audit(client="T", as_of="2025-06-30",
-                        sources={"orders": Source(path=_csv(tmp_path / "o.csv", ORDERS))})
+    a = audit_mod.Audit(
+        client="T",
+        as_of="2025-06-30",
+        sources={"orders": Source(path=_csv(tmp_path / "o.csv", ORDERS))},
+    )
     m = dataset.build(a, tmp_path / "ds")
     f = _findings(m)
-    assert (f[("placeholder_ids", "customer_id")]["count"],
-            f[("placeholder_ids", "customer_id")]["rows"]) == (3, [3, 5, 7])
+    assert (
+        f[("placeholder_ids", "customer_id")]["count"],
+        f[("placeholder_ids", "customer_id")]["rows"],
+    ) == (3, [3, 5, 7])
     assert f[("placeholder_ids", "customer_id")]["samples"] == ["NULL", "N/A", "0"]
     assert f[("missing_values", "amount")]["rows"] == [4]
     assert f[("missing_values", "amount")]["action"] == "excluded"
@@ -45,17 +52,25 @@ def test_placeholder_ids_blank_amounts_and_quantities(tmp_path):
     assert sorted(customers["customer_id"]) == ["C1", "C2"]  # NULL is no customer
     orders = pd.read_parquet(tmp_path / "ds" / "orders.parquet")
     assert orders["amount"].notna().all() and len(orders) == 2
-    assert orders.set_index("order_id").loc["5", "quantity"] != orders.set_index(
-        "order_id").loc["5", "quantity"]  # blanked (NaN), the line kept
+    assert (
+        orders.set_index("order_id").loc["5", "quantity"]
+        != orders.set_index("order_id").loc["5", "quantity"]
+    )  # blanked (NaN), the line kept
 
 
 def test_survey_scores_out_of_range_are_not_counted(tmp_path):
     o = _csv(tmp_path / "o.csv", "order_id,customer_id,order_date,amount\n1,C1,2025-01-01,10\n")
-    s = _csv(tmp_path / "s.csv", "response_id,customer_id,survey_date,nps_score,csat_score\n"
-             "R1,C1,2025-01-02,11,4\nR2,C1,2025-01-03,-1,5\nR3,C1,2025-01-04,9,6\n"
-             "R4,C1,2025-01-05,10,1\n")
-    a = audit_mod.Audit(client="T", as_of="2025-06-30",
-                        sources={"orders": Source(path=o), "surveys": Source(path=s)})
+    s = _csv(
+        tmp_path / "s.csv",
+        "response_id,customer_id,survey_date,nps_score,csat_score\n"
+        "R1,C1,2025-01-02,11,4\nR2,C1,2025-01-03,-1,5\nR3,C1,2025-01-04,9,6\n"
+        "R4,C1,2025-01-05,10,1\n",
+    )
+    a = audit_mod.Audit(
+        client="T",
+        as_of="2025-06-30",
+        sources={"orders": Source(path=o), "surveys": Source(path=s)},
+    )
     m = dataset.build(a, tmp_path / "ds")
     f = _findings(m)
     assert f[("out_of_range", "nps_score")]["rows"] == [2, 3]
@@ -72,13 +87,19 @@ def test_survey_scores_out_of_range_are_not_counted(tmp_path):
 
 def test_tickets_resolved_or_answered_before_opening(tmp_path):
     o = _csv(tmp_path / "o.csv", "order_id,customer_id,order_date,amount\n1,C1,2025-01-01,10\n")
-    t = _csv(tmp_path / "t.csv", "ticket_id,customer_id,channel,opened_at,first_response_at,"
-             "resolved_at\n"
-             "T1,C1,phone,2025-01-02 10:00,2025-01-02 10:30,2025-01-02 12:00\n"
-             "T2,C1,phone,2025-01-02 10:00,2025-01-02 10:30,2025-01-02 09:00\n"  # -60 min
-             "T3,C1,chat,2025-01-03 10:00,2025-01-03 09:00,2025-01-03 11:00\n")
-    a = audit_mod.Audit(client="T", as_of="2025-06-30",
-                        sources={"orders": Source(path=o), "tickets": Source(path=t)})
+    t = _csv(
+        tmp_path / "t.csv",
+        "ticket_id,customer_id,channel,opened_at,first_response_at,"
+        "resolved_at\n"
+        "T1,C1,phone,2025-01-02 10:00,2025-01-02 10:30,2025-01-02 12:00\n"
+        "T2,C1,phone,2025-01-02 10:00,2025-01-02 10:30,2025-01-02 09:00\n"  # -60 min
+        "T3,C1,chat,2025-01-03 10:00,2025-01-03 09:00,2025-01-03 11:00\n",
+    )
+    a = audit_mod.Audit(
+        client="T",
+        as_of="2025-06-30",
+        sources={"orders": Source(path=o), "tickets": Source(path=t)},
+    )
     m = dataset.build(a, tmp_path / "ds")
     f = _findings(m)
     assert f[("negative_durations", "resolved_at")]["rows"] == [3]
@@ -87,25 +108,38 @@ def test_tickets_resolved_or_answered_before_opening(tmp_path):
     assert tickets["ticket_id"].tolist() == ["T1"]
 
 
-RETAIL = ("Order ID;Customer ID;Order Date;Segment;Region;Sales;Profit\n"
-          "A1;C1;2025-01-05;Consumer;West;100,5;20,5\n"
-          "A1;C1;2025-01-05;Consumer;West;50;-5\n"
-          "A2;C1;2025-02-05;Consumer;East;30;3\n"
-          "A3;C2;2025-01-07;Corporate;East;80;8\n"
-          "A4;C3;2025-01-08;Home Office;West;40;4\n"
-          "A5;C3;2025-01-09;Home Office;East;40;4\n")
-RETAIL_MAP = {"order_id": "Order ID", "customer_id": "Customer ID", "order_date": "Order Date",
-              "amount": "Sales", "profit": "Profit", "segment": "Segment", "region": "Region"}
+RETAIL = (
+    "Order ID;Customer ID;Order Date;Segment;Region;Sales;Profit\n"
+    "A1;C1;2025-01-05;Consumer;West;100,5;20,5\n"
+    "A1;C1;2025-01-05;Consumer;West;50;-5\n"
+    "A2;C1;2025-02-05;Consumer;East;30;3\n"
+    "A3;C2;2025-01-07;Corporate;East;80;8\n"
+    "A4;C3;2025-01-08;Home Office;West;40;4\n"
+    "A5;C3;2025-01-09;Home Office;East;40;4\n"
+)
+RETAIL_MAP = {
+    "order_id": "Order ID",
+    "customer_id": "Customer ID",
+    "order_date": "Order Date",
+    "amount": "Sales",
+    "profit": "Profit",
+    "segment": "Segment",
+    "region": "Region",
+}
 
 
 def _retail(tmp_path: Path, **slicing) -> audit_mod.Audit:
     path = _csv(tmp_path / "superstore.csv", RETAIL)
-    orders = Source(path=path, decimal=",", columns=RETAIL_MAP,
-                    derive={"cost": "amount - profit"})
-    customers = Source(path=path, decimal=",",
-                       columns={"customer_id": "Customer ID", "segment": "Segment"})
-    return audit_mod.Audit(client="T", as_of="2025-06-30", slicing=Slicing(**slicing),
-                           sources={"orders": orders, "customers": customers})
+    orders = Source(path=path, decimal=",", columns=RETAIL_MAP, derive={"cost": "amount - profit"})
+    customers = Source(
+        path=path, decimal=",", columns={"customer_id": "Customer ID", "segment": "Segment"}
+    )
+    return audit_mod.Audit(
+        client="T",
+        as_of="2025-06-30",
+        slicing=Slicing(**slicing),
+        sources={"orders": orders, "customers": customers},
+    )
 
 
 def test_profit_segment_and_customers_from_the_order_file(tmp_path):
@@ -116,8 +150,11 @@ def test_profit_segment_and_customers_from_the_order_file(tmp_path):
     assert orders["cost"].tolist() == [80.0, 55.0, 27.0, 72.0, 36.0, 36.0]
     customers = pd.read_parquet(tmp_path / "ds" / "customers.parquet").set_index("customer_id")
     assert len(customers) == 3
-    assert customers["segment"].to_dict() == {"C1": "Consumer", "C2": "Corporate",
-                                              "C3": "Home Office"}
+    assert customers["segment"].to_dict() == {
+        "C1": "Consumer",
+        "C2": "Corporate",
+        "C3": "Home Office",
+    }
 
 
 def test_region_ties_are_reported_with_their_resolution(tmp_path):
@@ -151,8 +188,9 @@ def test_region_from_order_slices_hold_the_regions_own_sales(tmp_path):
 
 def test_region_from_order_needs_an_order_region(tmp_path):
     o = _csv(tmp_path / "o.csv", "order_id,customer_id,order_date,amount\n1,C1,2025-01-01,10\n")
-    a = audit_mod.Audit(client="T", slicing=Slicing(region_from="order"),
-                        sources={"orders": Source(path=o)})
+    a = audit_mod.Audit(
+        client="T", slicing=Slicing(region_from="order"), sources={"orders": Source(path=o)}
+    )
     try:
         dataset.prepare(a)
     except dataset.DataError as e:
@@ -173,7 +211,8 @@ def test_the_data_audit_shows_the_new_findings_and_the_region_note(tmp_path):
     table = data_audit.findings_table(east.manifest)
     ties = table[table["check"] == "Region tie (customer's orders split evenly)"]
     assert ties["action"].tolist() == [
-        "kept (tie resolved: the region with the larger sales, then the first by name)"]
+        "kept (tie resolved: the region with the larger sales, then the first by name)"
+    ]
     assert ties["examples"].tolist() == ["C3: East / West -> East"]
     note = data_audit.region_note(east)
     assert "orders placed in East" in note and "2 of its 3 customers" in note

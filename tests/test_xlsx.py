@@ -11,15 +11,18 @@ from clientbook.present import i18n, style
 @pytest.fixture
 def win_back():
     i18n.use("en")
-    return pd.DataFrame({
-        i18n.t("churn.column.rank"): [1, 2, 3],
-        i18n.t("churn.column.customer"): ["007", "012", "020"],
-        i18n.t("churn.column.value"): [1200, 800, 50],
-        i18n.t("churn.column.risk"): [0.91, 0.5, 0.12],
-        i18n.t("churn.column.last_purchase"): pd.to_datetime(["2025-01-02", "2025-02-03",
-                                                               "2025-03-04"]),
-        "Why": ["a", "b", "c"],
-    })
+    return pd.DataFrame(
+        {
+            i18n.t("churn.column.rank"): [1, 2, 3],
+            i18n.t("churn.column.customer"): ["007", "012", "020"],
+            i18n.t("churn.column.value"): [1200, 800, 50],
+            i18n.t("churn.column.risk"): [0.91, 0.5, 0.12],
+            i18n.t("churn.column.last_purchase"): pd.to_datetime(
+                ["2025-01-02", "2025-02-03", "2025-03-04"]
+            ),
+            "Why": ["a", "b", "c"],
+        }
+    )
 
 
 def _col(ws, header):
@@ -57,8 +60,9 @@ def test_units_from_catalogue_in_chinese_and_explicit(win_back):
 
 
 def test_customer_lists_get_working_columns(tmp_path, win_back):
-    path = write_action_lists(tmp_path / "a.xlsx", {"Win-back": win_back,
-                                                    "Notes": pd.DataFrame({"a": [1]})})
+    path = write_action_lists(
+        tmp_path / "a.xlsx", {"Win-back": win_back, "Notes": pd.DataFrame({"a": [1]})}
+    )
     wb = load_workbook(path)
     ws = wb["Win-back"]
     heads = [c.value for c in ws[1]]
@@ -75,8 +79,9 @@ def test_customer_lists_get_working_columns(tmp_path, win_back):
 def test_summary_lists_every_sheet_with_size_and_value_and_no_formula(tmp_path, win_back):
     path = tmp_path / "a.xlsx"
     write_action_lists(path, {"Win-back": win_back}, currency="EUR")
-    plan = pd.DataFrame({i18n.t("strategy.col.customer_id"): ["1", "2"],
-                         i18n.t("strategy.col.value"): [10.5, 20.0]})
+    plan = pd.DataFrame(
+        {i18n.t("strategy.col.customer_id"): ["1", "2"], i18n.t("strategy.col.value"): [10.5, 20.0]}
+    )
     write_action_lists(path, {"Champions": plan}, currency="EUR")  # a later step adds a list
     wb = load_workbook(path)
     assert wb.sheetnames == ["Summary", "Win-back", "Champions"]
@@ -86,8 +91,10 @@ def test_summary_lists_every_sheet_with_size_and_value_and_no_formula(tmp_path, 
     assert rows[1][:3] == ["Champions", 2, 30.5]
     assert all(c.data_type != "f" for s in wb.worksheets for r in s.iter_rows() for c in r)
     assert ws.cell(4, 3).number_format == '"€"#,##0'
-    assert ws.cell(4, 1).hyperlink.location == "'Win-back'!A1" or \
-        ws.cell(4, 1).hyperlink.target == "#'Win-back'!A1"
+    assert (
+        ws.cell(4, 1).hyperlink.location == "'Win-back'!A1"
+        or ws.cell(4, 1).hyperlink.target == "#'Win-back'!A1"
+    )
 
 
 def test_currency_defaults_to_the_runs(tmp_path, win_back):
@@ -103,9 +110,12 @@ def test_currency_defaults_to_the_runs(tmp_path, win_back):
 def test_unknown_in_the_readers_language(tmp_path):
     i18n.use("zh")
     try:
-        df = pd.DataFrame({i18n.t("churn.column.customer"): ["1", "2"],
-                           i18n.t("churn.column.region"): pd.array(["Unknown", "华东"],
-                                                                   dtype="string")})
+        df = pd.DataFrame(
+            {
+                i18n.t("churn.column.customer"): ["1", "2"],
+                i18n.t("churn.column.region"): pd.array(["Unknown", "华东"], dtype="string"),
+            }
+        )
         path = write_action_lists(tmp_path / "a.xlsx", {"x": df})
         back = pd.read_excel(path, sheet_name="x", dtype=str)
         assert back[i18n.t("churn.column.region")].tolist() == ["未知", "华东"]

@@ -57,9 +57,39 @@ def test_every_value_label_has_both_languages():
 # English words a Chinese reader may see: units and method names, the data contract's column
 # identifiers (the data audit names them next to the client's headers), the client's own values.
 ALLOWED = {
-    "RFM", "ABC", "CLV", "NPS", "CSAT", "SLA", "KPI", "FCR", "ID", "BG", "NBD", "Gamma",
-    "Wilson", "Pareto", "PII", "P", "R", "F", "M", "A", "B", "C", "x", "pp", "Excel", "PDF",
-    "PowerPoint", "clientbook", "Small", "Co", "mask_pii", "xlsx", "csv",
+    "RFM",
+    "ABC",
+    "CLV",
+    "NPS",
+    "CSAT",
+    "SLA",
+    "KPI",
+    "FCR",
+    "ID",
+    "BG",
+    "NBD",
+    "Gamma",
+    "Wilson",
+    "Pareto",
+    "PII",
+    "P",
+    "R",
+    "F",
+    "M",
+    "A",
+    "B",
+    "C",
+    "x",
+    "pp",
+    "Excel",
+    "PDF",
+    "PowerPoint",
+    "clientbook",
+    "Small",
+    "Co",
+    "mask_pii",
+    "xlsx",
+    "csv",
 }
 
 
@@ -92,8 +122,9 @@ def english_words(text: str, allowed: set[str]) -> set[str]:
 
 
 def test_english_words_finds_what_it_should():
-    assert english_words("共 12 位客户 Unknown 渠道 chat，C000123 文件 orders.csv RFM", {"RFM"}) \
-        == {"Unknown", "chat"}
+    assert english_words(
+        "共 12 位客户 Unknown 渠道 chat，C000123 文件 orders.csv RFM", {"RFM"}
+    ) == {"Unknown", "chat"}
 
 
 def test_a_small_chinese_report_reads_chinese(tmp_path):
@@ -109,16 +140,37 @@ def test_a_small_chinese_report_reads_chinese(tmp_path):
     rows = []
     for i, c in enumerate(cust["customer_id"]):
         opened = pd.Timestamp("2025-01-05") + pd.Timedelta(days=3 * i)
-        rows.append((f"T{i:03d}", c, ["phone", "email", "chat"][i % 3],
-                     opened, opened + pd.Timedelta(hours=1 + i % 5),
-                     opened + pd.Timedelta(hours=20 + i), ["complaint", "question"][i % 2]))
-    pd.DataFrame(rows, columns=["ticket_id", "customer_id", "channel", "opened_at",
-                                "first_response_at", "resolved_at", "category"]).to_csv(
-        export / "tickets.csv", index=False)
-    path = write_audit(tmp_path / "small.yaml", export,
-                       "lang: zh\ncurrency: CNY\nsteps: [data_audit, classification, service]\n")
+        rows.append(
+            (
+                f"T{i:03d}",
+                c,
+                ["phone", "email", "chat"][i % 3],
+                opened,
+                opened + pd.Timedelta(hours=1 + i % 5),
+                opened + pd.Timedelta(hours=20 + i),
+                ["complaint", "question"][i % 2],
+            )
+        )
+    pd.DataFrame(
+        rows,
+        columns=[
+            "ticket_id",
+            "customer_id",
+            "channel",
+            "opened_at",
+            "first_response_at",
+            "resolved_at",
+            "category",
+        ],
+    ).to_csv(export / "tickets.csv", index=False)
+    path = write_audit(
+        tmp_path / "small.yaml",
+        export,
+        "lang: zh\ncurrency: CNY\nsteps: [data_audit, classification, service]\n",
+    )
     text = path.read_text().replace(
-        "slicing: {by: [region, period], period: quarter}", "slicing: {by: [region]}")
+        "slicing: {by: [region, period], period: quarter}", "slicing: {by: [region]}"
+    )
     text = text.replace("sources:\n", f"sources:\n  tickets:\n    path: {export / 'tickets.csv'}\n")
     path.write_text(text, encoding="utf-8")
     summary = runner.run(audit_mod.load(path), tmp_path / "out", jobs=1, show_progress=False)

@@ -37,8 +37,13 @@ def xlsx_text(path: Path) -> str:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, read_only=True)
-    return "\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
-                     for v in row if v is not None)
+    return "\n".join(
+        str(v)
+        for ws in wb.worksheets
+        for row in ws.iter_rows(values_only=True)
+        for v in row
+        if v is not None
+    )
 
 
 def deliverables(root: Path) -> Iterator[tuple[Path, str]]:
@@ -57,6 +62,6 @@ def bad_words(root: Path) -> list[str]:
     found = []
     for path, text in deliverables(root):
         for m in BAD.finditer(text):
-            ctx = text[max(0, m.start() - 60): m.end() + 30].replace("\n", " ")
+            ctx = text[max(0, m.start() - 60) : m.end() + 30].replace("\n", " ")
             found.append(f"{path.relative_to(root)}: ...{ctx}...")
     return found

@@ -40,7 +40,14 @@ ALL_ALIVE_P = 0.99
 ALL_ALIVE_SHARE = 0.9
 MAX_HOLDOUT_RATIO = 2.0
 CODES = (
-    "no_fit", "edge", "never_dropout", "all_alive", "holdout", "unstable", "spend", "non_finite"
+    "no_fit",
+    "edge",
+    "never_dropout",
+    "all_alive",
+    "holdout",
+    "unstable",
+    "spend",
+    "non_finite",
 )
 
 

@@ -39,11 +39,21 @@ class _Strict(BaseModel):
 
 
 # Delimiter words a consultant may write, and what they mean.
-DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "space": " ", "whitespace": "whitespace",
-                   "comma": ",", "semicolon": ";", "pipe": "|"}
+DELIMITER_WORDS = {
+    "tab": "\t",
+    "\\t": "\t",
+    "space": " ",
+    "whitespace": "whitespace",
+    "comma": ",",
+    "semicolon": ";",
+    "pipe": "|",
+}
 # Derived columns the audit file may declare (sources.<table>.derive).
-DERIVABLE = {"order_id": "a list of canonical columns, e.g. [customer_id, order_date]",
-             "cost": "'amount - profit'", "amount": "'quantity * unit_price'"}
+DERIVABLE = {
+    "order_id": "a list of canonical columns, e.g. [customer_id, order_date]",
+    "cost": "'amount - profit'",
+    "amount": "'quantity * unit_price'",
+}
 
 
 class Source(_Strict):
@@ -82,36 +92,44 @@ class Source(_Strict):
     @classmethod
     def _header(cls, v: int | str | None) -> int | str | None:
         if isinstance(v, int) and v < 1:
-            raise ValueError("header is the row number of the header line (1 = first line), "
-                             "or none")
+            raise ValueError(
+                "header is the row number of the header line (1 = first line), or none"
+            )
         return v
 
     @model_validator(mode="after")
     def _mapping(self) -> Source:
         problems = []
         if isinstance(self.header, int) and self.skip_rows and self.header != self.skip_rows + 1:
-            problems.append(f"header: {self.header} and skip_rows: {self.skip_rows} disagree "
-                            "(set one of them)")
+            problems.append(
+                f"header: {self.header} and skip_rows: {self.skip_rows} disagree (set one of them)"
+            )
         positional = [k for k, v in self.columns.items() if isinstance(v, int)]
         if self.header == "none":
             named = [k for k in self.columns if k not in positional]
             if named or not self.columns:
-                problems.append("with header: none, map columns by position "
-                                "(columns: {customer_id: 1, order_date: 2, ...})")
+                problems.append(
+                    "with header: none, map columns by position "
+                    "(columns: {customer_id: 1, order_date: 2, ...})"
+                )
         elif positional:
-            problems.append(f"columns: {', '.join(positional)} mapped by position; that needs "
-                            "header: none")
+            problems.append(
+                f"columns: {', '.join(positional)} mapped by position; that needs header: none"
+            )
         by_header: dict[str, list[str]] = {}
         for canonical, header in self.columns.items():
             by_header.setdefault(str(header).strip(), []).append(canonical)
         for header, names in by_header.items():
             if len(names) > 1:
-                problems.append(f"columns: header {header!r} is mapped twice "
-                                f"({' and '.join(names)}); one header feeds one column")
+                problems.append(
+                    f"columns: header {header!r} is mapped twice "
+                    f"({' and '.join(names)}); one header feeds one column"
+                )
         for name, recipe in self.derive.items():
             if name not in DERIVABLE:
-                problems.append(f"derive: {name!r} cannot be derived; derivable: "
-                                + ", ".join(DERIVABLE))
+                problems.append(
+                    f"derive: {name!r} cannot be derived; derivable: " + ", ".join(DERIVABLE)
+                )
             elif name == "order_id" and (isinstance(recipe, str) or not recipe):
                 problems.append(f"derive.order_id: expected {DERIVABLE['order_id']}")
             elif name == "cost" and str(recipe).replace(" ", "") != "amount-profit":
@@ -134,7 +152,8 @@ class Source(_Strict):
 class Slicing(_Strict):
     # region_period: one slice per region and period (big audits: 50 regions x 12 months)
     by: list[Literal["region", "period", "region_period"]] = Field(
-        default_factory=lambda: ["region", "period"])
+        default_factory=lambda: ["region", "period"]
+    )
     period: Literal["month", "quarter", "year"] = "quarter"
     last_periods: int | None = None  # only the N most recent periods get their own slice
     # customer: a customer's rows follow the customer's one region (customers table, else the
@@ -256,8 +275,9 @@ def step_name(playbook: Path) -> str:
 # under the 255 a file name may have, with room for a prefix such as "region-").
 SLUG_MAX = 40
 # Names Windows refuses for a file or folder, whatever the extension.
-WINDOWS_RESERVED = frozenset({"con", "prn", "aux", "nul", "clock$"}
-                             | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)})
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", "clock$"} | {f"{d}{i}" for d in ("com", "lpt") for i in range(10)}
+)
 
 
 def slug_hash(text: str, n: int = 6) -> str:

@@ -60,14 +60,23 @@ class Branding(BaseModel):
         b = audit.branding
         logo = audit.resolve(b.logo) if getattr(b, "logo", None) else None
         tpl = getattr(b, "pptx_template", None)
-        return cls(client=audit.client, firm=b.firm, consultant=b.consultant, logo=logo,
-                   primary_color=b.primary_color, accent_color=b.accent_color,
-                   pptx_template=audit.resolve(tpl) if tpl else None)
+        return cls(
+            client=audit.client,
+            firm=b.firm,
+            consultant=b.consultant,
+            logo=logo,
+            primary_color=b.primary_color,
+            accent_color=b.accent_color,
+            pptx_template=audit.resolve(tpl) if tpl else None,
+        )
 
     def resolved(self, base_dir: Path) -> Branding:
         """The same branding with its file paths made absolute against the audit's folder."""
-        update = {k: (base_dir / p).resolve() for k in ("logo", "pptx_template")
-                  if (p := getattr(self, k)) is not None and not p.is_absolute()}
+        update = {
+            k: (base_dir / p).resolve()
+            for k in ("logo", "pptx_template")
+            if (p := getattr(self, k)) is not None and not p.is_absolute()
+        }
         return self.model_copy(update=update) if update else self
 
     def logo_file(self, raster_only: bool = False) -> Path | None:

@@ -43,11 +43,12 @@ class WinBackRule(_Step):
     """One win-back rule of the retention step (first match wins)."""
 
     action: str = Field(description="a catalogue key (churn.action.*) or the text to show")
-    reasons_any: list[Literal["overdue", "one_time_lapsed", "spend_falling",
-                              "low_p_alive"]] | None = Field(
-        default=None, description="any of these warning reasons")
+    reasons_any: (
+        list[Literal["overdue", "one_time_lapsed", "spend_falling", "low_p_alive"]] | None
+    ) = Field(default=None, description="any of these warning reasons")
     min_value_percentile: float | None = Field(
-        default=None, ge=0, le=1, description="the customer's value rank in the book, 0..1")
+        default=None, ge=0, le=1, description="the customer's value rank in the book, 0..1"
+    )
     min_risk: float | None = Field(default=None, ge=0, le=1, description="churn risk, 0..1")
     max_purchases: int | None = Field(default=None, description="at most this many orders")
     min_purchases: int | None = Field(default=None, description="at least this many orders")
@@ -60,28 +61,35 @@ class ActionRule(_Step):
     segment: str = Field(description="plan segment (at_risk, new, high_value, ...)")
     action: str = Field(description="action key (strategy.action.<key>) or text")
     when: dict[str, Any] = Field(
-        default_factory=dict, description="profile column: value, [values] or {min, max}; "
-        "all must hold (empty: everyone)")
-    uplift: float = Field(default=0.0, ge=0, le=1,
-                          description="share of the value at stake the action wins or saves")
+        default_factory=dict,
+        description="profile column: value, [values] or {min, max}; "
+        "all must hold (empty: everyone)",
+    )
+    uplift: float = Field(
+        default=0.0, ge=0, le=1, description="share of the value at stake the action wins or saves"
+    )
 
 
 class KpiThreshold(_Step):
     """One KPI's traffic light: its own band and direction (defaults: the scorecard's)."""
 
-    near: float | None = Field(default=None, ge=0,
-                               description="share of the target that still counts as near")
+    near: float | None = Field(
+        default=None, ge=0, description="share of the target that still counts as near"
+    )
     better: Literal["higher", "lower"] | None = Field(
-        default=None, description="which way is good for this KPI")
+        default=None, description="which way is good for this KPI"
+    )
 
 
 class SlaHours(_Step):
     """SLA targets in hours: one number, or per channel ({default: 4, chat: 0.5})."""
 
     first_response_hours: float | dict[str, float] = Field(
-        default=4.0, description="hours to the first answer")
+        default=4.0, description="hours to the first answer"
+    )
     resolution_hours: float | dict[str, float] = Field(
-        default=48.0, description="hours to resolution")
+        default=48.0, description="hours to resolution"
+    )
 
 
 # ---- one model per step -------------------------------------------------------------------
@@ -95,11 +103,14 @@ class ClassificationSettings(_Step):
     """01 classification: RFM segments, ABC tiers, behaviour classes."""
 
     abc_shares: tuple[float, float] = Field(
-        default=(0.8, 0.95), description="revenue shares closing tiers A and B")
+        default=(0.8, 0.95), description="revenue shares closing tiers A and B"
+    )
     high_frequency_days: float = Field(
-        default=60, gt=0, description="3+ orders at most this many days apart: high frequency")
+        default=60, gt=0, description="3+ orders at most this many days apart: high frequency"
+    )
     segment_rules: list[SegmentRule] | None = Field(
-        default=None, description="replaces the segment rule table (classification.DEFAULT_RULES)")
+        default=None, description="replaces the segment rule table (classification.DEFAULT_RULES)"
+    )
 
     @field_validator("abc_shares")
     @classmethod
@@ -114,54 +125,64 @@ class ValueSettings(_Step):
 
     unit: Literal["W", "D"] = Field(default="W", description="model time unit: weeks or days")
     horizon_months: int = Field(default=12, gt=0, description="forecast horizon of the CLV")
-    annual_discount_rate: float = Field(default=0.10, ge=0, lt=1,
-                                        description="discount rate of the CLV")
+    annual_discount_rate: float = Field(
+        default=0.10, ge=0, lt=1, description="discount rate of the CLV"
+    )
     min_customers: int = Field(default=50, ge=1, description="fewer: no forecast")
     min_repeat_buyers: int = Field(default=20, ge=1, description="fewer: no forecast")
-    holdout_share: float = Field(default=0.3, gt=0, lt=1,
-                                 description="share of the history kept back to test the model")
+    holdout_share: float = Field(
+        default=0.3, gt=0, lt=1, description="share of the history kept back to test the model"
+    )
 
 
 class SatisfactionSettings(_Step):
     """03 satisfaction: NPS and CSAT."""
 
-    min_sample: int = Field(default=30, ge=1,
-                            description="fewer answers: the score is shown as indicative")
+    min_sample: int = Field(
+        default=30, ge=1, description="fewer answers: the score is shown as indicative"
+    )
     csat_scale: tuple[float, float] = Field(
-        default=(1.0, 5.0), description="the surveys' CSAT scale; scores outside it are findings")
+        default=(1.0, 5.0), description="the surveys' CSAT scale; scores outside it are findings"
+    )
 
 
 class ServiceSettings(_Step):
     """04 service: tickets against their SLA."""
 
-    sla: SlaHours = Field(default_factory=SlaHours,
-                          description="first_response_hours, resolution_hours (or per channel)")
+    sla: SlaHours = Field(
+        default_factory=SlaHours,
+        description="first_response_hours, resolution_hours (or per channel)",
+    )
 
 
 class SalesSettings(_Step):
     """05 sales: the funnel."""
 
     funnel_stages: list[str] = Field(
-        default=["lead", "qualified", "proposal", "negotiation", "won"], min_length=2,
-        description="stage names in order, the last one won")
+        default=["lead", "qualified", "proposal", "negotiation", "won"],
+        min_length=2,
+        description="stage names in order, the last one won",
+    )
 
 
 class RetentionSettings(_Step):
     """06 retention: cohorts, churn warnings, win-back list."""
 
-    cohort_freq: Literal["month", "quarter"] = Field(default="month",
-                                                     description="cohort period")
+    cohort_freq: Literal["month", "quarter"] = Field(default="month", description="cohort period")
     cohort_periods: int = Field(default=12, ge=1, description="columns of the cohort heatmap")
     inactive_days: int = Field(default=180, ge=1, description="no purchase this long = churned")
     overdue_multiple: float = Field(
-        default=3.0, gt=0, description="warning: silent for this many usual intervals")
+        default=3.0, gt=0, description="warning: silent for this many usual intervals"
+    )
     min_interval_days: int = Field(default=14, ge=0, description="floor for the usual interval")
     min_risk: float = Field(default=0.5, ge=0, le=1, description="win-back list: lowest risk")
     min_value_percentile: float = Field(
-        default=0.5, ge=0, le=1, description="win-back list: lowest value rank in the book")
+        default=0.5, ge=0, le=1, description="win-back list: lowest value rank in the book"
+    )
     top: int = Field(default=100, ge=1, description="rows in the win-back list")
     win_back_rules: list[WinBackRule] | None = Field(
-        default=None, description="replaces the win-back rules (churn.DEFAULT_RULES)")
+        default=None, description="replaces the win-back rules (churn.DEFAULT_RULES)"
+    )
 
 
 class PerformanceReviewSettings(_Step):
@@ -169,18 +190,29 @@ class PerformanceReviewSettings(_Step):
 
     thresholds: dict[str, float | KpiThreshold] = Field(
         default_factory=lambda: {"near": 0.05},
-        description="traffic lights: {near: 0.05, <kpi>: 0.1 or {near, better: higher|lower}}")
+        description="traffic lights: {near: 0.05, <kpi>: 0.1 or {near, better: higher|lower}}",
+    )
     targets: dict[str, float] = Field(
-        default_factory=dict, description="KPI targets (the audit's top-level `targets`)")
+        default_factory=dict, description="KPI targets (the audit's top-level `targets`)"
+    )
     min_sample: int | dict[str, int] | None = Field(
-        default=None, description="fewest cases (customers, answers, tickets) for a light: a "
-        "number, or {kpi: number}; default: the metric registry's minimum per KPI (0: judge all)")
+        default=None,
+        description="fewest cases (customers, answers, tickets) for a light: a "
+        "number, or {kpi: number}; default: the metric registry's minimum per KPI (0: judge all)",
+    )
     min_slice_customers: int = Field(
-        default=30, ge=0, description="region/period slices with fewer customers are marked "
-        "'too few to judge' on the index")
+        default=30,
+        ge=0,
+        description="region/period slices with fewer customers are marked "
+        "'too few to judge' on the index",
+    )
     confidence: float = Field(
-        default=0.95, ge=0, lt=1, description="confidence level of the intervals that decide "
-        "'on track within uncertainty' and significant changes (0: no intervals)")
+        default=0.95,
+        ge=0,
+        lt=1,
+        description="confidence level of the intervals that decide "
+        "'on track within uncertainty' and significant changes (0: no intervals)",
+    )
 
     @field_validator("thresholds")
     @classmethod
@@ -194,11 +226,14 @@ class ActionPlanSettings(_Step):
     """08 action plan: segments, actions, customer lists."""
 
     rules: list[ActionRule] | None = Field(
-        default=None, description="replaces the action rules (action_plan.DEFAULT_RULES)")
-    mask_pii: bool = Field(default=True,
-                           description="names, e-mails, phones masked in actions.xlsx")
-    list_limit: int = Field(default=10_000, ge=0,
-                            description="customers per action list; 0 = no limit")
+        default=None, description="replaces the action rules (action_plan.DEFAULT_RULES)"
+    )
+    mask_pii: bool = Field(
+        default=True, description="names, e-mails, phones masked in actions.xlsx"
+    )
+    list_limit: int = Field(
+        default=10_000, ge=0, description="customers per action list; 0 = no limit"
+    )
 
     @field_validator("list_limit", mode="before")
     @classmethod
@@ -216,8 +251,7 @@ class AnalysisSettings(_Step):
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     sales: SalesSettings = Field(default_factory=SalesSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
-    performance_review: PerformanceReviewSettings = Field(
-        default_factory=PerformanceReviewSettings)
+    performance_review: PerformanceReviewSettings = Field(default_factory=PerformanceReviewSettings)
     action_plan: ActionPlanSettings = Field(default_factory=ActionPlanSettings)
 
 
@@ -263,8 +297,9 @@ def _message(err: Mapping[str, Any]) -> str:
         model = _model_at(loc[:-1])
         known = ", ".join(model.model_fields) if model else ""
         step = loc[0]
-        return (f"unknown key of step {step} (check the spelling)"
-                + (f"; known: {known}" if known else ""))
+        return f"unknown key of step {step} (check the spelling)" + (
+            f"; known: {known}" if known else ""
+        )
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     return msg if isinstance(got, dict | list) else f"{msg} (got {got!r})"
@@ -307,8 +342,9 @@ def normalize(raw: Mapping[str, Any] | None, strict: bool = True) -> dict[str, A
     return out
 
 
-def parse(raw: Mapping[str, Any] | AnalysisSettings | None, strict: bool = True
-          ) -> AnalysisSettings:
+def parse(
+    raw: Mapping[str, Any] | AnalysisSettings | None, strict: bool = True
+) -> AnalysisSettings:
     """The typed settings; raises SettingsError naming every wrong key with its step."""
     if isinstance(raw, AnalysisSettings):
         return raw
@@ -317,16 +353,16 @@ def parse(raw: Mapping[str, Any] | AnalysisSettings | None, strict: bool = True
     except ValidationError as e:
         found = [(_where(tuple(x["loc"])), _message(x)) for x in e.errors()]
         # A union (a number or a mapping) fails once per branch: keep the deeper message.
-        deeper = [(w, m) for w, m in found
-                  if not any(o != w and o.startswith(w + ".") for o, _ in found)]
+        deeper = [
+            (w, m) for w, m in found if not any(o != w and o.startswith(w + ".") for o, _ in found)
+        ]
         raise SettingsError(list(dict.fromkeys(deeper))) from None
 
 
 def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
-        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, Mapping) \
-            else v
+        out[k] = _merge(out[k], v) if isinstance(out.get(k), dict) and isinstance(v, Mapping) else v
     return out
 
 
@@ -373,8 +409,9 @@ def _table(model: type[BaseModel]) -> list[str]:
     lines = ["| key | type | default | meaning |", "|---|---|---|---|"]
     for name, f in model.model_fields.items():
         meaning = (f.description or "").replace("|", "\\|")
-        lines.append(f"| `{name}` | {_type_text(f.annotation)} | {_default_text(name, f)} | "
-                     f"{meaning} |")
+        lines.append(
+            f"| `{name}` | {_type_text(f.annotation)} | {_default_text(name, f)} | {meaning} |"
+        )
     return [*lines, ""]
 
 
@@ -399,7 +436,8 @@ def markdown() -> str:
         "",
         "Older audit files may put these keys at the top of `settings:`; they are read as if "
         "written under their step: "
-        + ", ".join(f"`{k}` -> `{s}.{n}`" for k, (s, n) in LEGACY_KEYS.items()) + ".",
+        + ", ".join(f"`{k}` -> `{s}.{n}`" for k, (s, n) in LEGACY_KEYS.items())
+        + ".",
         "",
     ]
     for step, field in AnalysisSettings.model_fields.items():
@@ -410,8 +448,13 @@ def markdown() -> str:
             lines += _table(model)
     lines += ["## Rule tables and nested settings", ""]
     for model in (SegmentRule, WinBackRule, ActionRule, KpiThreshold, SlaHours):
-        lines += [f"### {model.__name__}", "", inspect.cleandoc(model.__doc__ or ""), "",
-                  *_table(model)]
+        lines += [
+            f"### {model.__name__}",
+            "",
+            inspect.cleandoc(model.__doc__ or ""),
+            "",
+            *_table(model),
+        ]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -66,7 +66,23 @@ DATE_COLUMNS: dict[str, str] = {
 }
 PII_COLUMNS = ("name", "email", "phone")
 # Values exports write where an ID is missing; such an ID is no customer (compared lower-case).
-PLACEHOLDER_IDS = frozenset({"null", "n/a", "na", "-", "--", "0", "none", "nan", "#n/a",
-                             "(blank)", "(null)", "?", "unknown", "undefined"})
+PLACEHOLDER_IDS = frozenset(
+    {
+        "null",
+        "n/a",
+        "na",
+        "-",
+        "--",
+        "0",
+        "none",
+        "nan",
+        "#n/a",
+        "(blank)",
+        "(null)",
+        "?",
+        "unknown",
+        "undefined",
+    }
+)
 NPS_RANGE = (0.0, 10.0)
 CSAT_SCALE = (1.0, 5.0)  # default; the audit file's settings.csat_scale overrides it

@@ -58,9 +58,12 @@ def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
         df, found = intake.load_source(table, source, path)
         problems += found
         tables[table] = df
-        sources[table] = {"file": str(path), "rows": len(df),
-                          "dates": df.attrs.get("date_orders", []),
-                          "left_out": df.attrs.get("left_out", 0)}
+        sources[table] = {
+            "file": str(path),
+            "rows": len(df),
+            "dates": df.attrs.get("date_orders", []),
+            "left_out": df.attrs.get("left_out", 0),
+        }
     if problems:
         raise DataError(problems)
     return tables, sources
@@ -69,26 +72,37 @@ def read_tables(audit: Audit) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
 def _mode_by_customer(orders: pd.DataFrame, col: str) -> pd.Series:
     """Each customer's most frequent `col` in orders (ties: the smallest value, as
     `Series.mode` sorts), vectorised: one count per (customer, value), no Python per group."""
-    counts = (orders.dropna(subset=[col]).groupby(["customer_id", col], observed=True)
-              .size().rename("n").reset_index())
-    counts = counts.sort_values(["customer_id", "n", col], ascending=[True, False, True],
-                                kind="stable")
+    counts = (
+        orders.dropna(subset=[col])
+        .groupby(["customer_id", col], observed=True)
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    counts = counts.sort_values(
+        ["customer_id", "n", col], ascending=[True, False, True], kind="stable"
+    )
     first = counts.drop_duplicates("customer_id")
     return first.set_index("customer_id")[col]
 
 
-def _region_of_customers(orders: pd.DataFrame, file: str
-                         ) -> tuple[pd.Series, list[validate.Finding]]:
+def _region_of_customers(
+    orders: pd.DataFrame, file: str
+) -> tuple[pd.Series, list[validate.Finding]]:
     """Each customer's region from their orders: the region with most order lines; a tie goes
     to the region with the larger sales, then the alphabetically first. Ties and customers who
     buy in several regions are findings (the attribution is a choice: slicing.region_from)."""
     o = orders.dropna(subset=["region"])
     if o.empty:
         return pd.Series(dtype="string"), []
-    g = (o.groupby(["customer_id", "region"], observed=True)
-         .agg(lines=("region", "size"), sales=("amount", "sum")).reset_index())
-    g = g.sort_values(["customer_id", "lines", "sales", "region"],
-                      ascending=[True, False, False, True])
+    g = (
+        o.groupby(["customer_id", "region"], observed=True)
+        .agg(lines=("region", "size"), sales=("amount", "sum"))
+        .reset_index()
+    )
+    g = g.sort_values(
+        ["customer_id", "lines", "sales", "region"], ascending=[True, False, False, True]
+    )
     best = g.drop_duplicates("customer_id").set_index("customer_id")["region"]
     top = g.groupby("customer_id", observed=True)["lines"].transform("max")
     tied = g[g["lines"] == top].groupby("customer_id", observed=True)["region"].agg(list)
@@ -97,22 +111,38 @@ def _region_of_customers(orders: pd.DataFrame, file: str
     n_regions = g.groupby("customer_id", observed=True).size()
     several = n_regions[n_regions > 1]
     if len(several):
-        found.append(validate.Finding(
-            "orders", file, "several_regions", "region", len(several),
-            f"kept ({len(several) / len(n_regions):.0%} of customers; each counted in one "
-            "region; slicing.region_from: order counts each region's own orders)",
-            [], [str(c) for c in several.index[:5]]))
+        found.append(
+            validate.Finding(
+                "orders",
+                file,
+                "several_regions",
+                "region",
+                len(several),
+                f"kept ({len(several) / len(n_regions):.0%} of customers; each counted in one "
+                "region; slicing.region_from: order counts each region's own orders)",
+                [],
+                [str(c) for c in several.index[:5]],
+            )
+        )
     if len(tied):
-        found.append(validate.Finding(
-            "orders", file, "region_ties", "region", len(tied),
-            "kept (tie resolved: the region with the larger sales, then the first by name)",
-            [], [f"{c}: {' / '.join(map(str, r))} -> {best[c]}"
-                 for c, r in tied.head(5).items()]))
+        found.append(
+            validate.Finding(
+                "orders",
+                file,
+                "region_ties",
+                "region",
+                len(tied),
+                "kept (tie resolved: the region with the larger sales, then the first by name)",
+                [],
+                [f"{c}: {' / '.join(map(str, r))} -> {best[c]}" for c, r in tied.head(5).items()],
+            )
+        )
     return best, found
 
 
-def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
-                      file: str = "") -> tuple[pd.DataFrame, list[validate.Finding]]:
+def _derive_customers(
+    orders: pd.DataFrame, customers: pd.DataFrame | None, file: str = ""
+) -> tuple[pd.DataFrame, list[validate.Finding]]:
     """Customers as the book knows them: the customers table plus anyone seen in orders.
 
     Region, channel and segment of a customer only seen in orders: the most frequent value of
@@ -121,8 +151,11 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
     findings: list[validate.Finding] = []
     first = orders.groupby("customer_id", observed=True)["order_date"].min().rename("first_order")
     seen = first.reset_index()
-    known = (customers["customer_id"] if customers is not None and not customers.empty
-             else pd.Series(dtype="string"))
+    known = (
+        customers["customer_id"]
+        if customers is not None and not customers.empty
+        else pd.Series(dtype="string")
+    )
     for col in ("region", "channel", "segment"):
         if col not in orders:
             continue
@@ -137,8 +170,10 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
         out = seen.rename(columns={"first_order": "signup_date"})
     else:
         extra = seen[~fast.isin(seen["customer_id"], customers["customer_id"])]
-        out = pd.concat([customers.drop(columns=[ROW], errors="ignore"),
-                         extra.drop(columns=["first_order"])], ignore_index=True)
+        out = pd.concat(
+            [customers.drop(columns=[ROW], errors="ignore"), extra.drop(columns=["first_order"])],
+            ignore_index=True,
+        )
         out = out.merge(seen[["customer_id", "first_order"]], on="customer_id", how="left")
         if "signup_date" not in out:
             out["signup_date"] = pd.NaT
@@ -154,8 +189,12 @@ def _derive_customers(orders: pd.DataFrame, customers: pd.DataFrame | None,
 
 def _same_file(audit: Audit, a: str, b: str) -> bool:
     sa, sb = audit.sources.get(a), audit.sources.get(b)
-    return bool(sa and sb and audit.resolve(sa.path) == audit.resolve(sb.path)
-                and (sa.sheet or 0) == (sb.sheet or 0))
+    return bool(
+        sa
+        and sb
+        and audit.resolve(sa.path) == audit.resolve(sb.path)
+        and (sa.sheet or 0) == (sb.sheet or 0)
+    )
 
 
 @dataclass
@@ -174,19 +213,27 @@ def prepare(audit: Audit) -> Prepared:
     as_of = default_as_of(audit)
     findings: list[validate.Finding] = []
     if audit.slicing.region_from == "order" and "region" not in tables["orders"]:
-        raise DataError([intake.Problem(
-            sources["orders"]["file"], "slicing.region_from: order needs the orders' region "
-            "(map it: sources.orders.columns.region)")])
+        raise DataError(
+            [
+                intake.Problem(
+                    sources["orders"]["file"],
+                    "slicing.region_from: order needs the orders' region "
+                    "(map it: sources.orders.columns.region)",
+                )
+            ]
+        )
     if "customers" in tables and _same_file(audit, "customers", "orders"):
         # customers read from the order file: one row per customer, not duplicate ids
         tables["customers"], found = validate.collapse_customers(
-            tables["customers"], sources["customers"]["file"])
+            tables["customers"], sources["customers"]["file"]
+        )
         findings += found
     scale = audit.analysis.satisfaction.csat_scale
     clean: dict[str, pd.DataFrame] = {}
     for table, df in tables.items():
-        kept, found = validate.check_table(table, df, sources[table]["file"], as_of,
-                                           csat_scale=(float(scale[0]), float(scale[1])))
+        kept, found = validate.check_table(
+            table, df, sources[table]["file"], as_of, csat_scale=(float(scale[0]), float(scale[1]))
+        )
         clean[table], findings = kept, findings + found
     if clean["orders"].empty:
         raise DataError([intake.Problem(sources["orders"]["file"], "no usable order rows")])
@@ -196,8 +243,9 @@ def prepare(audit: Audit) -> Prepared:
             if table in clean:
                 f = validate.orphans(table, clean[table], sources[table]["file"], known)
                 findings += [f] if f else []
-    clean["customers"], found = _derive_customers(clean["orders"], clean.get("customers"),
-                                                  sources["orders"]["file"])
+    clean["customers"], found = _derive_customers(
+        clean["orders"], clean.get("customers"), sources["orders"]["file"]
+    )
     findings += found
     if audit.slicing.region_from == "order":
         o = clean["orders"]
@@ -220,17 +268,19 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
     freq = audit.slicing.period
     labels = sorted(period_labels(orders["order_date"], freq).unique())
     if audit.slicing.last_periods:
-        labels = labels[-audit.slicing.last_periods:]
+        labels = labels[-audit.slicing.last_periods :]
     shared = None
     if audit.slicing.region_from == "order":  # customers buying in the region
-        regions = (orders.groupby("region", observed=True)["customer_id"].nunique()
-                   .sort_values(ascending=False))
+        regions = (
+            orders.groupby("region", observed=True)["customer_id"]
+            .nunique()
+            .sort_values(ascending=False)
+        )
         pairs = orders[["customer_id", "region"]].drop_duplicates()
         multi = pairs["customer_id"].map(pairs["customer_id"].value_counts()) > 1
         shared = pairs[multi].groupby("region", observed=True).size()
     else:
-        regions = (customers.groupby("region", observed=True).size()
-                   .sort_values(ascending=False))
+        regions = customers.groupby("region", observed=True).size().sort_values(ascending=False)
     slugs = unique_slugs([str(r) for r in regions.index])
     manifest = {
         "client": audit.client,
@@ -240,9 +290,15 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "as_of": as_of.isoformat(),
         "period_freq": freq,
         "periods": labels,
-        "regions": [{"name": r, "slug": slugs[str(r)], "customers": int(n),
-                     **({"shared": int(shared.get(r, 0))} if shared is not None else {})}
-                    for r, n in regions.items()],
+        "regions": [
+            {
+                "name": r,
+                "slug": slugs[str(r)],
+                "customers": int(n),
+                **({"shared": int(shared.get(r, 0))} if shared is not None else {}),
+            }
+            for r, n in regions.items()
+        ],
         "region_from": audit.slicing.region_from,
         "tables": {},
         "sources": sources,
@@ -257,8 +313,9 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
     for table, df in clean.items():
         df.to_parquet(tmp / f"{table}.parquet", index=False)
         manifest["tables"][table] = len(df)
-    (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                encoding="utf-8")
+    (tmp / MANIFEST).write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
     return manifest
@@ -271,13 +328,24 @@ def slices(manifest: dict[str, Any]) -> list[Slice]:
         # Ids from the names, distinct and bounded whatever the names (the label keeps the
         # name as the client wrote it).
         slugs = unique_slugs([r["name"] for r in manifest["regions"]])
-        out += [Slice(f"region-{slugs[r['name']]}", "region", r["name"], r["name"])
-                for r in manifest["regions"]]
+        out += [
+            Slice(f"region-{slugs[r['name']]}", "region", r["name"], r["name"])
+            for r in manifest["regions"]
+        ]
     if "period" in manifest["slicing"]:
         out += [Slice(f"period-{p}", "period", p, p) for p in manifest["periods"]]
     if "region_period" in manifest["slicing"]:
-        out += [Slice(f"region-{r['slug']}-period-{p}", "region_period", p, f"{r['name']} · {p}",
-                      region=r["name"]) for r in manifest["regions"] for p in manifest["periods"]]
+        out += [
+            Slice(
+                f"region-{r['slug']}-period-{p}",
+                "region_period",
+                p,
+                f"{r['name']} · {p}",
+                region=r["name"],
+            )
+            for r in manifest["regions"]
+            for p in manifest["periods"]
+        ]
     return out
 
 
@@ -285,8 +353,11 @@ def slices(manifest: dict[str, Any]) -> list[Slice]:
 def _tables(dataset_dir: str, stamp: float) -> dict[str, pd.DataFrame]:
     # Cached per kernel: a reused kernel reads the dataset once, not once per notebook.
     d = Path(dataset_dir)
-    return {t: pd.read_parquet(d / f"{t}.parquet").drop(columns=[ROW], errors="ignore")
-            for t in TABLES if (d / f"{t}.parquet").exists()}
+    return {
+        t: pd.read_parquet(d / f"{t}.parquet").drop(columns=[ROW], errors="ignore")
+        for t in TABLES
+        if (d / f"{t}.parquet").exists()
+    }
 
 
 def load_tables(dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -296,8 +367,9 @@ def load_tables(dataset_dir: str | Path) -> dict[str, pd.DataFrame]:
     return {t: df.copy(deep=False) for t, df in _tables(str(d), stamp).items()}
 
 
-def _cut_at(df: pd.DataFrame, table: str, end: pd.Timestamp,
-            stages: list[str] | None = None) -> pd.DataFrame:
+def _cut_at(
+    df: pd.DataFrame, table: str, end: pd.Timestamp, stages: list[str] | None = None
+) -> pd.DataFrame:
     """The table as it stood at `end`: later rows gone, later events not yet happened.
 
     A lead closed after `end` was open at `end`: its status is "open", its close date
@@ -312,17 +384,26 @@ def _cut_at(df: pd.DataFrame, table: str, end: pd.Timestamp,
         return df
     df = df[df[date_col] <= end]
     if table == "tickets":
-        df = df.assign(**{c: df[c].where(df[c] <= end) for c in ("first_response_at",
-                                                                  "resolved_at") if c in df})
+        df = df.assign(
+            **{
+                c: df[c].where(df[c] <= end)
+                for c in ("first_response_at", "resolved_at")
+                if c in df
+            }
+        )
     if table == "leads" and "closed_date" in df:
         later = (df["closed_date"] > end).fillna(False)
         stages = stages or list(FUNNEL_STAGES)
         stage = df["stage"].astype("string")
         final = stage.str.strip().str.lower() == stages[-1].lower()
-        capped = stage.mask(later & final.fillna(False), stages[-2] if len(stages) > 1
-                            else stages[0])
-        df = df.assign(closed_date=df["closed_date"].where(~later),
-                       status=df["status"].where(~later, "open"), stage=capped)
+        capped = stage.mask(
+            later & final.fillna(False), stages[-2] if len(stages) > 1 else stages[0]
+        )
+        df = df.assign(
+            closed_date=df["closed_date"].where(~later),
+            status=df["status"].where(~later, "open"),
+            stage=capped,
+        )
     return df
 
 
@@ -336,13 +417,15 @@ def _in_region(df: pd.DataFrame, table: str, region: str, ids: pd.Series) -> pd.
     return df
 
 
-def load_slice(dataset_dir: str | Path, slice_id: str = "all",
-               output_dir: str | Path | None = None) -> Book:
+def load_slice(
+    dataset_dir: str | Path, slice_id: str = "all", output_dir: str | Path | None = None
+) -> Book:
     """The Book for one slice of a built dataset."""
     manifest = read_manifest(dataset_dir)
     tables = load_tables(dataset_dir)
-    by_id = {s.id: s for s in slices({**manifest,
-                                       "slicing": ["region", "period", "region_period"]})}
+    by_id = {
+        s.id: s for s in slices({**manifest, "slicing": ["region", "period", "region_period"]})
+    }
     if slice_id not in by_id:
         raise KeyError(f"unknown slice {slice_id!r}; slices are: {', '.join(by_id)}")
     sl = by_id[slice_id]
@@ -358,8 +441,12 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
             own = tables["orders"][tables["orders"]["region"] == region]
             ids = own["customer_id"].drop_duplicates()
             tables = {**tables, "orders": own}
-        tables = {t: df if t == "orders" and manifest.get("region_from") == "order"
-                  else _in_region(df, t, region, ids) for t, df in tables.items()}
+        tables = {
+            t: df
+            if t == "orders" and manifest.get("region_from") == "order"
+            else _in_region(df, t, region, ids)
+            for t, df in tables.items()
+        }
     if sl.kind in ("period", "region_period"):
         period = Period.parse(sl.value, freq)
         as_of = min(as_of, period.end.normalize() + pd.Timedelta(days=1))
@@ -368,11 +455,21 @@ def load_slice(dataset_dir: str | Path, slice_id: str = "all",
     tables = {t: df.reset_index(drop=True) for t, df in tables.items()}
     out = Path(output_dir) if output_dir else Path(dataset_dir).parent / "lab" / slice_id
     return Book(
-        customers=tables["customers"], orders=tables["orders"],
-        surveys=tables.get("surveys"), tickets=tables.get("tickets"), leads=tables.get("leads"),
-        targets=tables.get("targets"), marketing=tables.get("marketing"),
-        slice_id=slice_id, slice_label=sl.label, as_of=as_of, period=period, period_freq=freq,
-        region=region, manifest=manifest,
+        customers=tables["customers"],
+        orders=tables["orders"],
+        surveys=tables.get("surveys"),
+        tickets=tables.get("tickets"),
+        leads=tables.get("leads"),
+        targets=tables.get("targets"),
+        marketing=tables.get("marketing"),
+        slice_id=slice_id,
+        slice_label=sl.label,
+        as_of=as_of,
+        period=period,
+        period_freq=freq,
+        region=region,
+        manifest=manifest,
         settings={"targets": manifest.get("targets", {}), **manifest.get("settings", {})},
-        output_dir=out, lang=manifest.get("lang", "en"),
+        output_dir=out,
+        lang=manifest.get("lang", "en"),
     )

@@ -31,8 +31,11 @@ def isin(s: pd.Series, values: pd.Series | pd.Index | Iterable) -> pd.Series:
     """`s.isin(values)` as a plain bool Series (missing values are never in)."""
     arr = _arrow(s)
     if arr is not None:
-        vals = values if isinstance(values, pd.Series | pd.Index) else pd.Series(
-            list(values), dtype=s.dtype)
+        vals = (
+            values
+            if isinstance(values, pd.Series | pd.Index)
+            else pd.Series(list(values), dtype=s.dtype)
+        )
         value_set = _arrow(vals.astype(s.dtype) if vals.dtype != s.dtype else vals)
         if value_set is not None:
             if isinstance(value_set, pa.ChunkedArray):

@@ -26,22 +26,84 @@ TODO = "TODO"
 READABLE = {".csv", ".txt", ".tsv", ".dat", ".xlsx", ".xlsm", ".parquet", ".pq"}
 
 # Header synonyms per canonical column (compared without case, spaces, '_', '-', '.', '#').
-_ID = ["customer id", "customer", "customer no", "customer number", "customer code", "client",
-       "client id", "cust id", "account id", "buyer", "member id", "客户编号", "客户id", "客户",
-       "客户代码", "客户号", "会员编号", "会员id"]
+_ID = [
+    "customer id",
+    "customer",
+    "customer no",
+    "customer number",
+    "customer code",
+    "client",
+    "client id",
+    "cust id",
+    "account id",
+    "buyer",
+    "member id",
+    "客户编号",
+    "客户id",
+    "客户",
+    "客户代码",
+    "客户号",
+    "会员编号",
+    "会员id",
+]
 SYNONYMS: dict[str, dict[str, list[str]]] = {
     "orders": {
-        "order_id": ["order id", "order no", "order number", "order", "invoice", "invoice no",
-                     "invoice number", "transaction id", "订单号", "订单编号", "单号", "销售单号"],
+        "order_id": [
+            "order id",
+            "order no",
+            "order number",
+            "order",
+            "invoice",
+            "invoice no",
+            "invoice number",
+            "transaction id",
+            "订单号",
+            "订单编号",
+            "单号",
+            "销售单号",
+        ],
         "customer_id": _ID,
-        "order_date": ["order date", "date", "invoice date", "transaction date",
-                       "purchase date", "order time", "下单日期", "订单日期", "下单时间", "日期",
-                       "成交日期", "销售日期"],
-        "amount": ["amount", "sales", "net amount", "revenue", "total", "order total",
-                   "net sales", "line total", "金额", "销售额", "订单金额", "实付金额", "成交金额",
-                   "销售金额"],
-        "product": ["product", "product name", "item", "item name", "description", "产品",
-                    "产品名称", "商品", "商品名称"],
+        "order_date": [
+            "order date",
+            "date",
+            "invoice date",
+            "transaction date",
+            "purchase date",
+            "order time",
+            "下单日期",
+            "订单日期",
+            "下单时间",
+            "日期",
+            "成交日期",
+            "销售日期",
+        ],
+        "amount": [
+            "amount",
+            "sales",
+            "net amount",
+            "revenue",
+            "total",
+            "order total",
+            "net sales",
+            "line total",
+            "金额",
+            "销售额",
+            "订单金额",
+            "实付金额",
+            "成交金额",
+            "销售金额",
+        ],
+        "product": [
+            "product",
+            "product name",
+            "item",
+            "item name",
+            "description",
+            "产品",
+            "产品名称",
+            "商品",
+            "商品名称",
+        ],
         "category": ["category", "product category", "类别", "品类", "产品类别", "分类"],
         "quantity": ["quantity", "qty", "units", "items sold", "数量", "件数", "销量"],
         "unit_price": ["unit price", "price", "单价", "销售单价"],
@@ -53,13 +115,32 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
     },
     "customers": {
         "customer_id": _ID,
-        "name": ["name", "customer name", "company", "company name", "account name", "客户名称",
-                 "名称", "公司名称", "客户姓名"],
+        "name": [
+            "name",
+            "customer name",
+            "company",
+            "company name",
+            "account name",
+            "客户名称",
+            "名称",
+            "公司名称",
+            "客户姓名",
+        ],
         "region": ["region", "area", "territory", "区域", "地区", "大区"],
         "channel": ["channel", "acquisition channel", "渠道"],
-        "signup_date": ["signup date", "sign up date", "registration date", "created",
-                        "created date", "create date", "customer since", "注册日期", "注册时间",
-                        "创建时间", "开户日期"],
+        "signup_date": [
+            "signup date",
+            "sign up date",
+            "registration date",
+            "created",
+            "created date",
+            "create date",
+            "customer since",
+            "注册日期",
+            "注册时间",
+            "创建时间",
+            "开户日期",
+        ],
         "industry": ["industry", "行业", "所属行业"],
         "segment": ["segment", "customer segment", "customer type", "客户类型", "客户级别"],
         "city": ["city", "城市"],
@@ -69,10 +150,23 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
     "surveys": {
         "response_id": ["response id", "survey id", "answer id", "问卷编号", "回访编号"],
         "customer_id": _ID,
-        "survey_date": ["survey date", "response date", "answered at", "date", "调查日期",
-                        "回访日期"],
-        "nps_score": ["nps", "nps score", "likelihood to recommend", "recommend", "推荐意愿",
-                      "推荐度", "nps评分"],
+        "survey_date": [
+            "survey date",
+            "response date",
+            "answered at",
+            "date",
+            "调查日期",
+            "回访日期",
+        ],
+        "nps_score": [
+            "nps",
+            "nps score",
+            "likelihood to recommend",
+            "recommend",
+            "推荐意愿",
+            "推荐度",
+            "nps评分",
+        ],
         "csat_score": ["csat", "csat score", "satisfaction", "满意度", "满意度评分"],
         "comment": ["comment", "comments", "feedback", "remarks", "评论", "意见", "留言"],
         "ticket_id": ["ticket id", "case id", "工单号"],
@@ -81,12 +175,32 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "ticket_id": ["ticket id", "case id", "case number", "ticket", "工单号", "工单编号"],
         "customer_id": _ID,
         "channel": ["channel", "origin", "case origin", "渠道", "来源渠道"],
-        "opened_at": ["opened at", "opened", "created", "created at", "open date", "创建时间",
-                      "开单时间", "受理时间"],
-        "first_response_at": ["first response", "first response at", "first reply",
-                              "首次响应时间", "首次回复时间"],
-        "resolved_at": ["resolved at", "resolved", "closed at", "closed date",
-                        "resolution date", "解决时间", "关闭时间"],
+        "opened_at": [
+            "opened at",
+            "opened",
+            "created",
+            "created at",
+            "open date",
+            "创建时间",
+            "开单时间",
+            "受理时间",
+        ],
+        "first_response_at": [
+            "first response",
+            "first response at",
+            "first reply",
+            "首次响应时间",
+            "首次回复时间",
+        ],
+        "resolved_at": [
+            "resolved at",
+            "resolved",
+            "closed at",
+            "closed date",
+            "resolution date",
+            "解决时间",
+            "关闭时间",
+        ],
         "contacts": ["contacts", "contact count", "联系次数"],
         "reopened": ["reopened", "reopen count", "重开次数"],
         "category": ["category", "type", "case type", "类型", "问题类型"],
@@ -104,11 +218,17 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "amount": ["amount", "deal value", "value", "金额", "商机金额"],
         "customer_id": _ID,
     },
-    "targets": {"kpi": ["kpi", "指标"], "target": ["target", "goal", "目标"],
-                "region": ["region", "区域"], "period": ["period", "期间"]},
-    "marketing": {"period": ["period", "month", "quarter", "期间"],
-                  "spend": ["spend", "marketing spend", "budget", "营销费用", "花费"],
-                  "region": ["region", "区域"]},
+    "targets": {
+        "kpi": ["kpi", "指标"],
+        "target": ["target", "goal", "目标"],
+        "region": ["region", "区域"],
+        "period": ["period", "期间"],
+    },
+    "marketing": {
+        "period": ["period", "month", "quarter", "期间"],
+        "spend": ["spend", "marketing spend", "budget", "营销费用", "花费"],
+        "region": ["region", "区域"],
+    },
 }
 # Words in a file or sheet name that say which table it is.
 NAME_HINTS: dict[str, list[str]] = {
@@ -158,12 +278,19 @@ def map_headers(headers: list[str], table: str) -> dict[str, Match]:
     cols = sorted(SCHEMAS[table], key=lambda c: not c.required)
     for order, col in enumerate(cols):
         if norm(col.name) in by_norm:
-            candidates.append((3, -order, col.name,
-                               Match(by_norm[norm(col.name)], "sure", "canonical name")))
+            candidates.append(
+                (3, -order, col.name, Match(by_norm[norm(col.name)], "sure", "canonical name"))
+            )
         for syn in SYNONYMS.get(table, {}).get(col.name, []):
             if norm(syn) in by_norm:
-                candidates.append((2, -order, col.name,
-                                   Match(by_norm[norm(syn)], "likely", f"synonym of {col.name}")))
+                candidates.append(
+                    (
+                        2,
+                        -order,
+                        col.name,
+                        Match(by_norm[norm(syn)], "likely", f"synonym of {col.name}"),
+                    )
+                )
     out: dict[str, Match] = {}
     used: set[str] = set()
     for _, _, name, m in sorted(candidates, key=lambda x: (-x[0], -x[1])):
@@ -196,8 +323,10 @@ def load_preset(name: str) -> dict[str, Any]:
 
 def presets() -> dict[str, str]:
     """Preset name -> what it is for."""
-    return {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")).get("title", p.stem)
-            for p in sorted(PRESETS_DIR.glob("*.yaml"))}
+    return {
+        p.stem: yaml.safe_load(p.read_text(encoding="utf-8")).get("title", p.stem)
+        for p in sorted(PRESETS_DIR.glob("*.yaml"))
+    }
 
 
 def _plan_preset(sn: sniff_mod.Sniffed, preset: dict[str, Any], taken: set[str]) -> Plan | None:
@@ -216,14 +345,22 @@ def _plan_preset(sn: sniff_mod.Sniffed, preset: dict[str, Any], taken: set[str])
     if best is None:
         return None
     entry = best[1]
-    plan = Plan(sn, entry["table"], "sure" if best[0] >= 1 else "likely",
-                f"preset {preset['name']}: {entry.get('what', entry['table'])}")
+    plan = Plan(
+        sn,
+        entry["table"],
+        "sure" if best[0] >= 1 else "likely",
+        f"preset {preset['name']}: {entry.get('what', entry['table'])}",
+    )
     for canonical, header in entry.get("columns", {}).items():
         if norm(str(header)) in headers:
-            plan.columns[canonical] = Match(headers[norm(str(header))], "preset",
-                                            f"preset {preset['name']}")
-    plan.extra = {k: v for k, v in entry.items()
-                  if k in ("where", "derive", "dayfirst", "date_format", "decimal")}
+            plan.columns[canonical] = Match(
+                headers[norm(str(header))], "preset", f"preset {preset['name']}"
+            )
+    plan.extra = {
+        k: v
+        for k, v in entry.items()
+        if k in ("where", "derive", "dayfirst", "date_format", "decimal")
+    }
     return plan
 
 
@@ -242,11 +379,13 @@ def guess_positional(sn: sniff_mod.Sniffed) -> tuple[dict[str, Match], dict] | N
         if v.empty:
             continue
         if "order_date" not in cols and (intake._shapes(v) != "text").mean() > 0.9:
-            cols["order_date"] = Match(str(c), "guess",
-                                       f"column {c} holds dates, e.g. {v.iloc[0]!r}")
+            cols["order_date"] = Match(
+                str(c), "guess", f"column {c} holds dates, e.g. {v.iloc[0]!r}"
+            )
         elif "amount" not in cols and v.str.match(r"^-?\d+[.,]\d+$").mean() > 0.5:
-            cols["amount"] = Match(str(c), "guess",
-                                   f"column {c} holds decimals, e.g. {v.iloc[0]!r}")
+            cols["amount"] = Match(
+                str(c), "guess", f"column {c} holds decimals, e.g. {v.iloc[0]!r}"
+            )
     if "order_date" not in cols or "amount" not in cols:
         return None
     used = {m.header for m in cols.values()}
@@ -258,8 +397,9 @@ def guess_positional(sn: sniff_mod.Sniffed) -> tuple[dict[str, Match], dict] | N
         if "quantity" not in cols and small and "customer_id" in cols:
             cols["quantity"] = Match(str(c), "guess", f"column {c} holds small whole numbers")
         elif "customer_id" not in cols:
-            cols["customer_id"] = Match(str(c), "guess", f"column {c} is the first other "
-                                        f"column, e.g. {v.iloc[0]!r}")
+            cols["customer_id"] = Match(
+                str(c), "guess", f"column {c} is the first other column, e.g. {v.iloc[0]!r}"
+            )
     if "customer_id" not in cols:
         return None
     return cols, {"order_id": ["customer_id", "order_date"]}
@@ -302,9 +442,11 @@ def plan_files(paths: list[Path], preset: str | None = None) -> tuple[list[Plan]
         margin = s - (others[0] if others else 0)
         sure = "sure" if margin >= 4 else ("likely" if margin >= 1.5 else "guess")
         required = [c.name for c in SCHEMAS[table] if c.required]
-        why = (f"{sum(c in mapped for c in required)} of {len(required)} required columns "
-               f"found" + ("; the file name says so" if any(
-                   h in sn.path.name.lower() for h in NAME_HINTS[table]) else ""))
+        why = f"{sum(c in mapped for c in required)} of {len(required)} required columns found" + (
+            "; the file name says so"
+            if any(h in sn.path.name.lower() for h in NAME_HINTS[table])
+            else ""
+        )
         plans.append(Plan(sn, table, sure, why, mapped))
         taken.add(table)
         done.add(i)
@@ -314,9 +456,17 @@ def plan_files(paths: list[Path], preset: str | None = None) -> tuple[list[Plan]
         guessed = guess_positional(sn) if "orders" not in taken else None
         if guessed:
             columns, derive = guessed
-            plans.append(Plan(sn, "orders", "guess", "no header row; the columns' values look "
-                              "like customer, date and amount", columns, extra={"derive": derive},
-                              extra_why="guess: no order number; one order per customer and day"))
+            plans.append(
+                Plan(
+                    sn,
+                    "orders",
+                    "guess",
+                    "no header row; the columns' values look like customer, date and amount",
+                    columns,
+                    extra={"derive": derive},
+                    extra_why="guess: no order number; one order per customer and day",
+                )
+            )
             taken.add("orders")
         else:
             plans.append(Plan(sn, None, "unknown", "no table fits its headers"))
@@ -326,16 +476,24 @@ def plan_files(paths: list[Path], preset: str | None = None) -> tuple[list[Plan]
         derived = set(plan.extra.get("derive", {}))
         if plan.table in SYNONYMS and pre:  # preset gaps filled from synonyms
             for name, m in map_headers(plan.sniffed.headers, plan.table).items():
-                if name not in plan.columns and name not in derived and m.header not in {
-                        x.header for x in plan.columns.values()}:
+                if (
+                    name not in plan.columns
+                    and name not in derived
+                    and m.header not in {x.header for x in plan.columns.values()}
+                ):
                     plan.columns[name] = m
-        plan.todo = [c.name for c in SCHEMAS[plan.table]
-                     if c.required and c.name not in plan.columns and c.name not in derived]
+        plan.todo = [
+            c.name
+            for c in SCHEMAS[plan.table]
+            if c.required and c.name not in plan.columns and c.name not in derived
+        ]
         used = {m.header for m in plan.columns.values()}
         plan.unused = [h for h in plan.sniffed.headers if h not in used]
     if "orders" not in taken:
-        notes.append("no file looks like orders (order id, customer, date, amount): the audit "
-                     "has a TODO orders source")
+        notes.append(
+            "no file looks like orders (order id, customer, date, amount): the audit "
+            "has a TODO orders source"
+        )
     return plans, notes
 
 
@@ -364,8 +522,9 @@ def _as_of(plans: list[Plan]) -> str | None:
             except ValueError:
                 return None
             if not problems and "order_date" in df and df["order_date"].notna().any():
-                return (df["order_date"].max().normalize() + pd.Timedelta(days=1)).date(
-                ).isoformat()
+                return (
+                    (df["order_date"].max().normalize() + pd.Timedelta(days=1)).date().isoformat()
+                )
     return None
 
 
@@ -391,12 +550,19 @@ def _currency(plans: list[Plan]) -> str | None:
     return None
 
 
-def render(plans: list[Plan], notes: list[str], out: Path, client: str,
-           preset: str | None = None, lang: str = "en") -> str:
+def render(
+    plans: list[Plan],
+    notes: list[str],
+    out: Path,
+    client: str,
+    preset: str | None = None,
+    lang: str = "en",
+) -> str:
     """The commented audit file."""
     lines = [
         f"# Written by `clientbook init` from {len(plans)} file(s)"
-        + (f" with the {preset} preset" if preset else "") + ".",
+        + (f" with the {preset} preset" if preset else "")
+        + ".",
         "# Every guess says how sure it is (sure / likely / guess). Check the 'guess' lines and",
         "# replace every TODO, then: clientbook validate <this file>, clientbook run <this file>.",
         "# Keys: docs/audit-file.md; tables and columns: docs/data-contract.md.",
@@ -405,8 +571,9 @@ def render(plans: list[Plan], notes: list[str], out: Path, client: str,
     ]
     for plan in plans:
         where = plan.sniffed.path.name + (f" [{plan.sniffed.sheet}]" if plan.sniffed.sheet else "")
-        lines.append(f"#   {where} -> {plan.table or 'not used'} ({plan.table_sure}: "
-                     f"{plan.table_why})")
+        lines.append(
+            f"#   {where} -> {plan.table or 'not used'} ({plan.table_sure}: {plan.table_why})"
+        )
         for text in sniff_mod.describe(plan.sniffed):
             if ": default (sure:" not in text and ": default (likely:" not in text:
                 lines.append(f"#     {text}")
@@ -417,17 +584,24 @@ def render(plans: list[Plan], notes: list[str], out: Path, client: str,
     lines += ["", f"client: {_yaml(client)}", f"lang: {lang}"]
     last = _as_of(plans)
     seen = (pd.Timestamp(last) - pd.Timedelta(days=1)).strftime("%Y-%m-%d") if last else ""
-    lines.append(f'# as_of: "{last or "YYYY-MM-DD"}"   # TODO the export date (default: today)'
-                 + (f"; the last order is dated {seen}" if seen else ""))
+    lines.append(
+        f'# as_of: "{last or "YYYY-MM-DD"}"   # TODO the export date (default: today)'
+        + (f"; the last order is dated {seen}" if seen else "")
+    )
     cur = _currency(plans)
-    lines.append(f"currency: {cur}                 # from the export's currency column" if cur
-                 else "# currency: USD               # TODO: ISO code of every money figure")
+    lines.append(
+        f"currency: {cur}                 # from the export's currency column"
+        if cur
+        else "# currency: USD               # TODO: ISO code of every money figure"
+    )
     lines += ["", "sources:"]
     tables = [p for p in plans if p.table]
     if not any(p.table == "orders" for p in tables):
-        lines += ["  orders:", f"    path: {TODO}   # TODO: the file with one row per order "
-                  "(line)", "    columns: {order_id: TODO, customer_id: TODO, order_date: TODO, "
-                  "amount: TODO}"]
+        lines += [
+            "  orders:",
+            f"    path: {TODO}   # TODO: the file with one row per order (line)",
+            "    columns: {order_id: TODO, customer_id: TODO, order_date: TODO, amount: TODO}",
+        ]
     for plan in sorted(tables, key=lambda p: list(SCHEMAS).index(p.table or "orders")):
         sn = plan.sniffed
         lines.append(f"  {plan.table}:")
@@ -436,8 +610,9 @@ def render(plans: list[Plan], notes: list[str], out: Path, client: str,
             lines.append(f"    sheet: {_yaml(sn.sheet)}")
         for key, g in sn.options.items():
             if key == "dayfirst" and g.sure == "unknown" and key not in plan.extra:
-                lines.append(f"    dayfirst: {TODO}   # TODO true (31/12) or false (12/31): "
-                             f"{g.why}")
+                lines.append(
+                    f"    dayfirst: {TODO}   # TODO true (31/12) or false (12/31): {g.why}"
+                )
             if g.value is None or key in plan.extra:
                 continue
             lines.append(f"    {key}: {_yaml(g.value)}   # {g.sure}: {g.why}")
@@ -449,17 +624,27 @@ def render(plans: list[Plan], notes: list[str], out: Path, client: str,
             m = plan.columns.get(col.name)
             if m is None:
                 if col.name in plan.todo:
-                    hint = ("column number, e.g. 1" if positional else
-                            "one of: " + ", ".join(plan.unused[:8]))
+                    hint = (
+                        "column number, e.g. 1"
+                        if positional
+                        else "one of: " + ", ".join(plan.unused[:8])
+                    )
                     lines.append(f"      {col.name}: {TODO}   # TODO required: {hint}")
                 continue
             value: Any = int(m.header) if positional and m.header.isdigit() else m.header
             lines.append(f"      {col.name}: {_yaml(value)}   # {m.sure}: {m.why}")
         if plan.unused:
             lines.append(f"    # not used: {', '.join(plan.unused)}")
-    lines += ["", "slicing:", "  by: [region, period]", "  period: quarter",
-              "  region_from: customer   # or order: a region's slice holds its own order lines",
-              "", "outputs: [html]", ""]
+    lines += [
+        "",
+        "slicing:",
+        "  by: [region, period]",
+        "  period: quarter",
+        "  region_from: customer   # or order: a region's slice holds its own order lines",
+        "",
+        "outputs: [html]",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -475,8 +660,13 @@ def expand(inputs: list[str | Path]) -> list[Path]:
     return out
 
 
-def init(inputs: list[str | Path], out: Path, preset: str | None = None,
-         client: str | None = None, lang: str = "en") -> tuple[str, list[Plan], list[str]]:
+def init(
+    inputs: list[str | Path],
+    out: Path,
+    preset: str | None = None,
+    client: str | None = None,
+    lang: str = "en",
+) -> tuple[str, list[Plan], list[str]]:
     """Plan the export and return the audit file's text (not written), plans and notes."""
     paths = expand(inputs)
     missing = [str(p) for p in paths if not p.exists()]
@@ -485,8 +675,11 @@ def init(inputs: list[str | Path], out: Path, preset: str | None = None,
     if not paths:
         raise FileNotFoundError("no CSV, XLSX or Parquet file in " + ", ".join(map(str, inputs)))
     plans, notes = plan_files(paths, preset)
-    name = client or (Path(inputs[0]).resolve().name if Path(inputs[0]).is_dir()
-                      else Path(inputs[0]).resolve().parent.name)
+    name = client or (
+        Path(inputs[0]).resolve().name
+        if Path(inputs[0]).is_dir()
+        else Path(inputs[0]).resolve().parent.name
+    )
     return render(plans, notes, out, name, preset, lang), plans, notes
 
 

@@ -91,10 +91,16 @@ def sniff_delimiter(text: str) -> str:
 
 # File signatures of things that are not text tables (first bytes of the file).
 MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (an XLSX workbook?)"),
-    (b"\x1f\x8b", "a gzip archive"), (b"7z\xbc\xaf", "a 7-Zip archive"),
-    (b"Rar!", "a RAR archive"), (b"PAR1", "a Parquet file"), (b"BM", ""),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (an XLSX workbook?)"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"PAR1", "a Parquet file"),
+    (b"BM", ""),
     (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Office file; save it as .xlsx or CSV"),
 )
 
@@ -107,7 +113,8 @@ def file_format(path: Path, source_format: str = "auto") -> str:
     if source_format != "auto":
         return source_format
     return {".xlsx": "xlsx", ".xlsm": "xlsx", ".parquet": "parquet", ".pq": "parquet"}.get(
-        path.suffix.lower(), "csv")
+        path.suffix.lower(), "csv"
+    )
 
 
 def check_is_table(path: Path, fmt: str) -> None:
@@ -119,21 +126,23 @@ def check_is_table(path: Path, fmt: str) -> None:
             what = _magic(head)
             if what:
                 raise NotATable(f"this is not an XLSX workbook or a text table: the file is {what}")
-            raise NotATable("this is not an XLSX workbook (if it is a text table, set "
-                            "format: csv)")
+            raise NotATable("this is not an XLSX workbook (if it is a text table, set format: csv)")
         return
     if fmt == "parquet":
         if not head.startswith(b"PAR1"):
             what = _magic(head)
-            raise NotATable("this is not a Parquet file"
-                            + (f": the file is {what}" if what else ""))
+            raise NotATable(
+                "this is not a Parquet file" + (f": the file is {what}" if what else "")
+            )
         return
     what = _magic(head)
     if what and what != "a Parquet file":
         raise NotATable(f"this is not a text table: the file is {what}")
     if what == "a Parquet file":
-        raise NotATable("this is not a text table: the file is a Parquet file "
-                        "(name it .parquet or set format: parquet)")
+        raise NotATable(
+            "this is not a text table: the file is a Parquet file "
+            "(name it .parquet or set format: parquet)"
+        )
     if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise NotATable("this is not a text table: the file holds binary data")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -174,8 +183,9 @@ def read_raw(path: Path, source: Source) -> pd.DataFrame:
     skip = rows_to_skip(source)
     header = None if source.header == "none" else 0
     if fmt == "parquet":
-        return _number_rows(pd.read_parquet(path), source.model_copy(update={"skip_rows": 0,
-                                                                             "header": None}))
+        return _number_rows(
+            pd.read_parquet(path), source.model_copy(update={"skip_rows": 0, "header": None})
+        )
     if fmt == "xlsx":
         import openpyxl
 
@@ -187,15 +197,23 @@ def read_raw(path: Path, source: Source) -> pd.DataFrame:
             raise DataError(
                 [Problem(str(path), f"no sheet named {sheet!r}; sheets are {', '.join(names)}")]
             )
-        df = pd.read_excel(path, sheet_name=sheet, dtype=str, keep_default_na=False,
-                           skiprows=skip, header=header)
+        df = pd.read_excel(
+            path, sheet_name=sheet, dtype=str, keep_default_na=False, skiprows=skip, header=header
+        )
         return _number_rows(df, source)
     text, _ = decode(path.read_bytes(), source.encoding)
     sep = sniff_delimiter(text) if source.delimiter == "auto" else source.delimiter
     sep = "\t" if sep == "\\t" else sep
     kw: dict = {"sep": r"\s+"} if sep == "whitespace" else {"sep": sep, "skipinitialspace": True}
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skiprows=skip,
-                     header=header, skip_blank_lines=False, **kw)
+    df = pd.read_csv(
+        io.StringIO(text),
+        dtype=str,
+        keep_default_na=False,
+        skiprows=skip,
+        header=header,
+        skip_blank_lines=False,
+        **kw,
+    )
     df = _number_rows(df, source)
     blank = df.apply(lambda c: c.astype("string").str.strip().fillna("") == "").all(axis=1)
     return df[~blank]
@@ -225,8 +243,12 @@ def _to_float(s: pd.Series, source: Source) -> pd.Series:
 _YMD = r"^(?P<y>\d{4})[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})日?(?P<t>(?:[ T].*)?)$"
 _COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})$"
 _DMY = r"^(?P<a>\d{1,2})[-/.](?P<b>\d{1,2})[-/.](?P<y>\d{4}|\d{2})(?P<t>(?:[ T].*)?)$"
-SHAPE_NAMES = {"ymd": "year first (2024-01-05)", "compact": "compact (20240105)",
-               "dmy": "day/month (05/01/2024)", "text": "other text"}
+SHAPE_NAMES = {
+    "ymd": "year first (2024-01-05)",
+    "compact": "compact (20240105)",
+    "dmy": "day/month (05/01/2024)",
+    "text": "other text",
+}
 
 
 @dataclass
@@ -249,19 +271,36 @@ def _shapes(t: pd.Series) -> pd.Series:
 def _iso(parts: pd.DataFrame, y: str, m: str, d: str) -> pd.Series:
     year = parts[y].astype("string")
     year = year.where(year.str.len() == 4, "20" + year)
-    time = (parts["t"].astype("string").fillna("").str.strip().str.lstrip("T")
-            .str.replace(r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)$", "", regex=True)  # local time kept
-            if "t" in parts else "")
-    text = year + "-" + parts[m].astype("string").str.zfill(2) + "-" + parts[d].astype(
-        "string").str.zfill(2)
+    time = (
+        parts["t"]
+        .astype("string")
+        .fillna("")
+        .str.strip()
+        .str.lstrip("T")
+        .str.replace(r"\s*(Z|[+-]\d{2}:?\d{2}|UTC|GMT)$", "", regex=True)  # local time kept
+        if "t" in parts
+        else ""
+    )
+    text = (
+        year
+        + "-"
+        + parts[m].astype("string").str.zfill(2)
+        + "-"
+        + parts[d].astype("string").str.zfill(2)
+    )
     if isinstance(time, pd.Series):
         text = text.where(time == "", text + " " + time)
     return pd.to_datetime(text, format="ISO8601", errors="coerce")
 
 
-def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
-             problems: list[Problem] | None = None,
-             orders: list[DateOrder] | None = None) -> pd.Series:
+def _to_date(
+    s: pd.Series,
+    source: Source,
+    file: str = "",
+    header: str = "",
+    problems: list[Problem] | None = None,
+    orders: list[DateOrder] | None = None,
+) -> pd.Series:
     """Dates of one column, read once per distinct value (exports repeat dates a lot)."""
     problems = [] if problems is None else problems
     if pd.api.types.is_datetime64_any_dtype(s):
@@ -270,7 +309,8 @@ def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
     t = t.where(t != "")
     if source.date_format:
         return pd.to_datetime(t, format=source.date_format, errors="coerce").astype(
-            "datetime64[ns]")
+            "datetime64[ns]"
+        )
     codes, uniques = pd.factorize(t)
     first_rows = pd.Series(s.index).groupby(codes).first()
     first_rows = first_rows[first_rows.index >= 0]
@@ -288,8 +328,14 @@ def _to_date(s: pd.Series, source: Source, file: str = "", header: str = "",
     return out
 
 
-def _dates_of_values(t: pd.Series, source: Source, file: str, header: str,
-                     problems: list[Problem], orders: list[DateOrder] | None) -> pd.Series:
+def _dates_of_values(
+    t: pd.Series,
+    source: Source,
+    file: str,
+    header: str,
+    problems: list[Problem],
+    orders: list[DateOrder] | None,
+) -> pd.Series:
     """`_to_date` on distinct values; the index holds each value's first row number."""
     s = t
     shape = _shapes(t)
@@ -299,8 +345,12 @@ def _dates_of_values(t: pd.Series, source: Source, file: str, header: str,
         "ymd": _iso(ymd, "y", "m", "d"),
         "compact": _iso(t.str.extract(_COMPACT), "y", "m", "d"),
         "dmy": day_first.fillna(month_first),
-        "text": pd.to_datetime(t.where(shape == "text"), format="mixed",
-                               dayfirst=bool(source.dayfirst), errors="coerce"),
+        "text": pd.to_datetime(
+            t.where(shape == "text"),
+            format="mixed",
+            dayfirst=bool(source.dayfirst),
+            errors="coerce",
+        ),
     }
     valid = {k: ((shape == k) & parsed[k].notna()).fillna(False) for k in parsed}
     present = [k for k in parsed if valid[k].any()]
@@ -309,18 +359,25 @@ def _dates_of_values(t: pd.Series, source: Source, file: str, header: str,
         parts = []
         for k in present:
             rows = s.index[valid[k]].tolist()
-            parts.append(f"{SHAPE_NAMES[k]}: {len(rows)} distinct value(s), e.g. row {rows[0]} "
-                         f"{t[rows[0]]!r}")
-        problems.append(Problem(
-            file, "mixes date formats (" + "; ".join(parts) + "); fix the export so the "
-            "column has one format, or set date_format (other rows are then listed)",
-            column=header))
+            parts.append(
+                f"{SHAPE_NAMES[k]}: {len(rows)} distinct value(s), e.g. row {rows[0]} "
+                f"{t[rows[0]]!r}"
+            )
+        problems.append(
+            Problem(
+                file,
+                "mixes date formats (" + "; ".join(parts) + "); fix the export so the "
+                "column has one format, or set date_format (other rows are then listed)",
+                column=header,
+            )
+        )
         return out
     kind = present[0] if present else "ymd"
     if kind != "dmy":
         if orders is not None and present:
-            orders.append(DateOrder(header, "year-first" if kind != "text" else "written out",
-                                    "the values"))
+            orders.append(
+                DateOrder(header, "year-first" if kind != "text" else "written out", "the values")
+            )
         return parsed[kind].where(shape == kind).astype("datetime64[ns]")
     a = pd.to_numeric(dmy["a"], errors="coerce").where(valid["dmy"])
     b = pd.to_numeric(dmy["b"], errors="coerce").where(valid["dmy"])
@@ -330,26 +387,35 @@ def _dates_of_values(t: pd.Series, source: Source, file: str, header: str,
         day_a, day_b = (a > 12).fillna(False), (b > 12).fillna(False)
         if day_a.any() and day_b.any():
             ra, rb = s.index[day_a][0], s.index[day_b][0]
-            problems.append(Problem(
-                file, f"dates in both orders: row {ra} {t[ra]!r} is day-first, row {rb} "
-                f"{t[rb]!r} is month-first; fix the export or set dayfirst / date_format",
-                column=header))
+            problems.append(
+                Problem(
+                    file,
+                    f"dates in both orders: row {ra} {t[ra]!r} is day-first, row {rb} "
+                    f"{t[rb]!r} is month-first; fix the export or set dayfirst / date_format",
+                    column=header,
+                )
+            )
             return out
         if not day_a.any() and not day_b.any():
             rows = s.index[valid["dmy"]].tolist()
-            problems.append(Problem(
-                file, "cannot tell day from month: no value has a field above 12; set "
-                "dayfirst: true (31/12) or dayfirst: false (12/31) for this source",
-                column=header, rows=rows, count=len(rows),
-                samples=[str(v) for v in t[valid["dmy"]].unique()[:5]]))
+            problems.append(
+                Problem(
+                    file,
+                    "cannot tell day from month: no value has a field above 12; set "
+                    "dayfirst: true (31/12) or dayfirst: false (12/31) for this source",
+                    column=header,
+                    rows=rows,
+                    count=len(rows),
+                    samples=[str(v) for v in t[valid["dmy"]].unique()[:5]],
+                )
+            )
             return out
         dayfirst = bool(day_a.any())
         first = s.index[day_a if dayfirst else day_b][0]
         where = f"the values: {t[first]!r} (row {first})"
     if orders is not None:
         orders.append(DateOrder(header, "day-first" if dayfirst else "month-first", where))
-    return (day_first if dayfirst else month_first).where(shape == "dmy").astype(
-        "datetime64[ns]")
+    return (day_first if dayfirst else month_first).where(shape == "dmy").astype("datetime64[ns]")
 
 
 def _to_str(s: pd.Series) -> pd.Series:
@@ -358,7 +424,10 @@ def _to_str(s: pd.Series) -> pd.Series:
 
 
 def to_canonical(
-    raw: pd.DataFrame, table: str, source: Source, file: str,
+    raw: pd.DataFrame,
+    table: str,
+    source: Source,
+    file: str,
     orders: list[DateOrder] | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Map the client's headers onto the canonical columns and convert types.
@@ -375,15 +444,24 @@ def to_canonical(
         if canonical not in names:
             allowed = ", ".join(c.name for c in SCHEMAS[table])
             problems.append(
-                Problem(file, f"mapping names unknown canonical column '{canonical}' "
-                        f"(table {table} has: {allowed})")
+                Problem(
+                    file,
+                    f"mapping names unknown canonical column '{canonical}' "
+                    f"(table {table} has: {allowed})",
+                )
             )
         elif str(header).strip() not in headers:
-            shown = (f"the file has {len(headers)} column(s)" if source.header == "none"
-                     else f"headers are: {', '.join(headers)}")
+            shown = (
+                f"the file has {len(headers)} column(s)"
+                if source.header == "none"
+                else f"headers are: {', '.join(headers)}"
+            )
             problems.append(
-                Problem(file, f"mapped header '{header}' (for {canonical}) is not in the file; "
-                        f"{shown}", column=str(header))
+                Problem(
+                    file,
+                    f"mapped header '{header}' (for {canonical}) is not in the file; {shown}",
+                    column=str(header),
+                )
             )
     used: dict[object, str] = {}
     out: dict[str, pd.Series] = {}
@@ -393,16 +471,21 @@ def to_canonical(
         if key is None:
             if col.required and not header and col.name not in derived:
                 problems.append(
-                    Problem(file, f"required column '{col.name}' is neither mapped under "
-                            f"sources.{table}.columns nor present; headers are: "
-                            f"{', '.join(headers)}", column=col.name)
+                    Problem(
+                        file,
+                        f"required column '{col.name}' is neither mapped under "
+                        f"sources.{table}.columns nor present; headers are: "
+                        f"{', '.join(headers)}",
+                        column=col.name,
+                    )
                 )
             continue
         if key in used and not header:  # an unmapped same-name column already mapped elsewhere
             continue
         used[key] = col.name
-        out[col.name] = _convert(raw[key], col, source, file, str(header or col.name), problems,
-                                 orders)
+        out[col.name] = _convert(
+            raw[key], col, source, file, str(header or col.name), problems, orders
+        )
     df = pd.DataFrame(out, index=raw.index)
     problems += _derive(df, table, source, file)
     df[ROW] = raw.index.to_numpy()
@@ -417,32 +500,56 @@ def _derive(df: pd.DataFrame, table: str, source: Source, file: str) -> list[Pro
             parts = list(recipe)
             missing = [c for c in parts if c not in df]
             if missing:
-                problems.append(Problem(file, f"derive.order_id: {', '.join(missing)} not in "
-                                        f"{table} (map it under columns)"))
+                problems.append(
+                    Problem(
+                        file,
+                        f"derive.order_id: {', '.join(missing)} not in "
+                        f"{table} (map it under columns)",
+                    )
+                )
                 continue
-            text = [df[c].dt.strftime("%Y-%m-%d") if pd.api.types.is_datetime64_any_dtype(df[c])
-                    else df[c].astype("string") for c in parts]
+            text = [
+                df[c].dt.strftime("%Y-%m-%d")
+                if pd.api.types.is_datetime64_any_dtype(df[c])
+                else df[c].astype("string")
+                for c in parts
+            ]
             joined = text[0]
             for t in text[1:]:
                 joined = joined + "|" + t
             df["order_id"] = joined
         elif name == "amount":
             if "quantity" not in df or "unit_price" not in df:
-                problems.append(Problem(file, "derive.amount: needs quantity and unit_price "
-                                        "mapped under columns (amount = quantity * unit_price)"))
+                problems.append(
+                    Problem(
+                        file,
+                        "derive.amount: needs quantity and unit_price "
+                        "mapped under columns (amount = quantity * unit_price)",
+                    )
+                )
                 continue
             df["amount"] = df["quantity"] * df["unit_price"]
         elif name == "cost":
             if "profit" not in df or "amount" not in df:
-                problems.append(Problem(file, "derive.cost: needs amount and profit mapped "
-                                        "under columns (cost = amount - profit)"))
+                problems.append(
+                    Problem(
+                        file,
+                        "derive.cost: needs amount and profit mapped "
+                        "under columns (cost = amount - profit)",
+                    )
+                )
                 continue
             df["cost"] = df["amount"] - df["profit"]
     return problems
 
 
 def _convert(
-    s: pd.Series, col: Column, source: Source, file: str, header: str, problems: list[Problem],
+    s: pd.Series,
+    col: Column,
+    source: Source,
+    file: str,
+    header: str,
+    problems: list[Problem],
     orders: list[DateOrder] | None = None,
 ) -> pd.Series:
     if col.type == "str":
@@ -464,11 +571,20 @@ def _convert(
         if col.type == "float" and source.decimal == ".":
             hint = " (decimal comma? set decimal: ',')"
         elif col.type == "date":
-            hint = (" (day-first? set dayfirst: true, or date_format)" if not source.dayfirst
-                    else " (month-first? set dayfirst: false, or date_format)")
+            hint = (
+                " (day-first? set dayfirst: true, or date_format)"
+                if not source.dayfirst
+                else " (month-first? set dayfirst: false, or date_format)"
+            )
         problems.append(
-            Problem(file, f"values that are not {kind}{hint}", column=header, rows=rows,
-                    count=len(rows), samples=[str(v) for v in s[bad].unique()[:5]])
+            Problem(
+                file,
+                f"values that are not {kind}{hint}",
+                column=header,
+                rows=rows,
+                count=len(rows),
+                samples=[str(v) for v in s[bad].unique()[:5]],
+            )
         )
     return converted
 
@@ -491,8 +607,13 @@ def load_source(table: str, source: Source, path: Path) -> tuple[pd.DataFrame, l
         return pd.DataFrame(), [Problem(file, str(e))]
     except (UnicodeDecodeError, LookupError) as e:
         why = getattr(e, "reason", str(e))
-        return pd.DataFrame(), [Problem(file, "this is not a text table in a known encoding "
-                                        f"(set sources.{table}.encoding): {why}")]
+        return pd.DataFrame(), [
+            Problem(
+                file,
+                "this is not a text table in a known encoding "
+                f"(set sources.{table}.encoding): {why}",
+            )
+        ]
     except (ValueError, OSError, ImportError) as e:
         fmt = file_format(path, source.format)
         return pd.DataFrame(), [Problem(file, f"cannot be read as {fmt}: {e}")]
@@ -512,8 +633,14 @@ def _where(raw: pd.DataFrame, source: Source, file: str) -> tuple[pd.DataFrame, 
     keep = pd.Series(True, index=raw.index)
     for header, values in source.where.items():
         if header.strip() not in headers:
-            return raw, [Problem(file, f"where: header '{header}' is not in the file; headers "
-                                 f"are: {', '.join(headers)}", column=header)]
+            return raw, [
+                Problem(
+                    file,
+                    f"where: header '{header}' is not in the file; headers "
+                    f"are: {', '.join(headers)}",
+                    column=header,
+                )
+            ]
         col = raw[headers[header.strip()]].astype("string").str.strip()
         keep &= col.isin([str(v).strip() for v in values]).fillna(False)
     out = raw[keep]

@@ -56,33 +56,97 @@ import pyarrow.parquet as pq
 # The export's file layout (the lead's audits/demo.yaml maps these headers).
 
 CUSTOMER_HEADERS = [
-    "客户编号", "客户名称", "区域", "渠道", "行业", "注册日期", "城市", "电话", "邮箱",
+    "客户编号",
+    "客户名称",
+    "区域",
+    "渠道",
+    "行业",
+    "注册日期",
+    "城市",
+    "电话",
+    "邮箱",
 ]
 ORDER_HEADERS = [
-    "Order No", "Customer", "Order Date", "Product", "Category", "Qty", "Net Amount", "Cost",
+    "Order No",
+    "Customer",
+    "Order Date",
+    "Product",
+    "Category",
+    "Qty",
+    "Net Amount",
+    "Cost",
 ]
 SURVEY_HEADERS = [
-    "response_id", "customer_id", "survey_date", "nps", "csat", "comment", "ticket_id",
+    "response_id",
+    "customer_id",
+    "survey_date",
+    "nps",
+    "csat",
+    "comment",
+    "ticket_id",
 ]
 TICKET_HEADERS = [
-    "ticket_id", "customer_id", "channel", "opened_at", "first_response_at", "resolved_at",
-    "contacts", "reopened", "category", "priority",
+    "ticket_id",
+    "customer_id",
+    "channel",
+    "opened_at",
+    "first_response_at",
+    "resolved_at",
+    "contacts",
+    "reopened",
+    "category",
+    "priority",
 ]
 LEAD_HEADERS = [
-    "lead_id", "created_date", "stage", "status", "closed_date", "owner", "region", "source",
-    "amount", "customer_id",
+    "lead_id",
+    "created_date",
+    "stage",
+    "status",
+    "closed_date",
+    "owner",
+    "region",
+    "source",
+    "amount",
+    "customer_id",
 ]
 TARGET_HEADERS = ["kpi", "target", "region", "period"]
 MARKETING_HEADERS = ["period", "spend", "region"]
 
 # Canonical names (docs/data-contract.md) used for fmt="parquet".
 CANONICAL = {
-    "customers": dict(zip(CUSTOMER_HEADERS, [
-        "customer_id", "name", "region", "channel", "industry", "signup_date", "city", "phone",
-        "email"], strict=True)),
-    "orders": dict(zip(ORDER_HEADERS, [
-        "order_id", "customer_id", "order_date", "product", "category", "quantity", "amount",
-        "cost"], strict=True)),
+    "customers": dict(
+        zip(
+            CUSTOMER_HEADERS,
+            [
+                "customer_id",
+                "name",
+                "region",
+                "channel",
+                "industry",
+                "signup_date",
+                "city",
+                "phone",
+                "email",
+            ],
+            strict=True,
+        )
+    ),
+    "orders": dict(
+        zip(
+            ORDER_HEADERS,
+            [
+                "order_id",
+                "customer_id",
+                "order_date",
+                "product",
+                "category",
+                "quantity",
+                "amount",
+                "cost",
+            ],
+            strict=True,
+        )
+    ),
     "surveys": {"nps": "nps_score", "csat": "csat_score"},
 }
 
@@ -93,31 +157,63 @@ FORMATS = ("csv", "parquet")
 # Regions and channels: shares and behaviour multipliers (index-aligned).
 
 REGIONS = {
-    "en": ["East China", "North China", "South China", "Central China", "Southwest China",
-           "Northwest China", "Northeast China"],
+    "en": [
+        "East China",
+        "North China",
+        "South China",
+        "Central China",
+        "Southwest China",
+        "Northwest China",
+        "Northeast China",
+    ],
     "zh": ["华东", "华北", "华南", "华中", "西南", "西北", "东北"],
 }
 REGION_SHARE = np.array([0.30, 0.17, 0.19, 0.12, 0.10, 0.05, 0.07])
-REGION_RATE = np.array([1.15, 1.00, 1.05, 0.95, 0.95, 0.85, 0.90])   # purchase frequency
+REGION_RATE = np.array([1.15, 1.00, 1.05, 0.95, 0.95, 0.85, 0.90])  # purchase frequency
 REGION_SPEND = np.array([1.30, 1.10, 1.00, 0.90, 0.90, 0.80, 0.85])  # basket size
 REGION_CHURN = np.array([0.85, 1.00, 0.95, 1.00, 1.05, 1.20, 1.80])  # drop-out probability
 REGION_SAT = np.array([0.25, 0.10, 0.15, 0.00, 0.00, -0.30, -0.45])  # satisfaction shift
-REGION_SLOW = np.array([0.80, 0.90, 0.90, 1.00, 1.15, 1.70, 1.40])   # service time factor
+REGION_SLOW = np.array([0.80, 0.90, 0.90, 1.00, 1.15, 1.70, 1.40])  # service time factor
 REGION_TICKETS = np.array([0.90, 1.00, 1.00, 1.00, 1.10, 1.30, 1.30])
 REGION_CAC = np.array([380.0, 420.0, 400.0, 350.0, 360.0, 540.0, 480.0])  # CNY per new customer
 
 CITIES = [  # (en, zh) per region
-    [("Shanghai", "上海"), ("Hangzhou", "杭州"), ("Nanjing", "南京"), ("Suzhou", "苏州"),
-     ("Ningbo", "宁波"), ("Hefei", "合肥"), ("Jinan", "济南"), ("Qingdao", "青岛"),
-     ("Fuzhou", "福州"), ("Xiamen", "厦门")],
-    [("Beijing", "北京"), ("Tianjin", "天津"), ("Shijiazhuang", "石家庄"), ("Taiyuan", "太原"),
-     ("Hohhot", "呼和浩特")],
-    [("Guangzhou", "广州"), ("Shenzhen", "深圳"), ("Dongguan", "东莞"), ("Foshan", "佛山"),
-     ("Nanning", "南宁"), ("Haikou", "海口")],
+    [
+        ("Shanghai", "上海"),
+        ("Hangzhou", "杭州"),
+        ("Nanjing", "南京"),
+        ("Suzhou", "苏州"),
+        ("Ningbo", "宁波"),
+        ("Hefei", "合肥"),
+        ("Jinan", "济南"),
+        ("Qingdao", "青岛"),
+        ("Fuzhou", "福州"),
+        ("Xiamen", "厦门"),
+    ],
+    [
+        ("Beijing", "北京"),
+        ("Tianjin", "天津"),
+        ("Shijiazhuang", "石家庄"),
+        ("Taiyuan", "太原"),
+        ("Hohhot", "呼和浩特"),
+    ],
+    [
+        ("Guangzhou", "广州"),
+        ("Shenzhen", "深圳"),
+        ("Dongguan", "东莞"),
+        ("Foshan", "佛山"),
+        ("Nanning", "南宁"),
+        ("Haikou", "海口"),
+    ],
     [("Wuhan", "武汉"), ("Changsha", "长沙"), ("Zhengzhou", "郑州"), ("Nanchang", "南昌")],
     [("Chengdu", "成都"), ("Chongqing", "重庆"), ("Kunming", "昆明"), ("Guiyang", "贵阳")],
-    [("Xi'an", "西安"), ("Lanzhou", "兰州"), ("Urumqi", "乌鲁木齐"), ("Yinchuan", "银川"),
-     ("Xining", "西宁")],
+    [
+        ("Xi'an", "西安"),
+        ("Lanzhou", "兰州"),
+        ("Urumqi", "乌鲁木齐"),
+        ("Yinchuan", "银川"),
+        ("Xining", "西宁"),
+    ],
     [("Shenyang", "沈阳"), ("Dalian", "大连"), ("Harbin", "哈尔滨"), ("Changchun", "长春")],
 ]
 
@@ -133,8 +229,17 @@ CHANNEL_DISCOUNT = np.array([0.00, 0.00, 0.06, 0.10])
 CHANNEL_SAT = np.array([0.00, 0.10, 0.20, -0.10])
 
 INDUSTRIES = {
-    "en": ["Retail", "Manufacturing", "Education", "Healthcare", "IT & Software", "Finance",
-           "Government", "Hospitality", "Logistics"],
+    "en": [
+        "Retail",
+        "Manufacturing",
+        "Education",
+        "Healthcare",
+        "IT & Software",
+        "Finance",
+        "Government",
+        "Hospitality",
+        "Logistics",
+    ],
     "zh": ["零售", "制造业", "教育", "医疗", "信息技术", "金融", "政府机构", "酒店餐饮", "物流"],
 }
 INDUSTRY_SHARE = np.array([0.18, 0.20, 0.12, 0.08, 0.14, 0.07, 0.06, 0.08, 0.07])
@@ -143,18 +248,26 @@ INDUSTRY_SHARE = np.array([0.18, 0.20, 0.12, 0.08, 0.14, 0.07, 0.06, 0.08, 0.07]
 # Products. Categories differ in margin (cost ratio) and in how many units a line carries.
 
 CATEGORIES = {
-    "en": ["Printers", "Ink & Toner", "Computers", "Accessories", "Paper & Stationery",
-           "Furniture"],
+    "en": [
+        "Printers",
+        "Ink & Toner",
+        "Computers",
+        "Accessories",
+        "Paper & Stationery",
+        "Furniture",
+    ],
     "zh": ["打印设备", "墨盒硒鼓", "电脑", "电脑配件", "纸张文具", "办公家具"],
 }
 COST_RATIO = np.array([0.78, 0.50, 0.86, 0.60, 0.70, 0.65])
 # Category mix of an order's main product, per channel (rows: CHANNELS).
-CATEGORY_MIX = np.array([
-    [0.10, 0.22, 0.10, 0.25, 0.25, 0.08],
-    [0.10, 0.20, 0.08, 0.22, 0.35, 0.05],
-    [0.12, 0.15, 0.25, 0.13, 0.15, 0.20],
-    [0.10, 0.30, 0.10, 0.15, 0.30, 0.05],
-])
+CATEGORY_MIX = np.array(
+    [
+        [0.10, 0.22, 0.10, 0.25, 0.25, 0.08],
+        [0.10, 0.20, 0.08, 0.22, 0.35, 0.05],
+        [0.12, 0.15, 0.25, 0.13, 0.15, 0.20],
+        [0.10, 0.30, 0.10, 0.15, 0.30, 0.05],
+    ]
+)
 
 # en, zh, category, list price (CNY), weight within category, units per line, add-on weight
 PRODUCTS = [
@@ -201,33 +314,111 @@ COMPANIONS = {
 # ---------------------------------------------------------------------------------------------
 # Names (fake) for customers, companies and sales reps: (hanzi, pinyin).
 
-SURNAMES = [("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"),
-            ("杨", "Yang"), ("黄", "Huang"), ("赵", "Zhao"), ("吴", "Wu"), ("周", "Zhou"),
-            ("徐", "Xu"), ("孙", "Sun"), ("马", "Ma"), ("朱", "Zhu"), ("胡", "Hu"),
-            ("郭", "Guo"), ("何", "He"), ("林", "Lin"), ("高", "Gao"), ("罗", "Luo")]
-GIVEN = [("伟", "Wei"), ("芳", "Fang"), ("娜", "Na"), ("敏", "Min"), ("静", "Jing"),
-         ("磊", "Lei"), ("强", "Qiang"), ("洋", "Yang"), ("艳", "Yan"), ("勇", "Yong"),
-         ("军", "Jun"), ("杰", "Jie"), ("涛", "Tao"), ("明", "Ming"), ("超", "Chao"),
-         ("秀英", "Xiuying"), ("建华", "Jianhua"), ("晓东", "Xiaodong"), ("丽华", "Lihua"),
-         ("志强", "Zhiqiang"), ("海燕", "Haiyan"), ("文博", "Wenbo"), ("雨婷", "Yuting"),
-         ("子涵", "Zihan")]
-COMPANY_WORDS = [("华信", "Huaxin"), ("鼎盛", "Dingsheng"), ("恒通", "Hengtong"),
-                 ("博远", "Boyuan"), ("金石", "Jinshi"), ("瑞丰", "Ruifeng"), ("东方", "Dongfang"),
-                 ("天成", "Tiancheng"), ("宏达", "Hongda"), ("新源", "Xinyuan"),
-                 ("中联", "Zhonglian"), ("正泰", "Zhengtai")]
-COMPANY_KINDS = [("贸易有限公司", "Trading Co., Ltd."), ("科技有限公司", "Technology Co., Ltd."),
-                 ("办公设备有限公司", "Office Equipment Co., Ltd."),
-                 ("文化用品有限公司", "Stationery Co., Ltd."),
-                 ("商贸有限公司", "Commerce Co., Ltd.")]
+SURNAMES = [
+    ("王", "Wang"),
+    ("李", "Li"),
+    ("张", "Zhang"),
+    ("刘", "Liu"),
+    ("陈", "Chen"),
+    ("杨", "Yang"),
+    ("黄", "Huang"),
+    ("赵", "Zhao"),
+    ("吴", "Wu"),
+    ("周", "Zhou"),
+    ("徐", "Xu"),
+    ("孙", "Sun"),
+    ("马", "Ma"),
+    ("朱", "Zhu"),
+    ("胡", "Hu"),
+    ("郭", "Guo"),
+    ("何", "He"),
+    ("林", "Lin"),
+    ("高", "Gao"),
+    ("罗", "Luo"),
+]
+GIVEN = [
+    ("伟", "Wei"),
+    ("芳", "Fang"),
+    ("娜", "Na"),
+    ("敏", "Min"),
+    ("静", "Jing"),
+    ("磊", "Lei"),
+    ("强", "Qiang"),
+    ("洋", "Yang"),
+    ("艳", "Yan"),
+    ("勇", "Yong"),
+    ("军", "Jun"),
+    ("杰", "Jie"),
+    ("涛", "Tao"),
+    ("明", "Ming"),
+    ("超", "Chao"),
+    ("秀英", "Xiuying"),
+    ("建华", "Jianhua"),
+    ("晓东", "Xiaodong"),
+    ("丽华", "Lihua"),
+    ("志强", "Zhiqiang"),
+    ("海燕", "Haiyan"),
+    ("文博", "Wenbo"),
+    ("雨婷", "Yuting"),
+    ("子涵", "Zihan"),
+]
+COMPANY_WORDS = [
+    ("华信", "Huaxin"),
+    ("鼎盛", "Dingsheng"),
+    ("恒通", "Hengtong"),
+    ("博远", "Boyuan"),
+    ("金石", "Jinshi"),
+    ("瑞丰", "Ruifeng"),
+    ("东方", "Dongfang"),
+    ("天成", "Tiancheng"),
+    ("宏达", "Hongda"),
+    ("新源", "Xinyuan"),
+    ("中联", "Zhonglian"),
+    ("正泰", "Zhengtai"),
+]
+COMPANY_KINDS = [
+    ("贸易有限公司", "Trading Co., Ltd."),
+    ("科技有限公司", "Technology Co., Ltd."),
+    ("办公设备有限公司", "Office Equipment Co., Ltd."),
+    ("文化用品有限公司", "Stationery Co., Ltd."),
+    ("商贸有限公司", "Commerce Co., Ltd."),
+]
 EMAIL_DOMAINS = ["example.com", "example.cn", "example.net", "example.org"]
-PHONE_PREFIXES = [130, 131, 132, 135, 136, 137, 138, 139, 150, 151, 155, 158, 159, 177, 180,
-                  181, 186, 187, 188, 189, 199]
+PHONE_PREFIXES = [
+    130,
+    131,
+    132,
+    135,
+    136,
+    137,
+    138,
+    139,
+    150,
+    151,
+    155,
+    158,
+    159,
+    177,
+    180,
+    181,
+    186,
+    187,
+    188,
+    189,
+    199,
+]
 
 # Sales reps: (zh, en, region index, win rate). Different win rates on purpose.
 REPS = [
-    ("李娜", "Li Na", 0, 0.42), ("张伟", "Zhang Wei", 0, 0.28), ("王芳", "Wang Fang", 1, 0.35),
-    ("刘洋", "Liu Yang", 1, 0.22), ("陈静", "Chen Jing", 2, 0.38), ("杨涛", "Yang Tao", 2, 0.30),
-    ("赵敏", "Zhao Min", 3, 0.25), ("黄磊", "Huang Lei", 4, 0.33), ("周强", "Zhou Qiang", 5, 0.18),
+    ("李娜", "Li Na", 0, 0.42),
+    ("张伟", "Zhang Wei", 0, 0.28),
+    ("王芳", "Wang Fang", 1, 0.35),
+    ("刘洋", "Liu Yang", 1, 0.22),
+    ("陈静", "Chen Jing", 2, 0.38),
+    ("杨涛", "Yang Tao", 2, 0.30),
+    ("赵敏", "Zhao Min", 3, 0.25),
+    ("黄磊", "Huang Lei", 4, 0.33),
+    ("周强", "Zhou Qiang", 5, 0.18),
     ("吴霞", "Wu Xia", 6, 0.27),
 ]
 LEAD_STAGES = ["lead", "qualified", "proposal", "negotiation", "won"]
@@ -240,14 +431,16 @@ SOURCE_MIX_OTHER = np.array([0.30, 0.12, 0.18, 0.20, 0.10, 0.10])
 
 # Service tickets.
 TICKET_CHANNELS = ["phone", "email", "chat", "social"]
-TICKET_CHANNEL_MIX = np.array([  # per customer channel: online customers chat more
-    [0.25, 0.20, 0.42, 0.13],
-    [0.50, 0.20, 0.20, 0.10],
-    [0.45, 0.40, 0.10, 0.05],
-    [0.45, 0.35, 0.15, 0.05],
-])
-FIRST_RESPONSE_MIN = np.array([3.0, 240.0, 4.0, 120.0])    # median minutes, per channel
-RESOLUTION_HOURS = np.array([3.0, 26.0, 5.0, 20.0])        # median hours, per channel
+TICKET_CHANNEL_MIX = np.array(
+    [  # per customer channel: online customers chat more
+        [0.25, 0.20, 0.42, 0.13],
+        [0.50, 0.20, 0.20, 0.10],
+        [0.45, 0.40, 0.10, 0.05],
+        [0.45, 0.35, 0.15, 0.05],
+    ]
+)
+FIRST_RESPONSE_MIN = np.array([3.0, 240.0, 4.0, 120.0])  # median minutes, per channel
+RESOLUTION_HOURS = np.array([3.0, 26.0, 5.0, 20.0])  # median hours, per channel
 TICKET_CATEGORIES = ["question", "delivery", "complaint", "return", "billing", "technical"]
 TICKET_CATEGORY_MIX = np.array([0.30, 0.22, 0.15, 0.12, 0.09, 0.12])
 TICKET_CATEGORY_SLOW = np.array([0.6, 1.2, 1.4, 2.0, 1.0, 1.3])
@@ -265,125 +458,200 @@ THEME_MIX = {
 COMMENTS = {  # lang -> theme -> (negative variants, positive variants)
     "en": {
         "delivery": (
-            ["Delivery was slow, it took over a week to arrive.",
-             "The courier was late again and nobody told us.",
-             "Shipping takes far too long for office supplies.",
-             "Our order arrived three days after the promised date."],
-            ["Fast delivery, we had it the next day.",
-             "Delivery was quick and on time.",
-             "Arrived earlier than expected, great logistics.",
-             "Always delivered on time, very reliable."]),
+            [
+                "Delivery was slow, it took over a week to arrive.",
+                "The courier was late again and nobody told us.",
+                "Shipping takes far too long for office supplies.",
+                "Our order arrived three days after the promised date.",
+            ],
+            [
+                "Fast delivery, we had it the next day.",
+                "Delivery was quick and on time.",
+                "Arrived earlier than expected, great logistics.",
+                "Always delivered on time, very reliable.",
+            ],
+        ),
         "price": (
-            ["Prices are too high compared with other suppliers.",
-             "Too expensive, we found the same toner cheaper elsewhere.",
-             "The price went up again without notice.",
-             "Shipping fees make it expensive for small orders."],
-            ["Good value for money.",
-             "Prices are fair and the discounts help.",
-             "Cheaper than our previous supplier.",
-             "Great price for the quality."]),
+            [
+                "Prices are too high compared with other suppliers.",
+                "Too expensive, we found the same toner cheaper elsewhere.",
+                "The price went up again without notice.",
+                "Shipping fees make it expensive for small orders.",
+            ],
+            [
+                "Good value for money.",
+                "Prices are fair and the discounts help.",
+                "Cheaper than our previous supplier.",
+                "Great price for the quality.",
+            ],
+        ),
         "quality": (
-            ["Poor quality, the printer broke after two weeks.",
-             "The toner leaks and the prints are streaky.",
-             "The chair was defective and wobbly.",
-             "Product quality has dropped, several items were faulty."],
-            ["Excellent product quality, everything works perfectly.",
-             "Reliable products, the laptops are great.",
-             "High quality paper, no jams at all.",
-             "Good quality and durable furniture."]),
+            [
+                "Poor quality, the printer broke after two weeks.",
+                "The toner leaks and the prints are streaky.",
+                "The chair was defective and wobbly.",
+                "Product quality has dropped, several items were faulty.",
+            ],
+            [
+                "Excellent product quality, everything works perfectly.",
+                "Reliable products, the laptops are great.",
+                "High quality paper, no jams at all.",
+                "Good quality and durable furniture.",
+            ],
+        ),
         "service": (
-            ["Customer service never answered our calls.",
-             "Support was rude and did not solve the problem.",
-             "We had to contact support many times before anyone helped.",
-             "Slow response from customer service, waited days for a reply."],
-            ["Customer service was very helpful and friendly.",
-             "Support solved our problem on the first call.",
-             "Our account manager is responsive and professional.",
-             "Quick and helpful answers from the service team."]),
+            [
+                "Customer service never answered our calls.",
+                "Support was rude and did not solve the problem.",
+                "We had to contact support many times before anyone helped.",
+                "Slow response from customer service, waited days for a reply.",
+            ],
+            [
+                "Customer service was very helpful and friendly.",
+                "Support solved our problem on the first call.",
+                "Our account manager is responsive and professional.",
+                "Quick and helpful answers from the service team.",
+            ],
+        ),
         "packaging": (
-            ["The box arrived damaged and crushed.",
-             "Poor packaging, the monitor screen was scratched.",
-             "Too much plastic in the packaging.",
-             "Items were loose in the box and some broke."],
-            ["Well packed, everything arrived safely.",
-             "Sturdy packaging, nothing was damaged.",
-             "Neat packaging with clear labels.",
-             "Packaging was careful and eco-friendly."]),
+            [
+                "The box arrived damaged and crushed.",
+                "Poor packaging, the monitor screen was scratched.",
+                "Too much plastic in the packaging.",
+                "Items were loose in the box and some broke.",
+            ],
+            [
+                "Well packed, everything arrived safely.",
+                "Sturdy packaging, nothing was damaged.",
+                "Neat packaging with clear labels.",
+                "Packaging was careful and eco-friendly.",
+            ],
+        ),
         "app": (
-            ["The website is slow and checkout keeps failing.",
-             "The app crashes when I try to pay.",
-             "Hard to find products on the website.",
-             "The online order tracking never updates."],
-            ["The website is easy to use and ordering is simple.",
-             "Love the app, reordering takes a minute.",
-             "Online ordering is quick and convenient.",
-             "The order tracking in the app is very clear."]),
+            [
+                "The website is slow and checkout keeps failing.",
+                "The app crashes when I try to pay.",
+                "Hard to find products on the website.",
+                "The online order tracking never updates.",
+            ],
+            [
+                "The website is easy to use and ordering is simple.",
+                "Love the app, reordering takes a minute.",
+                "Online ordering is quick and convenient.",
+                "The order tracking in the app is very clear.",
+            ],
+        ),
     },
     "zh": {
         "delivery": (
-            ["物流太慢了，等了一个多星期才到货。",
-             "快递又迟到了，也没人通知我们。",
-             "发货速度太慢，办公用品等不起。",
-             "比承诺的时间晚了三天才送到。"],
-            ["发货很快，第二天就收到了。",
-             "配送及时，送货准时。",
-             "比预期到得早，物流很给力。",
-             "每次都按时送达，很可靠。"]),
+            [
+                "物流太慢了，等了一个多星期才到货。",
+                "快递又迟到了，也没人通知我们。",
+                "发货速度太慢，办公用品等不起。",
+                "比承诺的时间晚了三天才送到。",
+            ],
+            [
+                "发货很快，第二天就收到了。",
+                "配送及时，送货准时。",
+                "比预期到得早，物流很给力。",
+                "每次都按时送达，很可靠。",
+            ],
+        ),
         "price": (
-            ["价格太贵了，比别的供应商贵不少。",
-             "太贵了，同样的硒鼓别家更便宜。",
-             "又涨价了，也没有提前通知。",
-             "运费太高，小订单不划算。"],
-            ["性价比很高。",
-             "价格公道，折扣也很实在。",
-             "比我们以前的供应商便宜。",
-             "这个质量这个价格很划算。"]),
+            [
+                "价格太贵了，比别的供应商贵不少。",
+                "太贵了，同样的硒鼓别家更便宜。",
+                "又涨价了，也没有提前通知。",
+                "运费太高，小订单不划算。",
+            ],
+            [
+                "性价比很高。",
+                "价格公道，折扣也很实在。",
+                "比我们以前的供应商便宜。",
+                "这个质量这个价格很划算。",
+            ],
+        ),
         "quality": (
-            ["质量太差，打印机用了两周就坏了。",
-             "硒鼓漏粉，打印出来有条纹。",
-             "椅子有质量问题，坐着摇晃。",
-             "产品质量下降了，好几件都有毛病。"],
-            ["产品质量非常好，用着很放心。",
-             "产品很可靠，笔记本电脑很好用。",
-             "纸张质量好，一次都没卡纸。",
-             "家具质量不错，很结实耐用。"]),
+            [
+                "质量太差，打印机用了两周就坏了。",
+                "硒鼓漏粉，打印出来有条纹。",
+                "椅子有质量问题，坐着摇晃。",
+                "产品质量下降了，好几件都有毛病。",
+            ],
+            [
+                "产品质量非常好，用着很放心。",
+                "产品很可靠，笔记本电脑很好用。",
+                "纸张质量好，一次都没卡纸。",
+                "家具质量不错，很结实耐用。",
+            ],
+        ),
         "service": (
-            ["客服电话一直打不通，没人接。",
-             "客服态度很差，问题也没解决。",
-             "联系了好几次客服才有人处理。",
-             "客服回复太慢，等了好几天。"],
-            ["客服非常热情，帮了大忙。",
-             "客服一次就解决了我们的问题。",
-             "客户经理响应及时，很专业。",
-             "售后服务很好，回复又快又耐心。"]),
+            [
+                "客服电话一直打不通，没人接。",
+                "客服态度很差，问题也没解决。",
+                "联系了好几次客服才有人处理。",
+                "客服回复太慢，等了好几天。",
+            ],
+            [
+                "客服非常热情，帮了大忙。",
+                "客服一次就解决了我们的问题。",
+                "客户经理响应及时，很专业。",
+                "售后服务很好，回复又快又耐心。",
+            ],
+        ),
         "packaging": (
-            ["包装破损，箱子都被压坏了。",
-             "包装太简陋，显示器屏幕被划伤了。",
-             "包装用了太多塑料。",
-             "箱子里东西没固定，有几件摔坏了。"],
-            ["包装很仔细，东西完好无损。",
-             "包装结实，没有任何破损。",
-             "包装整洁，标签清楚。",
-             "包装用心又环保。"]),
+            [
+                "包装破损，箱子都被压坏了。",
+                "包装太简陋，显示器屏幕被划伤了。",
+                "包装用了太多塑料。",
+                "箱子里东西没固定，有几件摔坏了。",
+            ],
+            [
+                "包装很仔细，东西完好无损。",
+                "包装结实，没有任何破损。",
+                "包装整洁，标签清楚。",
+                "包装用心又环保。",
+            ],
+        ),
         "app": (
-            ["网站太慢，结账老是失败。",
-             "APP付款的时候总是闪退。",
-             "网站上很难找到想要的商品。",
-             "网上的订单物流信息从来不更新。"],
-            ["网站很好用，下单很方便。",
-             "APP很好用，一分钟就能再次下单。",
-             "网上下单快捷方便。",
-             "APP里的订单跟踪很清楚。"]),
+            [
+                "网站太慢，结账老是失败。",
+                "APP付款的时候总是闪退。",
+                "网站上很难找到想要的商品。",
+                "网上的订单物流信息从来不更新。",
+            ],
+            [
+                "网站很好用，下单很方便。",
+                "APP很好用，一分钟就能再次下单。",
+                "网上下单快捷方便。",
+                "APP里的订单跟踪很清楚。",
+            ],
+        ),
     },
 }
 
 # Chinese New Year (first day); the dip in orders is centred on it.
 CHINESE_NEW_YEAR = {
-    2015: "2015-02-19", 2016: "2016-02-08", 2017: "2017-01-28", 2018: "2018-02-16",
-    2019: "2019-02-05", 2020: "2020-01-25", 2021: "2021-02-12", 2022: "2022-02-01",
-    2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29", 2026: "2026-02-17",
-    2027: "2027-02-06", 2028: "2028-01-26", 2029: "2029-02-13", 2030: "2030-02-03",
-    2031: "2031-01-23", 2032: "2032-02-11", 2033: "2033-01-31", 2034: "2034-02-19",
+    2015: "2015-02-19",
+    2016: "2016-02-08",
+    2017: "2017-01-28",
+    2018: "2018-02-16",
+    2019: "2019-02-05",
+    2020: "2020-01-25",
+    2021: "2021-02-12",
+    2022: "2022-02-01",
+    2023: "2023-01-22",
+    2024: "2024-02-10",
+    2025: "2025-01-29",
+    2026: "2026-02-17",
+    2027: "2027-02-06",
+    2028: "2028-01-26",
+    2029: "2029-02-13",
+    2030: "2030-02-03",
+    2031: "2031-01-23",
+    2032: "2032-02-11",
+    2033: "2033-01-31",
+    2034: "2034-02-19",
     2035: "2035-02-08",
 }
 MONTH_SEASON = np.array([0.95, 0.90, 1.00, 1.00, 1.00, 1.05, 0.95, 0.92, 1.05, 1.10, 1.35, 1.40])
@@ -398,11 +666,11 @@ def planted_counts(customers: int) -> dict[str, int]:
     """
     few = max(3, customers // 600)
     return {
-        "refunds": max(5, customers // 100),     # lines with a negative Net Amount
-        "duplicates": few,                       # extra copies of existing lines
-        "missing_customer": few,                 # lines with an empty Customer
-        "future_dates": few,                     # lines dated after the export date
-        "orphans": few,                          # lines whose Customer is not in customers
+        "refunds": max(5, customers // 100),  # lines with a negative Net Amount
+        "duplicates": few,  # extra copies of existing lines
+        "missing_customer": few,  # lines with an empty Customer
+        "future_dates": few,  # lines dated after the export date
+        "orphans": few,  # lines whose Customer is not in customers
     }
 
 
@@ -531,13 +799,13 @@ def _simulate(rng: np.random.Generator, cal: _Calendar, n: int) -> dict:
     # BG/NBD-style behaviour: gamma purchase rates (per day), beta drop-out probabilities.
     rate = rng.gamma(0.9, (1 / 32) / 0.9, size=n) * REGION_RATE[region] * CHANNEL_RATE[channel]
     dropout = np.clip(
-        rng.beta(1.1, 10.0, size=n) * REGION_CHURN[region] * CHANNEL_CHURN[channel], 0.01, 0.95)
+        rng.beta(1.1, 10.0, size=n) * REGION_CHURN[region] * CHANNEL_CHURN[channel], 0.01, 0.95
+    )
     size = rng.gamma(2.0, 0.5, size=n) * CHANNEL_SIZE[channel] * REGION_SPEND[region]
     mood = rng.normal(0.0, 0.6, size=n) - 4.0 * (dropout - 0.12)  # churners are less happy
     first = signup + rng.geometric(0.35, size=n) - 1
     buyer = (rng.random(n) >= 0.02) & (first < cal.n_days)  # ~2 % register and never buy
-    b.update(signup=signup, region=region, channel=channel, dropout=dropout, size=size,
-             mood=mood)
+    b.update(signup=signup, region=region, channel=channel, dropout=dropout, size=size, mood=mood)
     # One step per function, so each step's scratch arrays are freed (memory at scale).
     _simulate_orders(rng, cal, b, rate, first, buyer)
     _simulate_lines(rng, cal, b)
@@ -548,8 +816,14 @@ def _simulate(rng: np.random.Generator, cal: _Calendar, n: int) -> dict:
     return b
 
 
-def _simulate_orders(rng: np.random.Generator, cal: _Calendar, b: dict, rate: np.ndarray,
-                     first: np.ndarray, buyer: np.ndarray) -> None:
+def _simulate_orders(
+    rng: np.random.Generator,
+    cal: _Calendar,
+    b: dict,
+    rate: np.ndarray,
+    first: np.ndarray,
+    buyer: np.ndarray,
+) -> None:
     """First purchase, then Poisson repeats (on the seasonal clock) until drop-out."""
     dropout = b["dropout"]
     cust_ids = np.flatnonzero(buyer)
@@ -597,8 +871,9 @@ def _simulate_lines(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     has_comp = companion >= 0
     l_order = np.concatenate([np.arange(n_orders), np.flatnonzero(has_comp), extra_order])
     l_prod = np.concatenate([main, companion[has_comp], extra])
-    l_slot = np.concatenate([np.zeros(n_orders), np.ones(has_comp.sum()),
-                             2 + _rank_within(extra_order)]).astype(np.int64)
+    l_slot = np.concatenate(
+        [np.zeros(n_orders), np.ones(has_comp.sum()), 2 + _rank_within(extra_order)]
+    ).astype(np.int64)
     srt = np.lexsort((l_slot, l_order))
     l_order, l_prod = l_order[srt], l_prod[srt]
     # One line per product per order, at most four lines.
@@ -618,10 +893,16 @@ def _simulate_lines(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     l_day = o_day[l_order]
     unit = price[l_prod] * (1 - CHANNEL_DISCOUNT[channel[l_cust]]) * (1 - cal.discount[l_day])
     amount_c = np.round(qty * unit * 100).astype(np.int64)
-    cost_c = np.round(qty * price[l_prod] * COST_RATIO[prod_cat[l_prod]]
-                      * rng.uniform(0.96, 1.04, size=len(qty)) * 100).astype(np.int64)
-    b.update(l_order=l_order, l_prod=l_prod, l_slot=slot, l_qty=qty, l_amount=amount_c,
-             l_cost=cost_c)
+    cost_c = np.round(
+        qty
+        * price[l_prod]
+        * COST_RATIO[prod_cat[l_prod]]
+        * rng.uniform(0.96, 1.04, size=len(qty))
+        * 100
+    ).astype(np.int64)
+    b.update(
+        l_order=l_order, l_prod=l_prod, l_slot=slot, l_qty=qty, l_amount=amount_c, l_cost=cost_c
+    )
 
 
 def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
@@ -630,8 +911,9 @@ def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     n_lines = len(b["l_order"])
     need = sum(counts.values())
     if n_lines < need:
-        raise ValueError("too few order lines to plant the data-quality problems; "
-                         "use more customers")
+        raise ValueError(
+            "too few order lines to plant the data-quality problems; use more customers"
+        )
     picks = rng.choice(n_lines, size=need, replace=False)
     cuts = np.cumsum([counts[k] for k in counts])[:-1]
     refunds, dups, missing, future, orphans = np.split(picks, cuts)
@@ -640,11 +922,12 @@ def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
     # New single-line orders (empty customer, future date, orphan) copy a template line.
     singles = np.concatenate([missing, future, orphans])
     s_cust = b["o_cust"][b["l_order"][singles]].copy()
-    s_cust[: len(missing)] = -1                                      # empty Customer
-    s_cust[len(missing) + len(future):] = b["n"] + np.arange(len(orphans))  # unknown IDs
+    s_cust[: len(missing)] = -1  # empty Customer
+    s_cust[len(missing) + len(future) :] = b["n"] + np.arange(len(orphans))  # unknown IDs
     s_day = b["o_day"][b["l_order"][singles]].copy()
-    s_day[len(missing): len(missing) + len(future)] = (
-        cal.n_days + rng.integers(1, 90, size=len(future)))            # after the export
+    s_day[len(missing) : len(missing) + len(future)] = cal.n_days + rng.integers(
+        1, 90, size=len(future)
+    )  # after the export
     o_cust = np.concatenate([b["o_cust"], s_cust])
     o_day = np.concatenate([b["o_day"], s_day])
     # Order numbers follow the order date, as in a real system.
@@ -661,14 +944,16 @@ def _plant_problems(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
         (refunds, b["l_order"][refunds], -1, True, False),
         (dups, b["l_order"][dups], 1, False, True),
     ]
-    refund_day = np.minimum(o_day[b["l_order"][refunds]]
-                            + rng.integers(3, 21, size=len(refunds)), cal.n_days - 1)
+    refund_day = np.minimum(
+        o_day[b["l_order"][refunds]] + rng.integers(3, 21, size=len(refunds)), cal.n_days - 1
+    )
     column = {  # built one at a time below, so only one column is in flight (memory)
         "order": lambda idx, oi, sign, rf, dp: number[oi],
         "cust": lambda idx, oi, sign, rf, dp: o_cust[oi],
         "prod": lambda idx, oi, sign, rf, dp: b["l_prod"][idx],
-        "slot": lambda idx, oi, sign, rf, dp: (np.zeros(len(idx), np.int64) if rf
-                                               else b["l_slot"][idx]),
+        "slot": lambda idx, oi, sign, rf, dp: (
+            np.zeros(len(idx), np.int64) if rf else b["l_slot"][idx]
+        ),
         "qty": lambda idx, oi, sign, rf, dp: sign * b["l_qty"][idx],
         "amount": lambda idx, oi, sign, rf, dp: sign * b["l_amount"][idx],
         "cost": lambda idx, oi, sign, rf, dp: sign * b["l_cost"][idx],
@@ -709,14 +994,25 @@ def _simulate_tickets(rng: np.random.Generator, cal: _Calendar, b: dict) -> None
     channel = _pick(rng, TICKET_CHANNEL_MIX, b["channel"][t_cust])
     category = rng.choice(len(TICKET_CATEGORIES), size=m, p=TICKET_CATEGORY_MIX)
     priority = rng.choice(len(PRIORITIES), size=m, p=PRIORITY_MIX)
-    hour = rng.choice(np.arange(8, 22), size=m,
-                      p=np.array([3, 6, 8, 8, 7, 5, 7, 8, 7, 6, 5, 4, 3, 2]) / 79)
+    hour = rng.choice(
+        np.arange(8, 22), size=m, p=np.array([3, 6, 8, 8, 7, 5, 7, 8, 7, 6, 5, 4, 3, 2]) / 79
+    )
     opened = t_day * 1440 + hour * 60 + rng.integers(0, 60, size=m)
     slow = REGION_SLOW[region]
-    first_resp = np.round(FIRST_RESPONSE_MIN[channel] * slow
-                          * rng.lognormal(0.0, 0.9, size=m)).astype(np.int64) + 1
-    resolve = np.round(60 * RESOLUTION_HOURS[channel] * slow * TICKET_CATEGORY_SLOW[category]
-                       * PRIORITY_SLOW[priority] * rng.lognormal(0.0, 1.0, size=m))
+    first_resp = (
+        np.round(FIRST_RESPONSE_MIN[channel] * slow * rng.lognormal(0.0, 0.9, size=m)).astype(
+            np.int64
+        )
+        + 1
+    )
+    resolve = np.round(
+        60
+        * RESOLUTION_HOURS[channel]
+        * slow
+        * TICKET_CATEGORY_SLOW[category]
+        * PRIORITY_SLOW[priority]
+        * rng.lognormal(0.0, 1.0, size=m)
+    )
     resolve = np.maximum(resolve.astype(np.int64), first_resp + 5)
     hours = resolve / 60
     contacts = np.minimum(1 + rng.poisson(0.15 + 0.35 * np.log1p(hours / 24)), 4)
@@ -728,9 +1024,15 @@ def _simulate_tickets(rng: np.random.Generator, cal: _Calendar, b: dict) -> None
     resolved_at = np.where((opened + resolve < end) & ~stuck, opened + resolve, -1)
     srt = np.lexsort((t_cust, opened))
     b["tickets"] = {
-        "cust": t_cust[srt], "channel": channel[srt], "opened": opened[srt],
-        "first": first_at[srt], "resolved": resolved_at[srt], "contacts": contacts[srt],
-        "reopened": reopened[srt], "category": category[srt], "priority": priority[srt],
+        "cust": t_cust[srt],
+        "channel": channel[srt],
+        "opened": opened[srt],
+        "first": first_at[srt],
+        "resolved": resolved_at[srt],
+        "contacts": contacts[srt],
+        "reopened": reopened[srt],
+        "category": category[srt],
+        "priority": priority[srt],
         "hours": hours[srt],
     }
 
@@ -747,8 +1049,13 @@ def _simulate_surveys(rng: np.random.Generator, cal: _Calendar, b: dict) -> None
     done = np.flatnonzero((t["resolved"] >= 0) & (rng.random(len(t["cust"])) < 0.35))
     s1_day = t["resolved"][done] // 1440 + rng.integers(0, 4, size=len(done))
     s1_cust = t["cust"][done]
-    s1_z = (base[s1_cust] - 1.0 * late[done] - 0.5 * t["reopened"][done]
-            + 0.3 * (t["contacts"][done] == 1) - 0.2 * (t["category"][done] == 2))
+    s1_z = (
+        base[s1_cust]
+        - 1.0 * late[done]
+        - 0.5 * t["reopened"][done]
+        + 0.3 * (t["contacts"][done] == 1)
+        - 0.2 * (t["category"][done] == 2)
+    )
     # Relationship surveys: about one order in twelve, a week later.
     o = np.flatnonzero(rng.random(len(b["o_cust"])) < 0.085)
     s2_cust = b["o_cust"][o]
@@ -781,10 +1088,18 @@ def _simulate_surveys(rng: np.random.Generator, cal: _Calendar, b: dict) -> None
     variant2 = rng.integers(0, 4, size=m)
     srt = np.lexsort((cust, day))
     b["surveys"] = {
-        "cust": cust[srt], "day": day[srt], "nps": nps[srt], "csat": csat[srt],
-        "ticket": ticket[srt], "has_comment": has_comment[srt], "theme": theme[srt],
-        "positive": positive[srt], "variant": variant[srt], "second": second[srt],
-        "theme2": theme2[srt], "variant2": variant2[srt],
+        "cust": cust[srt],
+        "day": day[srt],
+        "nps": nps[srt],
+        "csat": csat[srt],
+        "ticket": ticket[srt],
+        "has_comment": has_comment[srt],
+        "theme": theme[srt],
+        "positive": positive[srt],
+        "variant": variant[srt],
+        "second": second[srt],
+        "theme2": theme2[srt],
+        "variant2": variant2[srt],
     }
 
 
@@ -819,9 +1134,12 @@ def _simulate_leads(rng: np.random.Generator, cal: _Calendar, b: dict) -> None:
         "status": np.concatenate([np.full(len(won), 1), np.where(x_open, 0, 2)]),  # open/won/lost
         "owner": np.concatenate([w_owner, x_owner]),
         "region": np.concatenate([region[won], rep_region[x_owner]]),
-        "source": np.concatenate([
-            rng.choice(6, size=len(won), p=SOURCE_MIX_WON),
-            rng.choice(6, size=m, p=SOURCE_MIX_OTHER)]),
+        "source": np.concatenate(
+            [
+                rng.choice(6, size=len(won), p=SOURCE_MIX_WON),
+                rng.choice(6, size=m, p=SOURCE_MIX_OTHER),
+            ]
+        ),
         "amount": np.round(np.concatenate([w_amount, x_amount]), -1),
         "cust": np.concatenate([won, np.full(m, -1)]),
     }
@@ -876,8 +1194,9 @@ def _tables(b: dict, cal: _Calendar, lang: str) -> dict[str, dict]:
     rng = np.random.default_rng([b["n"], 1])  # names etc.: independent of the book's draws
     n = b["n"]
     width = max(6, len(str(n + 1000)))
-    ids = np.array([f"C{i:0{width}d}" for i in range(1, n + 1 + b["planted"]["orphans"])],
-                   dtype=object)
+    ids = np.array(
+        [f"C{i:0{width}d}" for i in range(1, n + 1 + b["planted"]["orphans"])], dtype=object
+    )
     zh = lang == "zh"
     L = 1 if zh else 0
     area_names = np.array(b["area_names"], dtype=object)
@@ -913,117 +1232,180 @@ def _tables(b: dict, cal: _Calendar, lang: str) -> dict[str, dict]:
         person = g_py + " " + s_py
         firm = w_py + " " + k_en
     name = np.where(company, firm, person)
-    local = np.where(company, np.char.lower(w_py.astype(str)).astype(object) + ".office",
-                     np.char.lower((g_py + "." + s_py).astype(str)).astype(object))
+    local = np.where(
+        company,
+        np.char.lower(w_py.astype(str)).astype(object) + ".office",
+        np.char.lower((g_py + "." + s_py).astype(str)).astype(object),
+    )
     digits = rng.integers(1, 100, size=n).astype(str).astype(object)
     domain = np.array(EMAIL_DOMAINS, dtype=object)[rng.integers(0, len(EMAIL_DOMAINS), size=n)]
     email = local + digits + "@" + domain
-    phone = (np.array(PHONE_PREFIXES)[rng.integers(0, len(PHONE_PREFIXES), size=n)]
-             * 100_000_000 + rng.integers(0, 100_000_000, size=n)).astype(str).astype(object)
+    phone = (
+        (
+            np.array(PHONE_PREFIXES)[rng.integers(0, len(PHONE_PREFIXES), size=n)] * 100_000_000
+            + rng.integers(0, 100_000_000, size=n)
+        )
+        .astype(str)
+        .astype(object)
+    )
     industry = np.array(INDUSTRIES[lang], dtype=object)[
-        rng.choice(len(INDUSTRY_SHARE), size=n, p=INDUSTRY_SHARE)]
-    customers = pd.DataFrame({
-        "客户编号": ids[:n], "客户名称": name, "区域": area_names[b["area"]],
-        "渠道": channel_names[b["channel"]], "行业": industry,
-        "注册日期": cal.iso(b["signup"]), "城市": city, "电话": phone, "邮箱": email,
-    }).astype("string")
-    out["customers"] = {"csv": customers,
-                        "typed": lambda: _typed(customers, "customers", ["signup_date"])}
+        rng.choice(len(INDUSTRY_SHARE), size=n, p=INDUSTRY_SHARE)
+    ]
+    customers = pd.DataFrame(
+        {
+            "客户编号": ids[:n],
+            "客户名称": name,
+            "区域": area_names[b["area"]],
+            "渠道": channel_names[b["channel"]],
+            "行业": industry,
+            "注册日期": cal.iso(b["signup"]),
+            "城市": city,
+            "电话": phone,
+            "邮箱": email,
+        }
+    ).astype("string")
+    out["customers"] = {
+        "csv": customers,
+        "typed": lambda: _typed(customers, "customers", ["signup_date"]),
+    }
 
     # orders (the big one: pyarrow strings, no Python per row)
     ln = b["lines"]
     nums = pa.array(ln["order"])
     order_no = pc.binary_join_element_wise(
-        "SO", pc.utf8_lpad(pc.cast(nums, pa.string()), max(7, len(str(int(nums.to_numpy().max())))),
-                           "0"), "")
-    order_no = pc.if_else(pa.array(ln["refund"]),
-                          pc.binary_join_element_wise(order_no, "R", "-"), order_no)
+        "SO",
+        pc.utf8_lpad(pc.cast(nums, pa.string()), max(7, len(str(int(nums.to_numpy().max())))), "0"),
+        "",
+    )
+    order_no = pc.if_else(
+        pa.array(ln["refund"]), pc.binary_join_element_wise(order_no, "R", "-"), order_no
+    )
     cust_idx = pa.array(ln["cust"], mask=ln["cust"] < 0)
     customer = pa.array(ids.astype(str)).take(cust_idx)  # null -> empty field
     day_text = pa.array(np.asarray(cal.days.strftime("%d/%m/%Y"))).take(pa.array(ln["day"]))
     prod_names = pa.array([p[L] for p in PRODUCTS])
     cat_names = pa.array(CATEGORIES[lang])
     prod_cat = np.array([p[2] for p in PRODUCTS])
-    orders = pa.table({
-        "Order No": order_no, "Customer": customer, "Order Date": day_text,
-        "Product": prod_names.take(pa.array(ln["prod"])),
-        "Category": cat_names.take(pa.array(prod_cat[ln["prod"]])),
-        "Qty": pc.cast(pa.array(ln["qty"]), pa.string()),
-        "Net Amount": _comma_decimal(ln["amount"]), "Cost": _comma_decimal(ln["cost"]),
-    })
+    orders = pa.table(
+        {
+            "Order No": order_no,
+            "Customer": customer,
+            "Order Date": day_text,
+            "Product": prod_names.take(pa.array(ln["prod"])),
+            "Category": cat_names.take(pa.array(prod_cat[ln["prod"]])),
+            "Qty": pc.cast(pa.array(ln["qty"]), pa.string()),
+            "Net Amount": _comma_decimal(ln["amount"]),
+            "Cost": _comma_decimal(ln["cost"]),
+        }
+    )
+
     def orders_typed() -> pa.Table:
-        return pa.table({
-            "order_id": order_no, "customer_id": customer,
-            "order_date": pa.array(cal.days.values[ln["day"]].astype("datetime64[ms]")),
-            "product": orders["Product"], "category": orders["Category"],
-            "quantity": pa.array(ln["qty"].astype(float)),
-            "amount": pa.array(ln["amount"] / 100), "cost": pa.array(ln["cost"] / 100),
-        })
+        return pa.table(
+            {
+                "order_id": order_no,
+                "customer_id": customer,
+                "order_date": pa.array(cal.days.values[ln["day"]].astype("datetime64[ms]")),
+                "product": orders["Product"],
+                "category": orders["Category"],
+                "quantity": pa.array(ln["qty"].astype(float)),
+                "amount": pa.array(ln["amount"] / 100),
+                "cost": pa.array(ln["cost"] / 100),
+            }
+        )
+
     out["orders"] = {"csv": orders, "typed": orders_typed}
 
     # tickets
     t = b["tickets"]
     m = len(t["cust"])
     width_t = max(7, len(str(m)))
-    tickets = pd.DataFrame({
-        "ticket_id": [f"T{i:0{width_t}d}" for i in range(1, m + 1)],
-        "customer_id": ids[t["cust"]],
-        "channel": np.array(TICKET_CHANNELS, dtype=object)[t["channel"]],
-        "opened_at": _minutes(cal, t["opened"]), "first_response_at": _minutes(cal, t["first"]),
-        "resolved_at": _minutes(cal, t["resolved"]),
-        "contacts": t["contacts"].astype(str), "reopened": t["reopened"].astype(str),
-        "category": np.array(TICKET_CATEGORIES, dtype=object)[t["category"]],
-        "priority": np.array(PRIORITIES, dtype=object)[t["priority"]],
-    }).astype("string")
-    out["tickets"] = {"csv": tickets, "typed": lambda: _typed(
-        tickets, "tickets", ["opened_at", "first_response_at", "resolved_at"],
-        numbers=["contacts", "reopened"])}
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": [f"T{i:0{width_t}d}" for i in range(1, m + 1)],
+            "customer_id": ids[t["cust"]],
+            "channel": np.array(TICKET_CHANNELS, dtype=object)[t["channel"]],
+            "opened_at": _minutes(cal, t["opened"]),
+            "first_response_at": _minutes(cal, t["first"]),
+            "resolved_at": _minutes(cal, t["resolved"]),
+            "contacts": t["contacts"].astype(str),
+            "reopened": t["reopened"].astype(str),
+            "category": np.array(TICKET_CATEGORIES, dtype=object)[t["category"]],
+            "priority": np.array(PRIORITIES, dtype=object)[t["priority"]],
+        }
+    ).astype("string")
+    out["tickets"] = {
+        "csv": tickets,
+        "typed": lambda: _typed(
+            tickets,
+            "tickets",
+            ["opened_at", "first_response_at", "resolved_at"],
+            numbers=["contacts", "reopened"],
+        ),
+    }
 
     # surveys
     s = b["surveys"]
     k = len(s["cust"])
-    neg_pos = np.array([[COMMENTS[lang][th][pos][v] for pos in (0, 1) for v in range(4)]
-                        for th in THEMES], dtype=object)  # (theme, 8)
+    neg_pos = np.array(
+        [[COMMENTS[lang][th][pos][v] for pos in (0, 1) for v in range(4)] for th in THEMES],
+        dtype=object,
+    )  # (theme, 8)
     text = neg_pos[s["theme"], s["positive"] * 4 + s["variant"]]
     text2 = neg_pos[s["theme2"], s["positive"] * 4 + s["variant2"]]
     joiner = "" if zh else " "
     comment = np.where(s["second"], text + joiner + text2, text)
     comment = np.where(s["has_comment"], comment, None)
     width_s = max(7, len(str(k)))
-    surveys = pd.DataFrame({
-        "response_id": [f"R{i:0{width_s}d}" for i in range(1, k + 1)],
-        "customer_id": ids[s["cust"]], "survey_date": cal.iso(s["day"]),
-        "nps": s["nps"].astype(str), "csat": s["csat"].astype(str), "comment": comment,
-        "ticket_id": np.where(s["ticket"] >= 0,
-                              tickets["ticket_id"].to_numpy(dtype=object)[
-                                  np.maximum(s["ticket"], 0)], None),
-    }).astype("string")
-    out["surveys"] = {"csv": surveys, "typed": lambda: _typed(surveys, "surveys", ["survey_date"],
-                                                       numbers=["nps", "csat"])}
+    surveys = pd.DataFrame(
+        {
+            "response_id": [f"R{i:0{width_s}d}" for i in range(1, k + 1)],
+            "customer_id": ids[s["cust"]],
+            "survey_date": cal.iso(s["day"]),
+            "nps": s["nps"].astype(str),
+            "csat": s["csat"].astype(str),
+            "comment": comment,
+            "ticket_id": np.where(
+                s["ticket"] >= 0,
+                tickets["ticket_id"].to_numpy(dtype=object)[np.maximum(s["ticket"], 0)],
+                None,
+            ),
+        }
+    ).astype("string")
+    out["surveys"] = {
+        "csv": surveys,
+        "typed": lambda: _typed(surveys, "surveys", ["survey_date"], numbers=["nps", "csat"]),
+    }
 
     # leads
     ld = b["leads"]
     q = len(ld["cust"])
-    leads = pd.DataFrame({
-        "lead_id": [f"L{i:06d}" for i in range(1, q + 1)],
-        "created_date": cal.iso(ld["created"]),
-        "stage": np.array(LEAD_STAGES, dtype=object)[ld["stage"]],
-        "status": np.array(["open", "won", "lost"], dtype=object)[ld["status"]],
-        "closed_date": np.where(ld["closed"] >= 0, cal.iso(np.maximum(ld["closed"], 0)), None),
-        "owner": np.array([r[1 - L] for r in REPS], dtype=object)[ld["owner"]],
-        "region": area_names[ld["area"]],
-        "source": np.array(LEAD_SOURCES[lang], dtype=object)[ld["source"]],
-        "amount": [f"{a:.2f}" for a in ld["amount"]],
-        "customer_id": np.where(ld["cust"] >= 0, ids[np.maximum(ld["cust"], 0)], None),
-    }).astype("string")
-    out["leads"] = {"csv": leads, "typed": lambda: _typed(
-        leads, "leads", ["created_date", "closed_date"], numbers=["amount"])}
+    leads = pd.DataFrame(
+        {
+            "lead_id": [f"L{i:06d}" for i in range(1, q + 1)],
+            "created_date": cal.iso(ld["created"]),
+            "stage": np.array(LEAD_STAGES, dtype=object)[ld["stage"]],
+            "status": np.array(["open", "won", "lost"], dtype=object)[ld["status"]],
+            "closed_date": np.where(ld["closed"] >= 0, cal.iso(np.maximum(ld["closed"], 0)), None),
+            "owner": np.array([r[1 - L] for r in REPS], dtype=object)[ld["owner"]],
+            "region": area_names[ld["area"]],
+            "source": np.array(LEAD_SOURCES[lang], dtype=object)[ld["source"]],
+            "amount": [f"{a:.2f}" for a in ld["amount"]],
+            "customer_id": np.where(ld["cust"] >= 0, ids[np.maximum(ld["cust"], 0)], None),
+        }
+    ).astype("string")
+    out["leads"] = {
+        "csv": leads,
+        "typed": lambda: _typed(
+            leads, "leads", ["created_date", "closed_date"], numbers=["amount"]
+        ),
+    }
 
     targets, marketing = _targets_and_marketing(b, cal, lang)
-    out["targets"] = {"csv": targets,
-                      "typed": lambda: _typed(targets, "targets", [], ["target"])}
-    out["marketing"] = {"csv": marketing,
-                        "typed": lambda: _typed(marketing, "marketing", [], ["spend"])}
+    out["targets"] = {"csv": targets, "typed": lambda: _typed(targets, "targets", [], ["target"])}
+    out["marketing"] = {
+        "csv": marketing,
+        "typed": lambda: _typed(marketing, "marketing", [], ["spend"]),
+    }
     return out
 
 
@@ -1040,14 +1422,28 @@ def _targets_and_marketing(b: dict, cal: _Calendar, lang: str) -> tuple[pd.DataF
     total = new.sum(axis=1)
     for prev, cur in zip(labels[:-1], labels[1:], strict=True):
         rows.append(("new_customers", f"{round(total[prev] * 1.10)}", "", cur))
-    rows += [("retention_rate", "0.75", "", ""), ("repeat_rate", "0.4", "", ""),
-             ("nps", "30", "", ""), ("nps", "35", regions[0], ""), ("nps", "20", regions[6], ""),
-             ("csat", "0.9", "", ""), ("complaint_rate", "0.05", "", ""),
-             ("sla_attainment", "0.9", "", ""), ("sla_attainment", "0.85", regions[5], "")
-             ] if k >= 7 else [  # fewer regions: the regional targets go with them
-        ("retention_rate", "0.75", "", ""), ("repeat_rate", "0.4", "", ""),
-        ("nps", "30", "", ""), ("csat", "0.9", "", ""), ("complaint_rate", "0.05", "", ""),
-        ("sla_attainment", "0.9", "", "")]
+    rows += (
+        [
+            ("retention_rate", "0.75", "", ""),
+            ("repeat_rate", "0.4", "", ""),
+            ("nps", "30", "", ""),
+            ("nps", "35", regions[0], ""),
+            ("nps", "20", regions[6], ""),
+            ("csat", "0.9", "", ""),
+            ("complaint_rate", "0.05", "", ""),
+            ("sla_attainment", "0.9", "", ""),
+            ("sla_attainment", "0.85", regions[5], ""),
+        ]
+        if k >= 7
+        else [  # fewer regions: the regional targets go with them
+            ("retention_rate", "0.75", "", ""),
+            ("repeat_rate", "0.4", "", ""),
+            ("nps", "30", "", ""),
+            ("csat", "0.9", "", ""),
+            ("complaint_rate", "0.05", "", ""),
+            ("sla_attainment", "0.9", "", ""),
+        ]
+    )
     # Revenue per active customer per quarter: last year's level plus 5 %, East expects more.
     ln = b["lines"]
     real = (ln["cust"] >= 0) & (ln["cust"] < b["n"]) & (ln["day"] < cal.n_days) & ~ln["dup"]
@@ -1065,11 +1461,13 @@ def _targets_and_marketing(b: dict, cal: _Calendar, lang: str) -> tuple[pd.DataF
     cac = REGION_CAC[np.arange(k) % 7]
     spend = new.to_numpy() * cac[None, :] * rng.lognormal(0.0, 0.15, size=new.shape)
     spend = np.round(np.maximum(spend, 500.0), -2)
-    marketing = pd.DataFrame({
-        "period": np.repeat(labels, k),
-        "spend": [f"{x:.0f}" for x in spend.ravel()],
-        "region": np.tile(np.array(regions, dtype=object), len(labels)),
-    }).astype("string")
+    marketing = pd.DataFrame(
+        {
+            "period": np.repeat(labels, k),
+            "spend": [f"{x:.0f}" for x in spend.ravel()],
+            "region": np.tile(np.array(regions, dtype=object), len(labels)),
+        }
+    ).astype("string")
     return targets, marketing
 
 
@@ -1084,14 +1482,16 @@ def _comma_decimal(cents: np.ndarray) -> pa.Array:
 
 def _minutes(cal: _Calendar, minutes: np.ndarray) -> pd.Series:
     """Minutes since start -> 'YYYY-MM-DD HH:MM'; negative = empty."""
-    stamp = (cal.start.to_datetime64().astype("datetime64[m]")
-             + np.maximum(minutes, 0).astype("timedelta64[m]"))
+    stamp = cal.start.to_datetime64().astype("datetime64[m]") + np.maximum(minutes, 0).astype(
+        "timedelta64[m]"
+    )
     arr = pa.array(stamp.astype("datetime64[s]"), mask=minutes < 0)
     return pd.Series(pc.strftime(arr, format="%Y-%m-%d %H:%M"), dtype="string")
 
 
-def _typed(df: pd.DataFrame, table: str, dates: list[str],
-           numbers: list[str] | None = None) -> pd.DataFrame:
+def _typed(
+    df: pd.DataFrame, table: str, dates: list[str], numbers: list[str] | None = None
+) -> pd.DataFrame:
     """The canonical, typed version of a string table (for fmt='parquet')."""
     typed = df.rename(columns=CANONICAL.get(table, {}))
     for col in [CANONICAL.get(table, {}).get(c, c) for c in dates]:
@@ -1111,16 +1511,24 @@ def _write(tables: dict[str, dict], out_dir: Path, fmt: str) -> dict[str, Path]:
         if fmt == "parquet":
             path = out_dir / f"{name}.parquet"
             typed = versions["typed"]()
-            table = typed if isinstance(typed, pa.Table) else pa.Table.from_pandas(
-                typed, preserve_index=False)
+            table = (
+                typed
+                if isinstance(typed, pa.Table)
+                else pa.Table.from_pandas(typed, preserve_index=False)
+            )
             pq.write_table(table, path)
         else:
             path = out_dir / f"{name}.csv"
             data = versions["csv"]
             if isinstance(data, pa.Table):  # orders: no value needs quoting
                 with open(path, "wb") as f:
-                    pacsv.write_csv(data, f, pacsv.WriteOptions(
-                        delimiter=";", quoting_style="none", quoting_header="none"))
+                    pacsv.write_csv(
+                        data,
+                        f,
+                        pacsv.WriteOptions(
+                            delimiter=";", quoting_style="none", quoting_header="none"
+                        ),
+                    )
             else:
                 encoding = "utf-8-sig" if name == "customers" else "utf-8"
                 data.to_csv(path, index=False, encoding=encoding, lineterminator="\n")

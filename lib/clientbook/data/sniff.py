@@ -51,8 +51,7 @@ class Sniffed:
 
     def source(self) -> Source:
         """A Source to read the sample with (not validated: columns are not mapped yet)."""
-        fields = {**self.settings(), "path": self.path, "format": self.format,
-                  "sheet": self.sheet}
+        fields = {**self.settings(), "path": self.path, "format": self.format, "sheet": self.sheet}
         return Source.model_construct(**fields)
 
 
@@ -102,16 +101,23 @@ def sniff_header(rows: list[list[str]]) -> tuple[Guess, Guess]:
     if not rows:
         return Guess(0, "guess", "empty"), Guess(None, "guess", "empty")
     width = pd.Series([len(r) for r in rows if r]).mode().iloc[0]
-    first = next((i for i, r in enumerate(rows) if len(r) == width and widths[i] >= width * 0.6),
-                 0)
-    skip = Guess(first, "sure" if first == 0 else "likely",
-                 "the table starts on line 1" if first == 0 else
-                 f"line(s) 1-{first} are titles above a {width}-column table")
+    first = next((i for i, r in enumerate(rows) if len(r) == width and widths[i] >= width * 0.6), 0)
+    skip = Guess(
+        first,
+        "sure" if first == 0 else "likely",
+        "the table starts on line 1"
+        if first == 0
+        else f"line(s) 1-{first} are titles above a {width}-column table",
+    )
     top = rows[first] if first < len(rows) else []
     data_like = sum(_looks_like_data(c) for c in top)
     if top and data_like >= max(1, len(top) // 2):
-        return skip, Guess("none", "likely", f"line {first + 1} holds values "
-                           f"({', '.join(repr(c) for c in top[:3])}), not column names")
+        return skip, Guess(
+            "none",
+            "likely",
+            f"line {first + 1} holds values "
+            f"({', '.join(repr(c) for c in top[:3])}), not column names",
+        )
     return skip, Guess(None, "sure", f"line {first + 1} holds the column names")
 
 
@@ -119,34 +125,48 @@ def _numbers(values: pd.Series) -> tuple[Guess, Guess]:
     """(decimal, thousands) from the numeric-looking values of every column."""
     v = values.dropna().astype(str).str.strip().str.replace("\u00a0", "", regex=False)
     v = v[v.str.match(r"^[-+(]?\d[\d.,\s]*\)?$")]
-    comma_dec = (v.str.match(r"^[-+(]?\d{1,3}(\.\d{3})*,\d+\)?$")
-                 | v.str.match(r"^[-+(]?\d+,\d{1,2}\)?$"))
-    point_dec = (v.str.match(r"^[-+(]?\d{1,3}(,\d{3})*\.\d+\)?$")
-                 | v.str.match(r"^[-+(]?\d+\.\d+\)?$"))
+    comma_dec = v.str.match(r"^[-+(]?\d{1,3}(\.\d{3})*,\d+\)?$") | v.str.match(
+        r"^[-+(]?\d+,\d{1,2}\)?$"
+    )
+    point_dec = v.str.match(r"^[-+(]?\d{1,3}(,\d{3})*\.\d+\)?$") | v.str.match(
+        r"^[-+(]?\d+\.\d+\)?$"
+    )
     dot_thou = v.str.match(r"^[-+(]?\d{1,3}(\.\d{3})+(,\d+)?\)?$") & ~v.str.match(r"^\d+\.\d+$")
     comma_thou = v.str.match(r"^[-+(]?\d{1,3}(,\d{3})+(\.\d+)?\)?$")
     space_thou = v.str.match(r"^[-+(]?\d{1,3}( \d{3})+([.,]\d+)?\)?$")
     n_c, n_p = int(comma_dec.sum()), int(point_dec.sum())
     if n_c and not n_p:
-        dec = Guess(",", "sure" if n_c >= 3 else "likely",
-                    f"{n_c} value(s) like {v[comma_dec].iloc[0]!r}")
+        dec = Guess(
+            ",", "sure" if n_c >= 3 else "likely", f"{n_c} value(s) like {v[comma_dec].iloc[0]!r}"
+        )
     elif n_p and not n_c:
-        dec = Guess(None, "sure" if n_p >= 3 else "likely",
-                    f"{n_p} value(s) like {v[point_dec].iloc[0]!r}")
+        dec = Guess(
+            None, "sure" if n_p >= 3 else "likely", f"{n_p} value(s) like {v[point_dec].iloc[0]!r}"
+        )
     elif n_c and n_p:
         pick = "," if n_c > n_p else None
-        dec = Guess(pick, "guess", f"both seen: {n_c} like {v[comma_dec].iloc[0]!r}, "
-                    f"{n_p} like {v[point_dec].iloc[0]!r}; check decimal")
+        dec = Guess(
+            pick,
+            "guess",
+            f"both seen: {n_c} like {v[comma_dec].iloc[0]!r}, "
+            f"{n_p} like {v[point_dec].iloc[0]!r}; check decimal",
+        )
     else:
         dec = Guess(None, "likely", "no decimals seen")
     if dec.value == "," and dot_thou.any():
-        thou = Guess(None, "sure", f"'.' groups thousands (e.g. {v[dot_thou].iloc[0]!r}); "
-                     "decimal: ',' removes it")
+        thou = Guess(
+            None,
+            "sure",
+            f"'.' groups thousands (e.g. {v[dot_thou].iloc[0]!r}); decimal: ',' removes it",
+        )
     elif dec.value is None and comma_thou.any() and not comma_dec.any():
         thou = Guess(",", "likely", f"e.g. {v[comma_thou].iloc[0]!r}")
     elif space_thou.any():
-        thou = Guess(None, "likely", f"spaces group thousands (e.g. {v[space_thou].iloc[0]!r}); "
-                     "they are always removed")
+        thou = Guess(
+            None,
+            "likely",
+            f"spaces group thousands (e.g. {v[space_thou].iloc[0]!r}); they are always removed",
+        )
     else:
         thou = Guess(None, "sure", "no thousands separators seen")
     return dec, thou
@@ -175,14 +195,22 @@ def sniff_dates(sample: pd.DataFrame) -> Guess:
     undecided = [c for c, v in found.items() if v.startswith("undecided")]
     if len(decided) == 1:
         first = decided.pop()
-        return Guess(first, "sure" if not undecided else "likely",
-                     ("day-first" if first else "month-first") + " from " + "; ".join(evidence)
-                     + (f"; {', '.join(undecided)} had no field above 12" if undecided else ""))
+        return Guess(
+            first,
+            "sure" if not undecided else "likely",
+            ("day-first" if first else "month-first")
+            + " from "
+            + "; ".join(evidence)
+            + (f"; {', '.join(undecided)} had no field above 12" if undecided else ""),
+        )
     if len(decided) > 1:
         return Guess(None, "unknown", "columns disagree: " + "; ".join(evidence))
     if undecided:
-        return Guess(None, "unknown", f"{', '.join(undecided)}: no day or month above 12 in "
-                     "the sample; set dayfirst")
+        return Guess(
+            None,
+            "unknown",
+            f"{', '.join(undecided)}: no day or month above 12 in the sample; set dayfirst",
+        )
     return Guess(None, "sure", "dates are year-first" if found else "no day/month dates")
 
 
@@ -191,14 +219,19 @@ def _sample_csv(path: Path) -> Sniffed:
     raw = path.read_bytes()
     text, enc = intake.decode(raw)
     enc_sure = "sure" if enc in ("utf-8-sig",) or raw.isascii() else "likely"
-    why = {"utf-8-sig": "UTF-8 byte-order mark", "utf-8": "valid UTF-8",
-           "gb18030": "not UTF-8; reads as GB18030/GBK"}.get(enc, f"detected {enc}")
-    out.options["encoding"] = Guess(None if enc in ("utf-8", "utf-8-sig", "gb18030") else enc,
-                                    enc_sure, why)
+    why = {
+        "utf-8-sig": "UTF-8 byte-order mark",
+        "utf-8": "valid UTF-8",
+        "gb18030": "not UTF-8; reads as GB18030/GBK",
+    }.get(enc, f"detected {enc}")
+    out.options["encoding"] = Guess(
+        None if enc in ("utf-8", "utf-8-sig", "gb18030") else enc, enc_sure, why
+    )
     lines = text.splitlines()[:SAMPLE_LINES]
     delim = sniff_delimiter(lines)
-    out.options["delimiter"] = Guess(None if delim.value == "," else delim.value, delim.sure,
-                                     delim.why)
+    out.options["delimiter"] = Guess(
+        None if delim.value == "," else delim.value, delim.sure, delim.why
+    )
     rows = _split(lines, delim.value)
     skip, header = sniff_header(rows)
     out.options["skip_rows"] = Guess(skip.value or None, skip.sure, skip.why)
@@ -225,11 +258,14 @@ def sniff(path: str | Path) -> list[Sniffed]:
             names = wb.sheetnames
             wb.close()
             for name in names:
-                top = pd.read_excel(path, sheet_name=name, header=None, dtype=str, nrows=30,
-                                    keep_default_na=False)
+                top = pd.read_excel(
+                    path, sheet_name=name, header=None, dtype=str, nrows=30, keep_default_na=False
+                )
                 rows = [[c for c in r] for r in top.to_numpy().tolist()]
-                rows = [r[:max((i + 1 for i, c in enumerate(r) if str(c).strip()), default=0)]
-                        for r in rows]
+                rows = [
+                    r[: max((i + 1 for i, c in enumerate(r) if str(c).strip()), default=0)]
+                    for r in rows
+                ]
                 skip, header = sniff_header([r for r in rows])
                 sn = Sniffed(path, "xlsx", sheet=name if len(names) > 1 else None)
                 sn.options["skip_rows"] = Guess(skip.value or None, skip.sure, skip.why)
@@ -252,7 +288,9 @@ def sniff(path: str | Path) -> list[Sniffed]:
         if sn.format != "parquet":
             sn.options["decimal"], sn.options["thousands"] = _numbers(
                 pd.concat([sample[c] for c in sample.columns], ignore_index=True)
-                if len(sample.columns) else pd.Series(dtype=str))
+                if len(sample.columns)
+                else pd.Series(dtype=str)
+            )
             sn.options["dayfirst"] = sniff_dates(sample)
     return found
 

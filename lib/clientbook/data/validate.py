@@ -49,25 +49,45 @@ def _text(v: object) -> str:
     return str(v)
 
 
-def _finding(table: str, file: str, check: str, column: str | None, df: pd.DataFrame,
-             mask: pd.Series, action: str, sample_col: str | None = None) -> Finding | None:
+def _finding(
+    table: str,
+    file: str,
+    check: str,
+    column: str | None,
+    df: pd.DataFrame,
+    mask: pd.Series,
+    action: str,
+    sample_col: str | None = None,
+) -> Finding | None:
     n = int(mask.sum())
     if n == 0:
         return None
     hit = df[mask]
     col = sample_col or column
     samples = [_text(v) for v in hit[col].head(5)] if col and col in hit else []
-    return Finding(table, file, check, column, n, action,
-                   [int(r) for r in hit[ROW].head(MAX_ROWS_KEPT)], samples)
+    return Finding(
+        table,
+        file,
+        check,
+        column,
+        n,
+        action,
+        [int(r) for r in hit[ROW].head(MAX_ROWS_KEPT)],
+        samples,
+    )
 
 
 def _placeholder(s: pd.Series) -> pd.Series:
     return s.notna() & s.astype("string").str.strip().str.lower().isin(PLACEHOLDER_IDS)
 
 
-def check_table(table: str, df: pd.DataFrame, file: str, as_of: pd.Timestamp,
-                csat_scale: tuple[float, float] = CSAT_SCALE,
-                ) -> tuple[pd.DataFrame, list[Finding]]:
+def check_table(
+    table: str,
+    df: pd.DataFrame,
+    file: str,
+    as_of: pd.Timestamp,
+    csat_scale: tuple[float, float] = CSAT_SCALE,
+) -> tuple[pd.DataFrame, list[Finding]]:
     """Findings for one table, and the table with excluded rows removed / bad values blanked."""
     found: list[Finding | None] = []
     keep = pd.Series(True, index=df.index)
@@ -85,19 +105,29 @@ def check_table(table: str, df: pd.DataFrame, file: str, as_of: pd.Timestamp,
             keep &= ~m
     if "customer_id" in df and "customer_id" not in must_have:
         ph = _placeholder(df["customer_id"])
-        found.append(_finding(table, file, "placeholder_ids", "customer_id", df, ph,
-                              "blanked (no customer)"))
+        found.append(
+            _finding(table, file, "placeholder_ids", "customer_id", df, ph, "blanked (no customer)")
+        )
         df = df.assign(customer_id=df["customer_id"].mask(ph))
     for col in SCHEMAS[table]:
         if col.required and col.name not in must_have and col.name in df:
             m = df[col.name].isna() & keep
-            found.append(_finding(table, file, "missing_values", col.name, df, m, "excluded",
-                                  ROW))
+            found.append(_finding(table, file, "missing_values", col.name, df, m, "excluded", ROW))
             keep &= ~m
 
     dup = df.duplicated(subset=data_cols, keep="first")
-    found.append(_finding(table, file, "duplicates", None, df, dup & keep, "excluded",
-                          id_col if id_col in df else None))
+    found.append(
+        _finding(
+            table,
+            file,
+            "duplicates",
+            None,
+            df,
+            dup & keep,
+            "excluded",
+            id_col if id_col in df else None,
+        )
+    )
     keep &= ~dup
 
     date_col = DATE_COLUMNS.get(table)
@@ -107,31 +137,52 @@ def check_table(table: str, df: pd.DataFrame, file: str, as_of: pd.Timestamp,
         keep &= ~fut
 
     if table == "orders":
-        found.append(_finding(table, file, "refunds", "amount", df, (df["amount"] < 0) & keep,
-                              "kept"))
+        found.append(
+            _finding(table, file, "refunds", "amount", df, (df["amount"] < 0) & keep, "kept")
+        )
         if "quantity" in df:
             q = (df["quantity"] <= 0) & (df["amount"] >= 0) & keep
-            found.append(_finding(table, file, "non_positive_quantity", "quantity", df, q,
-                                  "blanked (line kept)"))
+            found.append(
+                _finding(
+                    table, file, "non_positive_quantity", "quantity", df, q, "blanked (line kept)"
+                )
+            )
             df = df.assign(quantity=df["quantity"].mask(q))
     if table == "surveys":
         for col, (lo, hi) in (("nps_score", NPS_RANGE), ("csat_score", csat_scale)):
             if col in df:
                 out = (df[col] < lo) | (df[col] > hi)
-                found.append(_finding(table, file, "out_of_range", col, df, out & keep,
-                                      f"blanked (outside {lo:g}-{hi:g})"))
+                found.append(
+                    _finding(
+                        table,
+                        file,
+                        "out_of_range",
+                        col,
+                        df,
+                        out & keep,
+                        f"blanked (outside {lo:g}-{hi:g})",
+                    )
+                )
                 df = df.assign(**{col: df[col].mask(out)})
     if table == "tickets" and "opened_at" in df:
         for col in ("first_response_at", "resolved_at"):
             if col in df:
                 neg = (df[col] < df["opened_at"]) & keep
-                found.append(_finding(table, file, "negative_durations", col, df, neg,
-                                      "excluded (before opened_at)"))
+                found.append(
+                    _finding(
+                        table,
+                        file,
+                        "negative_durations",
+                        col,
+                        df,
+                        neg,
+                        "excluded (before opened_at)",
+                    )
+                )
                 keep &= ~neg
     if table == "customers":
         dup_id = df["customer_id"].duplicated(keep="first") & keep
-        found.append(_finding(table, file, "duplicate_ids", "customer_id", df, dup_id,
-                              "excluded"))
+        found.append(_finding(table, file, "duplicate_ids", "customer_id", df, dup_id, "excluded"))
         keep &= ~dup_id
     return df[keep].reset_index(drop=True), [f for f in found if f is not None]
 
@@ -151,20 +202,30 @@ def collapse_customers(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, list[
         vals = valid[["customer_id", col, ROW]].dropna(subset=[col])
         if vals.empty:
             continue
-        counts = (vals.groupby(["customer_id", col], observed=True, sort=False)
-                  .agg(n=(ROW, "size"), first=(ROW, "min")).reset_index()
-                  .sort_values(["customer_id", "n", "first"], ascending=[True, False, True]))
+        counts = (
+            vals.groupby(["customer_id", col], observed=True, sort=False)
+            .agg(n=(ROW, "size"), first=(ROW, "min"))
+            .reset_index()
+            .sort_values(["customer_id", "n", "first"], ascending=[True, False, True])
+        )
         distinct = counts.groupby("customer_id", observed=True)[col].size()
         best = counts.drop_duplicates("customer_id").set_index("customer_id")[col]
         out[col] = best.reindex(out.index)
         multi = distinct[distinct > 1].index
         if len(multi):
             hit = valid[valid["customer_id"].isin(multi)]
-            found.append(Finding(
-                "customers", file, "conflicting_values", col, len(multi),
-                "kept (the customer's most frequent value)",
-                [int(r) for r in hit[ROW].head(MAX_ROWS_KEPT)],
-                [str(c) for c in multi[:5]]))
+            found.append(
+                Finding(
+                    "customers",
+                    file,
+                    "conflicting_values",
+                    col,
+                    len(multi),
+                    "kept (the customer's most frequent value)",
+                    [int(r) for r in hit[ROW].head(MAX_ROWS_KEPT)],
+                    [str(c) for c in multi[:5]],
+                )
+            )
     rest = df[df["customer_id"].isna()]
     return pd.concat([out.reset_index(), rest], ignore_index=True), found
 

@@ -208,8 +208,14 @@ def comparison_html(
         out.append(f"<td style='background:{colour}'>{missed}/{judged}</td>")
     out.append("</tr>")
     out.append("</tbody></table></div><div class='cb-cmp-legend'>")
-    for status, vs in (("met", 0.3), ("uncertain", 0.0), ("near", 0.0), ("missed", -0.3),
-                       ("too_few", math.nan), ("no_target", math.nan)):
+    for status, vs in (
+        ("met", 0.3),
+        ("uncertain", 0.0),
+        ("near", 0.0),
+        ("missed", -0.3),
+        ("too_few", math.nan),
+        ("no_target", math.nan),
+    ):
         label = html.escape(i18n.t(f"performance.status.{status}", lang))
         out.append(f"<span style='background:{cell_colour(status, vs)}'>{label}</span>")
     out.append("</div></section>")

@@ -76,8 +76,14 @@ def _lang_runs(text_frame: Any, lang: str) -> None:
                 ea.set("typeface", EA_FONT[lang])
 
 
-def _write(text_frame: Any, lines: list[str], lang: str, size: int | None = None,
-           colour: RGBColor | None = None, bold: bool | None = None) -> None:
+def _write(
+    text_frame: Any,
+    lines: list[str],
+    lang: str,
+    size: int | None = None,
+    colour: RGBColor | None = None,
+    bold: bool | None = None,
+) -> None:
     text_frame.clear()
     for i, line in enumerate(lines):
         p = text_frame.paragraphs[0] if i == 0 else text_frame.add_paragraph()
@@ -139,8 +145,9 @@ class _Deck:
     def _title(self, slide: Any, text: str) -> Any:
         shape = slide.shapes.title
         if shape is None:  # a template layout without a title: add a text box
-            shape = slide.shapes.add_textbox(self.margin, Inches(0.3), self.w - 2 * self.margin,
-                                             Inches(1.0))
+            shape = slide.shapes.add_textbox(
+                self.margin, Inches(0.3), self.w - 2 * self.margin, Inches(1.0)
+            )
         if not self.templated:
             shape.left, shape.top = self.margin, Inches(0.35)
             shape.width, shape.height = self.w - 2 * self.margin - Inches(1.6), Inches(1.0)
@@ -149,10 +156,18 @@ class _Deck:
         size = None
         if not self.templated:  # the largest size at which the headline takes two lines at most
             room = (int(shape.width) - int(tf.margin_left) - int(tf.margin_right)) / EMU_PER_PT
-            size = next((z for z in TITLE_SIZES if slides.wrapped_lines(text, room, z) <= 2),
-                        TITLE_SIZES[-1])
-        _write(tf, [text], self.lang, size=size,
-               colour=None if self.templated else self.primary, bold=None)
+            size = next(
+                (z for z in TITLE_SIZES if slides.wrapped_lines(text, room, z) <= 2),
+                TITLE_SIZES[-1],
+            )
+        _write(
+            tf,
+            [text],
+            self.lang,
+            size=size,
+            colour=None if self.templated else self.primary,
+            bold=None,
+        )
         if not self.templated:
             tf.vertical_anchor = MSO_ANCHOR.MIDDLE
             tf.paragraphs[0].alignment = PP_ALIGN.LEFT
@@ -173,14 +188,16 @@ class _Deck:
 
     def _decorate(self, slide: Any, section: str = "") -> None:
         """Footer text (client, slice and the step) and logo on every slide."""
-        box = slide.shapes.add_textbox(self.margin, self.h - Inches(0.5), self.w - 2 * self.margin,
-                                       Inches(0.35))
+        box = slide.shapes.add_textbox(
+            self.margin, self.h - Inches(0.5), self.w - 2 * self.margin, Inches(0.35)
+        )
         text = " · ".join(x for x in (self.footer, section) if x)
         _write(box.text_frame, [text], self.lang, size=10, colour=GREY)
         logo = self.branding.logo_file(raster_only=True)
         if logo is not None:
-            slide.shapes.add_picture(str(logo), self.w - self.margin - Inches(1.4), Inches(0.35),
-                                     height=Inches(0.6))
+            slide.shapes.add_picture(
+                str(logo), self.w - self.margin - Inches(1.4), Inches(0.35), height=Inches(0.6)
+            )
 
     def _notes(self, slide: Any, text: str) -> None:
         if text.strip():
@@ -193,21 +210,32 @@ class _Deck:
         s = self.prs.slides.add_slide(self.l_title)
         ph = {p.placeholder_format.idx: p for p in s.placeholders}
         if 0 in ph:
-            _write(ph[0].text_frame, [title], self.lang,
-                   colour=None if self.templated else self.primary, bold=True)
+            _write(
+                ph[0].text_frame,
+                [title],
+                self.lang,
+                colour=None if self.templated else self.primary,
+                bold=True,
+            )
             if not self.templated:
                 ph[0].left, ph[0].top = self.margin, Inches(2.0)
                 ph[0].width, ph[0].height = self.w - 2 * self.margin, Inches(1.5)
                 ph[0].text_frame.paragraphs[0].alignment = PP_ALIGN.LEFT
         sub = ph.get(1)
         if sub is None:
-            sub = s.shapes.add_textbox(self.margin, Inches(3.7), self.w - 2 * self.margin,
-                                       Inches(2.5))
+            sub = s.shapes.add_textbox(
+                self.margin, Inches(3.7), self.w - 2 * self.margin, Inches(2.5)
+            )
         if not self.templated:
             sub.left, sub.top = self.margin, Inches(3.7)
             sub.width, sub.height = self.w - 2 * self.margin, Inches(2.5)
-        _write(sub.text_frame, lines, self.lang, size=None if self.templated else 18,
-               colour=None if self.templated else GREY)
+        _write(
+            sub.text_frame,
+            lines,
+            self.lang,
+            size=None if self.templated else 18,
+            colour=None if self.templated else GREY,
+        )
         if not self.templated:
             for p in sub.text_frame.paragraphs:
                 p.alignment = PP_ALIGN.LEFT
@@ -246,54 +274,89 @@ class _Deck:
                 iw, ih = im.size
             scale = min(width / iw, height / ih)
             pw, ph = int(iw * scale), int(ih * scale)
-            s.shapes.add_picture(io.BytesIO(png), Emu(left + (width - pw) // 2), Emu(top),
-                                 width=Emu(pw), height=Emu(ph))
+            s.shapes.add_picture(
+                io.BytesIO(png),
+                Emu(left + (width - pw) // 2),
+                Emu(top),
+                width=Emu(pw),
+                height=Emu(ph),
+            )
         self._decorate(s, section)
         self._notes(s, item.speaker_notes() or item.headline)
         return s
 
     def table_slides(self, item: KeyItem, section: str = "") -> list[Any]:
         """The table on as many slides as it needs, header repeated, columns content-sized."""
-        cols = item.columns or [str(i + 1) for i in range(max((len(r) for r in item.rows),
-                                                               default=0))]
-        rows = [[cell_text(r[j] if j < len(r) else None, self.lang) for j in range(len(cols))]
-                for r in item.rows]
+        cols = item.columns or [
+            str(i + 1) for i in range(max((len(r) for r in item.rows), default=0))
+        ]
+        rows = [
+            [cell_text(r[j] if j < len(r) else None, self.lang) for j in range(len(cols))]
+            for r in item.rows
+        ]
         numeric = slides.numeric_columns(cols, item.rows)
         probe = self.prs.slides.add_slide(self.l_only)  # the content box needs a real title
         self._title(probe, item.headline)
         left, top, width, height = self._content_box(probe)
         _drop_last_slide(self.prs)
-        fit = slides.fit_table(cols, rows, width / EMU_PER_PT, height / EMU_PER_PT,
-                               sizes=TABLE_SIZES, pad_x=CELL_PAD_X, pad_y=CELL_PAD_Y,
-                               max_rows=MAX_TABLE_ROWS)
+        fit = slides.fit_table(
+            cols,
+            rows,
+            width / EMU_PER_PT,
+            height / EMU_PER_PT,
+            sizes=TABLE_SIZES,
+            pad_x=CELL_PAD_X,
+            pad_y=CELL_PAD_Y,
+            max_rows=MAX_TABLE_ROWS,
+        )
         out = []
         n = len(fit.pages)
         for k, page in enumerate(fit.pages):
-            title = item.headline if n == 1 else t("deck.continued", self.lang,
-                                                   headline=item.headline, page=k + 1, pages=n)
+            title = (
+                item.headline
+                if n == 1
+                else t("deck.continued", self.lang, headline=item.headline, page=k + 1, pages=n)
+            )
             s = self.prs.slides.add_slide(self.l_only)
             self._title(s, title)
             if cols:
-                shape = s.shapes.add_table(len(page) + 1, len(cols), Emu(left), Emu(top),
-                                           Emu(int(sum(fit.widths) * EMU_PER_PT)),
-                                           Emu(int((fit.header_height + sum(
-                                               fit.row_heights[i] for i in page)) * EMU_PER_PT)))
+                shape = s.shapes.add_table(
+                    len(page) + 1,
+                    len(cols),
+                    Emu(left),
+                    Emu(top),
+                    Emu(int(sum(fit.widths) * EMU_PER_PT)),
+                    Emu(
+                        int(
+                            (fit.header_height + sum(fit.row_heights[i] for i in page)) * EMU_PER_PT
+                        )
+                    ),
+                )
                 table = shape.table
                 for j, w in enumerate(fit.widths):
                     table.columns[j].width = Emu(int(w * EMU_PER_PT))
                 table.rows[0].height = Emu(int(fit.header_height * EMU_PER_PT))
                 for j, c in enumerate(cols):
-                    self._cell(table.cell(0, j), c, header=True, size=fit.size,
-                               numeric=numeric[j])
+                    self._cell(table.cell(0, j), c, header=True, size=fit.size, numeric=numeric[j])
                 for i, ri in enumerate(page, start=1):
                     table.rows[i].height = Emu(int(fit.row_heights[ri] * EMU_PER_PT))
                     for j in range(len(cols)):
-                        self._cell(table.cell(i, j), rows[ri][j], header=False, size=fit.size,
-                                   numeric=numeric[j])
+                        self._cell(
+                            table.cell(i, j),
+                            rows[ri][j],
+                            header=False,
+                            size=fit.size,
+                            numeric=numeric[j],
+                        )
             notes = item.speaker_notes()
             if n > 1:
-                where = t("deck.rows_shown", self.lang, first=page[0] + 1, last=page[-1] + 1,
-                          total=len(rows))
+                where = t(
+                    "deck.rows_shown",
+                    self.lang,
+                    first=page[0] + 1,
+                    last=page[-1] + 1,
+                    total=len(rows),
+                )
                 notes = f"{where}\n\n{notes}" if notes else where
             self._decorate(s, section)
             self._notes(s, notes or item.headline)
@@ -304,12 +367,13 @@ class _Deck:
         """The ranked findings, each with its evidence and the action, a few to a slide."""
         out = []
         per = slides.SUMMARY_PER_SLIDE
-        chunks = [summary[i:i + per] for i in range(0, len(summary), per)] or [[]]
+        chunks = [summary[i : i + per] for i in range(0, len(summary), per)] or [[]]
         for k, chunk in enumerate(chunks):
             title = t("deck.summary", self.lang)
             if len(chunks) > 1:
-                title = t("deck.continued", self.lang, headline=title, page=k + 1,
-                          pages=len(chunks))
+                title = t(
+                    "deck.continued", self.lang, headline=title, page=k + 1, pages=len(chunks)
+                )
             s = self.prs.slides.add_slide(self.l_only)
             self._title(s, title)
             left, top, width, height = self._content_box(s)
@@ -322,16 +386,34 @@ class _Deck:
                 _para(tf, t("deck.no_findings", self.lang), 20, first=True)
             for i, item in enumerate(chunk):
                 rank = k * per + i + 1
-                _para(tf, f"{rank}. {item['finding']}", 20, bold=True, first=i == 0,
-                      space_before=0 if i == 0 else 14)
+                _para(
+                    tf,
+                    f"{rank}. {item['finding']}",
+                    20,
+                    bold=True,
+                    first=i == 0,
+                    space_before=0 if i == 0 else 14,
+                )
                 if item.get("evidence"):
                     _para(tf, item["evidence"], 15, colour=GREY)
                 if item.get("action"):
-                    _para(tf, f"→ {item['action']}", 16, colour=None if self.templated
-                          else self.primary)
-                notes.append(" ".join(x for x in (f"{rank}. {item['finding']}",
-                                                  item.get("evidence", ""),
-                                                  item.get("action", "")) if x))
+                    _para(
+                        tf,
+                        f"→ {item['action']}",
+                        16,
+                        colour=None if self.templated else self.primary,
+                    )
+                notes.append(
+                    " ".join(
+                        x
+                        for x in (
+                            f"{rank}. {item['finding']}",
+                            item.get("evidence", ""),
+                            item.get("action", ""),
+                        )
+                        if x
+                    )
+                )
             _lang_runs(tf, self.lang)
             self._decorate(s)
             self._notes(s, "\n\n".join(notes) or t("deck.no_findings", self.lang))
@@ -341,10 +423,13 @@ class _Deck:
     def text_slides(self, title: str, entries: list[tuple[str, str]], per: int = 3) -> list[Any]:
         """Headed paragraphs (the method notes), `per` to a slide."""
         out = []
-        chunks = [entries[i:i + per] for i in range(0, len(entries), per)]
+        chunks = [entries[i : i + per] for i in range(0, len(entries), per)]
         for k, chunk in enumerate(chunks):
-            head = title if len(chunks) == 1 else t("deck.continued", self.lang, headline=title,
-                                                    page=k + 1, pages=len(chunks))
+            head = (
+                title
+                if len(chunks) == 1
+                else t("deck.continued", self.lang, headline=title, page=k + 1, pages=len(chunks))
+            )
             s = self.prs.slides.add_slide(self.l_only)
             self._title(s, head)
             left, top, width, height = self._content_box(s)
@@ -368,20 +453,34 @@ class _Deck:
         self._notes(s, notes)
         return s
 
-    def _cell(self, cell: Any, text: str, header: bool, size: float = 11,
-              numeric: bool = False) -> None:
+    def _cell(
+        self, cell: Any, text: str, header: bool, size: float = 11, numeric: bool = False
+    ) -> None:
         tf = cell.text_frame
         tf.word_wrap = True
-        _write(tf, [text], self.lang, size=size, bold=True if header else None,
-               colour=RGBColor(0xFF, 0xFF, 0xFF) if header and not self.templated else None)
+        _write(
+            tf,
+            [text],
+            self.lang,
+            size=size,
+            bold=True if header else None,
+            colour=RGBColor(0xFF, 0xFF, 0xFF) if header and not self.templated else None,
+        )
         tf.paragraphs[0].alignment = PP_ALIGN.RIGHT if numeric else PP_ALIGN.LEFT
         if header and not self.templated:
             cell.fill.solid()
             cell.fill.fore_color.rgb = self.primary
 
 
-def _para(tf: Any, text: str, size: float, bold: bool = False, colour: RGBColor | None = None,
-          first: bool = False, space_before: float = 0) -> Any:
+def _para(
+    tf: Any,
+    text: str,
+    size: float,
+    bold: bool = False,
+    colour: RGBColor | None = None,
+    first: bool = False,
+    space_before: float = 0,
+) -> Any:
     p = tf.paragraphs[0] if first and not tf.paragraphs[0].runs else tf.add_paragraph()
     r = p.add_run()
     r.text = text
@@ -449,9 +548,19 @@ def text_height(shape: Any) -> int:
 # ---- the deck ----------------------------------------------------------------------------
 
 
-def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, title: str,
-               subtitle: str, lang: str, branding: Branding, template: Path | None = None,
-               today: date | None = None, currency: str | None = None) -> Path:
+def build_deck(
+    notebooks: list[NotebookNode],
+    results: dict,
+    out_path: Path,
+    *,
+    title: str,
+    subtitle: str,
+    lang: str,
+    branding: Branding,
+    template: Path | None = None,
+    today: date | None = None,
+    currency: str | None = None,
+) -> Path:
     """Write deck.pptx for one slice from its executed playbooks and results.json."""
     today = today or date.today()
     footer = " · ".join(x for x in (branding.client, subtitle) if x)
@@ -460,8 +569,9 @@ def build_deck(notebooks: list[NotebookNode], results: dict, out_path: Path, *, 
 
     lines = [subtitle] if subtitle else []
     s = d.title_slide(title, lines + title_lines(branding, subtitle, lang, today))
-    d._notes(s, t("deck.notes.title", lang, sections=", ".join(p.heading for p in st.steps
-                                                                 if p.heading)))
+    d._notes(
+        s, t("deck.notes.title", lang, sections=", ".join(p.heading for p in st.steps if p.heading))
+    )
     d.summary_slides(st.summary)
     if st.figures is not None:  # every headline KPI, from the results' metrics map
         d.exhibit(st.figures)

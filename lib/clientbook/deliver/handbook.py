@@ -28,7 +28,8 @@ _local = threading.local()
 def _anchor_cell(step: str) -> NotebookNode:
     title = i18n.t(f"common.step.{step}") if i18n.has(f"common.step.{step}") else step
     c = nbformat.v4.new_markdown_cell(
-        f'<a id="step-{step}" class="cb-step-anchor" data-title="{html.escape(title)}"></a>')
+        f'<a id="step-{step}" class="cb-step-anchor" data-title="{html.escape(title)}"></a>'
+    )
     c.metadata["clientbook"] = {"role": "anchor"}
     return c
 
@@ -37,7 +38,8 @@ def _failure_cell(step: str) -> NotebookNode:
     title = i18n.t(f"common.step.{step}") if i18n.has(f"common.step.{step}") else step
     return nbformat.v4.new_markdown_cell(
         f'<div class="cb-failed"><b>{html.escape(title)}</b>: '
-        f'{html.escape(i18n.t("common.report.failed"))}</div>')
+        f"{html.escape(i18n.t('common.report.failed'))}</div>"
+    )
 
 
 def handbook_notebook(notebooks: list[Path], failed: list[str]) -> NotebookNode:
@@ -65,10 +67,12 @@ def handbook_notebook(notebooks: list[Path], failed: list[str]) -> NotebookNode:
                 cell.metadata.setdefault("clientbook", {})["role"] = r
             if cell.cell_type == "code":
                 # Warnings and recorded results help nobody reading a handbook; errors stay.
-                cell.outputs = [o for o in cell.get("outputs", [])
-                                if not (o.get("output_type") == "stream"
-                                        and o.get("name") == "stderr")
-                                and MIME not in o.get("data", {})]
+                cell.outputs = [
+                    o
+                    for o in cell.get("outputs", [])
+                    if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                    and MIME not in o.get("data", {})
+                ]
             combined.cells.append(cell)
         if step in failed:
             combined.cells.append(_failure_cell(step))
@@ -77,14 +81,18 @@ def handbook_notebook(notebooks: list[Path], failed: list[str]) -> NotebookNode:
 
 # ---- rendering ----------------------------------------------------------------------------
 
+
 def _exporter() -> Any:
     """One HTML exporter per thread (the runner renders slices in parallel)."""
     if not hasattr(_local, "exporter"):
         from nbconvert import HTMLExporter
 
         # The report's folder on the search path: the handbook includes its report.css.
-        exp = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)],
-                           extra_template_paths=[str(TEMPLATES / "clientbook_report")])
+        exp = HTMLExporter(
+            template_name=TEMPLATE,
+            extra_template_basedirs=[str(TEMPLATES)],
+            extra_template_paths=[str(TEMPLATES / "clientbook_report")],
+        )
         exp.exclude_input = False
         exp.exclude_input_prompt = True
         exp.exclude_output_prompt = True
@@ -99,8 +107,9 @@ def _slice_label(slice_id: str, manifest: dict[str, Any] | None) -> str:
     from clientbook.data import dataset
 
     try:
-        return next((sl.label for sl in dataset.slices(manifest or {}) if sl.id == slice_id),
-                    slice_id)
+        return next(
+            (sl.label for sl in dataset.slices(manifest or {}) if sl.id == slice_id), slice_id
+        )
     except (KeyError, TypeError, ValueError):  # a manifest from another version
         return slice_id
 
@@ -114,8 +123,9 @@ def _step_title(step: str) -> str:
     return i18n.t(f"common.step.{step}") if i18n.has(f"common.step.{step}") else step
 
 
-def render_handbook(root: Path, slice_id: str, notebooks: list[Path], audit: Any,
-                    failed: list[str]) -> Path:
+def render_handbook(
+    root: Path, slice_id: str, notebooks: list[Path], audit: Any, failed: list[str]
+) -> Path:
     """Write slices/<slice_id>/handbook.html: the slice's executed playbooks with code,
     trainer notes, exercises and (folded) solutions."""
     i18n.use(audit.lang)
@@ -129,8 +139,11 @@ def render_handbook(root: Path, slice_id: str, notebooks: list[Path], audit: Any
         "title": i18n.t("training.handbook.title"),
         "subtitle": i18n.t("training.handbook.subtitle"),
         "slice_text": f"{i18n.t('common.report.slice')}: {label}",
-        "as_of_text": (i18n.t("common.report.as_of", date=manifest["as_of"][:10])
-                       if manifest.get("as_of") else ""),
+        "as_of_text": (
+            i18n.t("common.report.as_of", date=manifest["as_of"][:10])
+            if manifest.get("as_of")
+            else ""
+        ),
         "date": audit.report_day(manifest.get("as_of")).isoformat(),
         "contents": i18n.t("common.report.contents"),
         "steps": [{"id": s, "title": _step_title(s), "failed": s in failed} for s in steps],
@@ -142,8 +155,7 @@ def render_handbook(root: Path, slice_id: str, notebooks: list[Path], audit: Any
         "accent_color": audit.branding.accent_color,
         "version": __version__,
     }
-    body, _ = _exporter().from_notebook_node(nb, resources={"cb": cb,
-                                                              "language_code": audit.lang})
+    body, _ = _exporter().from_notebook_node(nb, resources={"cb": cb, "language_code": audit.lang})
     out = root / "slices" / slice_id / "handbook.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
@@ -188,24 +200,37 @@ def render_training_index(root: Path, audit: Any, manifest: dict[str, Any], summ
         links = []
         for s in slices:
             nb_path = root / "slices" / s["id"] / "notebooks" / files[step]
-            links.append({
-                "text": s["text"], "ok": ok.get((s["id"], step), False),
-                "handbook": f"{s['handbook']}#step-{step}" if s["handbook"] else None,
-                "notebook": (f"../slices/{s['id']}/notebooks/{files[step]}"
-                             if nb_path.exists() else None),
-            })
-        walk.append({
-            "step": step, "number": number, "title": _step_title(step),
-            "stage": i18n.t(f"training.stage.{stage}"),
-            "purpose": _maybe(f"training.{step}.purpose"),
-            "decision": _maybe(f"training.{step}.decision"),
-            "file": files[step], "links": links,
-        })
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / TEMPLATE),
-                             autoescape=True)
+            links.append(
+                {
+                    "text": s["text"],
+                    "ok": ok.get((s["id"], step), False),
+                    "handbook": f"{s['handbook']}#step-{step}" if s["handbook"] else None,
+                    "notebook": (
+                        f"../slices/{s['id']}/notebooks/{files[step]}" if nb_path.exists() else None
+                    ),
+                }
+            )
+        walk.append(
+            {
+                "step": step,
+                "number": number,
+                "title": _step_title(step),
+                "stage": i18n.t(f"training.stage.{stage}"),
+                "purpose": _maybe(f"training.{step}.purpose"),
+                "decision": _maybe(f"training.{step}.decision"),
+                "file": files[step],
+                "links": links,
+            }
+        )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / TEMPLATE), autoescape=True)
     page = env.get_template("walkthrough.html.j2").render(
-        t=i18n.t, audit=audit, manifest=manifest, walk=walk, slices=slices,
-        lang=audit.lang, date=audit.report_day(manifest.get("as_of")).isoformat(),
+        t=i18n.t,
+        audit=audit,
+        manifest=manifest,
+        walk=walk,
+        slices=slices,
+        lang=audit.lang,
+        date=audit.report_day(manifest.get("as_of")).isoformat(),
         version=__version__,
     )
     out = root / "training" / "index.html"

@@ -97,9 +97,11 @@ def fontconfig_env(workdir: Path) -> dict[str, str]:
 
 # The report is printed with JavaScript off and under this policy: no script runs, whatever
 # the client's data holds, and nothing but local files and inlined images, styles and fonts load.
-CSP = ("default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
-       "form-action 'none'; img-src data: file:; style-src 'unsafe-inline' file:; "
-       "font-src data: file:")
+CSP = (
+    "default-src 'none'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'; img-src data: file:; style-src 'unsafe-inline' file:; "
+    "font-src data: file:"
+)
 
 
 def pdf_options() -> dict[str, object]:
@@ -107,9 +109,14 @@ def pdf_options() -> dict[str, object]:
     wide tables), client, slice and page numbers in the footer, bookmarks from the headings
     (`outline`, needs `tagged`)."""
     return {
-        "format": "A4", "prefer_css_page_size": True, "print_background": True,
-        "display_header_footer": True, "header_template": "<div></div>",
-        "footer_template": FOOTER, "outline": True, "tagged": True,
+        "format": "A4",
+        "prefer_css_page_size": True,
+        "print_background": True,
+        "display_header_footer": True,
+        "header_template": "<div></div>",
+        "footer_template": FOOTER,
+        "outline": True,
+        "tagged": True,
         "margin": {"top": "14mm", "bottom": "16mm", "left": "12mm", "right": "12mm"},
     }
 
@@ -130,9 +137,12 @@ def _guarded(html_path: Path):  # type: ignore[no-untyped-def]
 
     def handle(route) -> None:  # type: ignore[no-untyped-def]
         if route.request.url == uri:
-            route.fulfill(status=200, body=html_path.read_bytes(),
-                          content_type="text/html; charset=utf-8",
-                          headers={"Content-Security-Policy": CSP})
+            route.fulfill(
+                status=200,
+                body=html_path.read_bytes(),
+                content_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": CSP},
+            )
         else:
             _offline_only(route)
 
@@ -162,8 +172,9 @@ def _print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
             env = fontconfig_env(Path(tmp)) or None
-            browser = p.chromium.launch(executable_path=exe, args=LAUNCH_ARGS, headless=True,
-                                        env=env)
+            browser = p.chromium.launch(
+                executable_path=exe, args=LAUNCH_ARGS, headless=True, env=env
+            )
             try:
                 page = browser.new_page(java_script_enabled=False)
                 for html_path, pdf_path in jobs:
@@ -174,12 +185,17 @@ def _print_pdfs(jobs: list[tuple[Path, Path]]) -> str | None:
                     page.goto(html_path.resolve().as_uri(), wait_until="load")
                     page.emulate_media(media="print")
                     page.pdf(path=str(pdf_path), **pdf_options())
-                    if env is None and has_cjk_system_font() is False and _CJK.search(
-                            html_path.read_text(encoding="utf-8", errors="ignore")):
-                        print(f"clientbook: {pdf_path} has Chinese text but the system has no "
-                              "Chinese font for Chromium; pip install mplfonts or "
-                              "apt-get install fonts-wqy-microhei.",
-                              file=sys.stderr)
+                    if (
+                        env is None
+                        and has_cjk_system_font() is False
+                        and _CJK.search(html_path.read_text(encoding="utf-8", errors="ignore"))
+                    ):
+                        print(
+                            f"clientbook: {pdf_path} has Chinese text but the system has no "
+                            "Chinese font for Chromium; pip install mplfonts or "
+                            "apt-get install fonts-wqy-microhei.",
+                            file=sys.stderr,
+                        )
             finally:
                 browser.close()
     except Exception as e:  # whatever the browser did, the rest of the run goes on

@@ -41,8 +41,9 @@ def _exporter(exclude_input: bool) -> Any:
     if not hasattr(_local, key):
         from nbconvert import HTMLExporter
 
-        exp = HTMLExporter(template_name="clientbook_report",
-                           extra_template_basedirs=[str(TEMPLATES)])
+        exp = HTMLExporter(
+            template_name="clientbook_report", extra_template_basedirs=[str(TEMPLATES)]
+        )
         exp.exclude_input = exclude_input
         exp.exclude_input_prompt = True
         exp.exclude_output_prompt = True
@@ -85,8 +86,7 @@ def _client_outputs(cell: Any) -> list[Any]:
 
 def read_notebooks(paths: list[Path]) -> list[tuple[str, Any]]:
     """(step, executed notebook or None when it never got written) for each playbook."""
-    return [(step_name(p), nbformat.read(p, as_version=4) if p.exists() else None)
-            for p in paths]
+    return [(step_name(p), nbformat.read(p, as_version=4) if p.exists() else None) for p in paths]
 
 
 def combine(notebooks: list[tuple[str, Any]], failed: list[str], mode: str = "client") -> Any:
@@ -119,16 +119,17 @@ def combine(notebooks: list[tuple[str, Any]], failed: list[str], mode: str = "cl
 
 
 def _failure_cell(step: str) -> Any:
-    title = html.escape(i18n.t(f"common.step.{step}") if i18n.has(f"common.step.{step}")
-                        else step)
+    title = html.escape(i18n.t(f"common.step.{step}") if i18n.has(f"common.step.{step}") else step)
     return nbformat.v4.new_markdown_cell(
         f'<div class="cb-failed"><b>{title}</b>: {html.escape(i18n.t("common.report.failed"))}'
-        "</div>")
+        "</div>"
+    )
 
 
 def _toc(body: str) -> str:
-    items = re.findall(r'<h([23]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"|</h[23]>)',
-                       body, flags=re.S)
+    items = re.findall(
+        r'<h([23]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"|</h[23]>)', body, flags=re.S
+    )
     out, open_sub = ["<ol>"], False
     for level, anchor, text in items:
         label = re.sub(r"<[^>]+>", "", text).strip()
@@ -152,8 +153,14 @@ def executive_summary(results: dict[str, Any], limit: int = 6) -> list[dict[str,
     """The action plan's executive summary when it ran, else each step's first findings."""
     plan = results.get("action_plan", {}).get("executive_summary")
     if plan:
-        return [{"finding": i.get("finding", ""), "evidence": i.get("evidence", ""),
-                 "action": i.get("action", "")} for i in plan]
+        return [
+            {
+                "finding": i.get("finding", ""),
+                "evidence": i.get("evidence", ""),
+                "action": i.get("action", ""),
+            }
+            for i in plan
+        ]
     items = []
     for step_results in results.values():
         for f in (step_results.get("findings") or [])[:2]:
@@ -167,8 +174,9 @@ def slice_text(sl: Slice) -> str:
     return i18n.t("common.report.all") if sl.kind == "all" else sl.label
 
 
-def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
-                 failed: list[str]) -> list[str]:
+def render_slice(
+    root: Path, sl: Slice, notebooks: list[Path], audit: Audit, failed: list[str]
+) -> list[str]:
     """Write the slice's deliverables from its executed notebooks: report.html always, then
     slides.html and deck.pptx when the audit asks for them. Returns what could not be made
     (the report itself failing raises)."""
@@ -179,8 +187,10 @@ def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
     results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
     # Every deliverable made here is a client's, also in training mode (the handbook is
     # handbook.render_handbook): no trainer notes, exercises or solutions.
-    loaded = [(step, training.client_notebook(nb) if nb is not None else None)
-              for step, nb in read_notebooks(notebooks)]
+    loaded = [
+        (step, training.client_notebook(nb) if nb is not None else None)
+        for step, nb in read_notebooks(notebooks)
+    ]
     render_report(root, sl, loaded, results, audit, failed)
     errors = []
     executed = [nb for _, nb in loaded if nb is not None]
@@ -198,29 +208,45 @@ def render_slice(root: Path, sl: Slice, notebooks: list[Path], audit: Audit,
     return errors
 
 
-def _slides(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
-            audit: Audit) -> Path:
+def _slides(
+    root: Path, sl: Slice, executed: list[Any], results: dict[str, Any], audit: Audit
+) -> Path:
     from clientbook.config.branding import Branding
     from clientbook.deliver import slides
 
     return slides.render_slides(
-        executed, root / "slices" / sl.id / "slides.html",
-        title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
-        lang=audit.lang, branding=Branding.from_audit(audit), assets_dir=root / "assets",
-        today=_report_day(root, audit), results=results, currency=audit.currency)
+        executed,
+        root / "slices" / sl.id / "slides.html",
+        title=i18n.t("common.index.title", client=audit.client),
+        subtitle=slice_text(sl),
+        lang=audit.lang,
+        branding=Branding.from_audit(audit),
+        assets_dir=root / "assets",
+        today=_report_day(root, audit),
+        results=results,
+        currency=audit.currency,
+    )
 
 
-def _deck(root: Path, sl: Slice, executed: list[Any], results: dict[str, Any],
-          audit: Audit) -> Path:
+def _deck(
+    root: Path, sl: Slice, executed: list[Any], results: dict[str, Any], audit: Audit
+) -> Path:
     from clientbook.config.branding import Branding
     from clientbook.deliver import deck
 
     template = audit.resolve(audit.pptx_template) if audit.pptx_template else None
     return deck.build_deck(
-        executed, results, root / "slices" / sl.id / "deck.pptx",
-        title=i18n.t("common.index.title", client=audit.client), subtitle=slice_text(sl),
-        lang=audit.lang, branding=Branding.from_audit(audit), template=template,
-        today=_report_day(root, audit), currency=audit.currency)
+        executed,
+        results,
+        root / "slices" / sl.id / "deck.pptx",
+        title=i18n.t("common.index.title", client=audit.client),
+        subtitle=slice_text(sl),
+        lang=audit.lang,
+        branding=Branding.from_audit(audit),
+        template=template,
+        today=_report_day(root, audit),
+        currency=audit.currency,
+    )
 
 
 def _report_day(root: Path, audit: Audit) -> dt.date:
@@ -230,8 +256,14 @@ def _report_day(root: Path, audit: Audit) -> dt.date:
     return audit.report_day(manifest.get("as_of"))
 
 
-def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
-                  results: dict[str, Any], audit: Audit, failed: list[str]) -> Path:
+def render_report(
+    root: Path,
+    sl: Slice,
+    loaded: list[tuple[str, Any]],
+    results: dict[str, Any],
+    audit: Audit,
+    failed: list[str],
+) -> Path:
     """slices/<id>/report.html: the playbooks combined, code hidden, summary on top."""
     i18n.use(audit.lang)  # the audit's language, whatever this thread rendered before
     slice_dir = root / "slices" / sl.id
@@ -252,8 +284,7 @@ def render_report(root: Path, sl: Slice, loaded: list[tuple[str, Any]],
         "summary": executive_summary(results),
         "key_figures": results_mod.key_figures(results, audit.lang, audit.currency),
         "key_figures_title": i18n.t("metrics.key_figures"),
-        "key_figures_note": (i18n.t("metrics.key_figures_note", window=window)
-                             if window else ""),
+        "key_figures_note": (i18n.t("metrics.key_figures_note", window=window) if window else ""),
         "primary_color": b.primary_color,
         "accent_color": b.accent_color,
         "logo": _logo_data_uri(audit),
@@ -281,13 +312,19 @@ def _logo_data_uri(audit: Audit) -> str | None:
 
 # ---- index page -------------------------------------------------------------------------
 
+
 def index_columns(rows: list[dict[str, Any]]) -> list[str]:
     """The league tables' columns: the registry's headline KPIs any slice recorded."""
     from clientbook.metrics.registry import HEADLINE
 
-    return [k for k in HEADLINE
-            if any((results_mod.metrics_of(r["results"]).get(k) or {}).get("value") is not None
-                   for r in rows)]
+    return [
+        k
+        for k in HEADLINE
+        if any(
+            (results_mod.metrics_of(r["results"]).get(k) or {}).get("value") is not None
+            for r in rows
+        )
+    ]
 
 
 def column_label(key: str) -> str:
@@ -295,15 +332,21 @@ def column_label(key: str) -> str:
     period"); each row names its period."""
     from clientbook.metrics.registry import get
 
-    return i18n.t("metrics.column", label=results_mod.metric_label(key, scoped=False),
-                  scope=i18n.t(f"metrics.scope_word.{get(key).scope}"))
+    return i18n.t(
+        "metrics.column",
+        label=results_mod.metric_label(key, scoped=False),
+        scope=i18n.t(f"metrics.scope_word.{get(key).scope}"),
+    )
 
 
 # What a slice folder may hold, in the order the index links them (file, catalogue key).
 DELIVERABLES = [
-    ("report.html", "common.index.link.report"), ("slides.html", "common.index.link.slides"),
-    ("deck.pptx", "common.index.link.deck"), ("report.pdf", "common.index.link.pdf"),
-    ("actions.xlsx", "common.index.link.actions"), ("accounts.html", "common.index.link.accounts"),
+    ("report.html", "common.index.link.report"),
+    ("slides.html", "common.index.link.slides"),
+    ("deck.pptx", "common.index.link.deck"),
+    ("report.pdf", "common.index.link.pdf"),
+    ("actions.xlsx", "common.index.link.actions"),
+    ("accounts.html", "common.index.link.accounts"),
 ]
 SCORECARD_COLUMNS = 6  # KPI columns per league table; more wrap into a further table
 COMPARISON_COLUMNS = 8  # slices per heatmap table; more wrap into a further table
@@ -311,12 +354,16 @@ COMPARISON_COLUMNS = 8  # slices per heatmap table; more wrap into a further tab
 
 def slice_links(root: Path, slice_id: str) -> list[dict[str, str]]:
     """Every deliverable of the slice that exists: [{"href", "label"}] in DELIVERABLES order."""
-    return [{"href": f"slices/{slice_id}/{name}", "label": i18n.t(key)}
-            for name, key in DELIVERABLES if (root / "slices" / slice_id / name).exists()]
+    return [
+        {"href": f"slices/{slice_id}/{name}", "label": i18n.t(key)}
+        for name, key in DELIVERABLES
+        if (root / "slices" / slice_id / name).exists()
+    ]
 
 
-def slice_customers(s: dict[str, Any], results: dict[str, Any],
-                    manifest: dict[str, Any]) -> int | None:
+def slice_customers(
+    s: dict[str, Any], results: dict[str, Any], manifest: dict[str, Any]
+) -> int | None:
     """How many customers a slice holds: its data audit's count, else the manifest's."""
     n = (results.get("data_audit", {}).get("kpis") or {}).get("customers")
     if isinstance(n, int | float):
@@ -345,27 +392,34 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
         return [[]]
     n = -(-len(items) // size)
     step = -(-len(items) // n)
-    return [items[i:i + step] for i in range(0, len(items), step)]
+    return [items[i : i + step] for i in range(0, len(items), step)]
 
 
-def comparison_wrapped(results_by_slice: dict[str, dict[str, Any]], lang: str,
-                       labels: dict[str, str], size: int = COMPARISON_COLUMNS,
-                       currency: str | None = None) -> str:
+def comparison_wrapped(
+    results_by_slice: dict[str, dict[str, Any]],
+    lang: str,
+    labels: dict[str, str],
+    size: int = COMPARISON_COLUMNS,
+    currency: str | None = None,
+) -> str:
     """The comparison heatmap with at most `size` slices per table: further slices wrap into
     tables below (one title, one legend), so it fits the page's width."""
     ids = list(results_by_slice)
-    parts = [comp.comparison_html({k: results_by_slice[k] for k in chunk}, lang, labels=labels,
-                                  currency=currency)
-             for chunk in _chunks(ids, size)]
+    parts = [
+        comp.comparison_html(
+            {k: results_by_slice[k] for k in chunk}, lang, labels=labels, currency=currency
+        )
+        for chunk in _chunks(ids, size)
+    ]
     parts = [p for p in parts if p]
     if not parts:
         return ""
     start, legend = "<div class='cb-cmp-wrap'>", "<div class='cb-cmp-legend'>"
-    tables = [p[p.index(start):p.index(legend)] for p in parts if start in p and legend in p]
+    tables = [p[p.index(start) : p.index(legend)] for p in parts if start in p and legend in p]
     if len(tables) != len(parts):  # an unexpected layout: show the first as it is
         return parts[0]
     first = parts[0]
-    return first[:first.index(start)] + "".join(tables) + first[first.index(legend):]
+    return first[: first.index(start)] + "".join(tables) + first[first.index(legend) :]
 
 
 def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: Any) -> Path:
@@ -382,39 +436,62 @@ def render_index(root: Path, audit: Audit, manifest: dict[str, Any], summary: An
         results = json.loads(res_path.read_text(encoding="utf-8")) if res_path.exists() else {}
         report = root / "slices" / s["id"] / "report.html"
         n = slice_customers(s, results, manifest)
-        rows.append({**s, "results": results,
-                     "report": f"slices/{s['id']}/report.html" if report.exists() else None,
-                     "links": slice_links(root, s["id"]), "customers": n,
-                     "small": s["kind"] != "all" and n is not None and n < minimum,
-                     "label": i18n.t("common.report.all") if s["kind"] == "all"
-                     else i18n.value_label("region", s["label"]) if s["kind"] == "region"
-                     else s["label"],
-                     "window": results_mod.window_label(results) or "–"})
+        rows.append(
+            {
+                **s,
+                "results": results,
+                "report": f"slices/{s['id']}/report.html" if report.exists() else None,
+                "links": slice_links(root, s["id"]),
+                "customers": n,
+                "small": s["kind"] != "all" and n is not None and n < minimum,
+                "label": i18n.t("common.report.all")
+                if s["kind"] == "all"
+                else i18n.value_label("region", s["label"])
+                if s["kind"] == "region"
+                else s["label"],
+                "window": results_mod.window_label(results) or "–",
+            }
+        )
     keys = index_columns(rows)
     for r in rows:
         metrics = results_mod.metrics_of(r["results"])
         r["cells"] = [r["window"]] + [
-            results_mod.format_metric(k, metrics.get(k), audit.lang, currency)
-            for k in keys]
+            results_mod.format_metric(k, metrics.get(k), audit.lang, currency) for k in keys
+        ]
     labels = [i18n.t("metrics.window")] + [column_label(k) for k in keys]
     blocks, at = [], 0
     for cols in _chunks(labels, SCORECARD_COLUMNS):
         blocks.append((at, cols))
         at += len(cols)
     overall = next((r["results"] for r in rows if r["kind"] == "all"), {})
-    comparison = comparison_wrapped({r["id"]: r["results"] for r in rows}, audit.lang,
-                                    {r["id"]: r["label"] for r in rows}, currency=currency)
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES / "clientbook_index"),
-                             autoescape=True)
+    comparison = comparison_wrapped(
+        {r["id"]: r["results"] for r in rows},
+        audit.lang,
+        {r["id"]: r["label"] for r in rows},
+        currency=currency,
+    )
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES / "clientbook_index"), autoescape=True
+    )
     page = env.get_template("index.html.j2").render(
-        t=i18n.t, audit=audit, manifest=manifest, summary=summary, rows=rows,
-        columns=labels, blocks=blocks, comparison=comparison, minimum=minimum,
+        t=i18n.t,
+        audit=audit,
+        manifest=manifest,
+        summary=summary,
+        rows=rows,
+        columns=labels,
+        blocks=blocks,
+        comparison=comparison,
+        minimum=minimum,
         headlines=headlines(overall),
-        groups=[("overview", [r for r in rows if r["kind"] == "all"]),
-                ("regions", [r for r in rows if r["kind"] == "region"]),
-                ("periods", [r for r in rows if r["kind"] == "period"]),
-                ("region_periods", [r for r in rows if r["kind"] == "region_period"])],
-        date=audit.report_day(manifest.get("as_of")).isoformat(), version=__version__,
+        groups=[
+            ("overview", [r for r in rows if r["kind"] == "all"]),
+            ("regions", [r for r in rows if r["kind"] == "region"]),
+            ("periods", [r for r in rows if r["kind"] == "period"]),
+            ("region_periods", [r for r in rows if r["kind"] == "region_period"]),
+        ],
+        date=audit.report_day(manifest.get("as_of")).isoformat(),
+        version=__version__,
     )
     out = root / "index.html"
     out.write_text(page, encoding="utf-8")

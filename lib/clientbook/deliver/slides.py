@@ -88,8 +88,10 @@ def _clientbook_meta(output: dict[str, Any]) -> dict[str, Any] | None:
     meta = output.get("metadata") or {}
     cb = meta.get("clientbook")
     if cb is None:  # IPython may nest metadata under the MIME type
-        cb = next((v["clientbook"] for v in meta.values()
-                   if isinstance(v, dict) and "clientbook" in v), None)
+        cb = next(
+            (v["clientbook"] for v in meta.values() if isinstance(v, dict) and "clientbook" in v),
+            None,
+        )
     if isinstance(cb, dict) and cb.get("kind") in ("chart", "table"):
         return cb
     return None
@@ -126,12 +128,17 @@ def key_content(nb: NotebookNode | dict[str, Any]) -> Section:
                 continue  # streams and errors are for the notebook reader, not the client
             cb = _clientbook_meta(out)
             if cb is not None:
-                items.append(KeyItem(
-                    kind=cb["kind"], headline=str(cb.get("headline", "")),
-                    notes=str(cb.get("notes", "") or ""), output=dict(out),
-                    narrative=pending, columns=[str(c) for c in cb.get("columns", [])],
-                    rows=[list(r) for r in cb.get("rows", [])],
-                ))
+                items.append(
+                    KeyItem(
+                        kind=cb["kind"],
+                        headline=str(cb.get("headline", "")),
+                        notes=str(cb.get("notes", "") or ""),
+                        output=dict(out),
+                        narrative=pending,
+                        columns=[str(c) for c in cb.get("columns", [])],
+                        rows=[list(r) for r in cb.get("rows", [])],
+                    )
+                )
                 pending = []
                 continue
             md = out.get("data", {}).get("text/markdown")
@@ -214,14 +221,13 @@ def text_width(text: str, size: float, bold: bool = False, em: float = 1.0) -> f
     return (w * em + wide) * size * (1.07 if bold else 1.0)
 
 
-def wrapped_lines(text: str, width: float, size: float, bold: bool = False,
-                  em: float = 1.0) -> int:
+def wrapped_lines(text: str, width: float, size: float, bold: bool = False, em: float = 1.0) -> int:
     """How many lines `text` takes in a box `width` wide (greedy word wrap; a word longer than
     the line breaks inside, as PowerPoint and browsers do)."""
     if width <= 0:
         return max(1, len(text))
     lines = 0
-    for para in (text.split("\n") if text else [""]):
+    for para in text.split("\n") if text else [""]:
         n, cur = 1, 0.0
         space = text_width(" ", size, bold, em)
         for word in para.split(" "):
@@ -253,39 +259,85 @@ class TableFit:
 LINE = 1.2  # line height in ems
 
 
-def row_height(texts: list[str], widths: list[float], size: float, pad_x: float, pad_y: float,
-               bold: bool = False, em: float = 1.0) -> float:
-    lines = max((wrapped_lines(t, w - pad_x, size, bold, em)
-                 for t, w in zip(texts, widths, strict=False)), default=1)
+def row_height(
+    texts: list[str],
+    widths: list[float],
+    size: float,
+    pad_x: float,
+    pad_y: float,
+    bold: bool = False,
+    em: float = 1.0,
+) -> float:
+    lines = max(
+        (wrapped_lines(t, w - pad_x, size, bold, em) for t, w in zip(texts, widths, strict=False)),
+        default=1,
+    )
     return lines * size * LINE + pad_y
 
 
-def fit_table(columns: list[str], rows: list[list[str]], width: float, height: float, *,
-              sizes: tuple[float, ...], pad_x: float, pad_y: float,
-              max_rows: int = 12, em: float = 1.0) -> TableFit:
+def fit_table(
+    columns: list[str],
+    rows: list[list[str]],
+    width: float,
+    height: float,
+    *,
+    sizes: tuple[float, ...],
+    pad_x: float,
+    pad_y: float,
+    max_rows: int = 12,
+    em: float = 1.0,
+) -> TableFit:
     """Content-sized column widths (each column as wide as its longest text, wide text columns
     narrowed down to their longest word) and the rows split into pages that fit `height`
     with the header repeated, at most `max_rows` a page, balanced. Of the font `sizes` the
     largest that needs the fewest pages wins. `em` widens the text estimate for wider fonts
     (the system sans-serif of a browser is wider than PowerPoint's Calibri)."""
-    fits = [f for f in (_fit_at(columns, rows, width, height, size, pad_x, pad_y, max_rows,
-                                last=size == sizes[-1], em=em) for size in sizes)
-            if f is not None]
+    fits = [
+        f
+        for f in (
+            _fit_at(
+                columns,
+                rows,
+                width,
+                height,
+                size,
+                pad_x,
+                pad_y,
+                max_rows,
+                last=size == sizes[-1],
+                em=em,
+            )
+            for size in sizes
+        )
+        if f is not None
+    ]
     fewest = min(len(f.pages) for f in fits)
     return next(f for f in fits if len(f.pages) == fewest)
 
 
-def _fit_at(columns: list[str], rows: list[list[str]], width: float, height: float,
-            size: float, pad_x: float, pad_y: float, max_rows: int, last: bool,
-            em: float = 1.0) -> TableFit | None:
+def _fit_at(
+    columns: list[str],
+    rows: list[list[str]],
+    width: float,
+    height: float,
+    size: float,
+    pad_x: float,
+    pad_y: float,
+    max_rows: int,
+    last: bool,
+    em: float = 1.0,
+) -> TableFit | None:
     ncol = max(len(columns), 1)
     nat, low = [], []
     for j in range(ncol):
         head = columns[j] if j < len(columns) else ""
         cells = [r[j] if j < len(r) else "" for r in rows]
         n = max([text_width(head, size, True, em)] + [text_width(c, size, em=em) for c in cells])
-        m = max([text_width(w, size, True, em) for w in head.split()]
-                + [text_width(w, size, em=em) for c in cells for w in c.split()] + [0.0])
+        m = max(
+            [text_width(w, size, True, em) for w in head.split()]
+            + [text_width(w, size, em=em) for c in cells for w in c.split()]
+            + [0.0]
+        )
         m = max(m, text_width(head, size, True, em) / 3)  # a header wraps to 3 lines at most
         nat.append(min(n, width * 0.45) + pad_x)
         low.append(min(m, n, width * 0.3) + pad_x)
@@ -320,8 +372,9 @@ def _fit_at(columns: list[str], rows: list[list[str]], width: float, height: flo
     return TableFit(size, widths, pages or [[]], head_h, heights)
 
 
-def _balanced(pages: list[list[int]], heights: list[float], room: float,
-              max_rows: int) -> list[list[int]]:
+def _balanced(
+    pages: list[list[int]], heights: list[float], room: float, max_rows: int
+) -> list[list[int]]:
     """The same number of pages with rows spread evenly (no page of one lonely row)."""
     n, total = len(pages), sum(len(p) for p in pages)
     if n < 2:
@@ -381,8 +434,9 @@ def _method(section: Section) -> str:
     return ""
 
 
-def key_figures_item(results: dict[str, Any], lang: str, currency: str | None = None
-                     ) -> KeyItem | None:
+def key_figures_item(
+    results: dict[str, Any], lang: str, currency: str | None = None
+) -> KeyItem | None:
     """The slice's headline KPIs as one table slide (labels with their scope, values from the
     results' metrics map, formatted by the registry's unit); None when it has none."""
     from clientbook.present.results import key_figures, window_label
@@ -392,13 +446,22 @@ def key_figures_item(results: dict[str, Any], lang: str, currency: str | None = 
         return None
     window = window_label(results)
     notes = t("metrics.key_figures_note", lang, window=window) if window else ""
-    return KeyItem("table", t("metrics.key_figures", lang), notes, {},
-                   columns=[t("performance.col.kpi", lang), t("performance.col.actual", lang)],
-                   rows=[[f["label"], f["value"]] for f in figures])
+    return KeyItem(
+        "table",
+        t("metrics.key_figures", lang),
+        notes,
+        {},
+        columns=[t("performance.col.kpi", lang), t("performance.col.actual", lang)],
+        rows=[[f["label"], f["value"]] for f in figures],
+    )
 
 
-def story(notebooks: list[NotebookNode], results: dict[str, Any], lang: str = "en",
-          currency: str | None = None) -> Story:
+def story(
+    notebooks: list[NotebookNode],
+    results: dict[str, Any],
+    lang: str = "en",
+    currency: str | None = None,
+) -> Story:
     from clientbook.deliver.report import executive_summary
 
     parts, appendix, methods = [], [], []
@@ -423,8 +486,9 @@ def story(notebooks: list[NotebookNode], results: dict[str, Any], lang: str = "e
         if main:
             parts.append(StepPart(step, section.heading, main, len(items) - len(main), method))
     summary = [i for i in executive_summary(results) if str(i.get("finding", "")).strip()]
-    return Story(summary, scorecard, parts, appendix, methods,
-                 key_figures_item(results, lang, currency))
+    return Story(
+        summary, scorecard, parts, appendix, methods, key_figures_item(results, lang, currency)
+    )
 
 
 # ---- the slide notebook ------------------------------------------------------------------
@@ -466,72 +530,110 @@ def _notes_html(text: str) -> str:
     return f'<aside class="notes">{_esc(plain(text))}</aside>' if text.strip() else ""
 
 
-def _slide(body: str, notes: str, headline: str = "", section: str = "",
-           cls: str = "") -> NotebookNode:
+def _slide(
+    body: str, notes: str, headline: str = "", section: str = "", cls: str = ""
+) -> NotebookNode:
     head = f'<h2 class="cb-headline">{_esc(headline)}</h2>' if headline else ""
     kicker = f'<div class="cb-kicker">{_esc(section)}</div>' if section else ""
-    return _html_cell(f'<div class="cb-slide {cls}">{kicker}{head}'
-                      f'<div class="cb-body">{body}</div></div>{_notes_html(notes)}')
+    return _html_cell(
+        f'<div class="cb-slide {cls}">{kicker}{head}'
+        f'<div class="cb-body">{body}</div></div>{_notes_html(notes)}'
+    )
 
 
 def numeric_columns(columns: list[str], rows: list[list[Any]]) -> list[bool]:
     """Columns whose values are all numbers (or missing): right-aligned on a slide."""
+
     def num(v: Any) -> bool:
         return isinstance(v, int | float) and not isinstance(v, bool)
 
-    return [any(j < len(r) and num(r[j]) for r in rows)
-            and all(j >= len(r) or r[j] is None or num(r[j]) for r in rows)
-            for j in range(len(columns))]
+    return [
+        any(j < len(r) and num(r[j]) for r in rows)
+        and all(j >= len(r) or r[j] is None or num(r[j]) for r in rows)
+        for j in range(len(columns))
+    ]
 
 
 def table_pages_html(item: KeyItem, lang: str) -> list[tuple[str, str]]:
     """(table HTML, rows note) per slide: content-sized columns, header repeated."""
-    cols = item.columns or [str(i + 1) for i in range(max((len(r) for r in item.rows),
-                                                          default=0))]
-    rows = [[cell_text(r[j] if j < len(r) else None, lang) for j in range(len(cols))]
-            for r in item.rows]
-    fit = fit_table(cols, rows, BODY[0], BODY[1], sizes=HTML_TABLE_SIZES, pad_x=HTML_PAD_X,
-                    pad_y=HTML_PAD_Y, max_rows=HTML_MAX_ROWS, em=HTML_EM)
+    cols = item.columns or [str(i + 1) for i in range(max((len(r) for r in item.rows), default=0))]
+    rows = [
+        [cell_text(r[j] if j < len(r) else None, lang) for j in range(len(cols))] for r in item.rows
+    ]
+    fit = fit_table(
+        cols,
+        rows,
+        BODY[0],
+        BODY[1],
+        sizes=HTML_TABLE_SIZES,
+        pad_x=HTML_PAD_X,
+        pad_y=HTML_PAD_Y,
+        max_rows=HTML_MAX_ROWS,
+        em=HTML_EM,
+    )
     total = sum(fit.widths)
     colgroup = "".join(f'<col style="width:{w / total * 100:.2f}%">' for w in fit.widths)
     num = [' class="cb-num"' if n else "" for n in numeric_columns(cols, item.rows)]
     head = "".join(f"<th{num[j]}>{_esc(c)}</th>" for j, c in enumerate(cols))
     out = []
     for page in fit.pages:
-        body = "".join("<tr>" + "".join(f"<td{num[j]}>{_esc(v)}</td>"
-                                        for j, v in enumerate(rows[i])) + "</tr>"
-                       for i in page)
-        note = (t("deck.rows_shown", lang, first=page[0] + 1, last=page[-1] + 1,
-                  total=len(rows)) if len(fit.pages) > 1 and page else "")
-        out.append((f'<table class="cb-table" style="width:{total:.0f}px;'
-                    f'font-size:{fit.size:.0f}px"><colgroup>{colgroup}</colgroup>'
-                    f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", note))
+        body = "".join(
+            "<tr>" + "".join(f"<td{num[j]}>{_esc(v)}</td>" for j, v in enumerate(rows[i])) + "</tr>"
+            for i in page
+        )
+        note = (
+            t("deck.rows_shown", lang, first=page[0] + 1, last=page[-1] + 1, total=len(rows))
+            if len(fit.pages) > 1 and page
+            else ""
+        )
+        out.append(
+            (
+                f'<table class="cb-table" style="width:{total:.0f}px;'
+                f'font-size:{fit.size:.0f}px"><colgroup>{colgroup}</colgroup>'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>",
+                note,
+            )
+        )
     return out
 
 
-def exhibit_cells(item: KeyItem, lang: str, section: str = "", extra_notes: str = ""
-                  ) -> list[NotebookNode]:
+def exhibit_cells(
+    item: KeyItem, lang: str, section: str = "", extra_notes: str = ""
+) -> list[NotebookNode]:
     """One key chart (one slide) or table (as many slides as it needs)."""
     notes = "\n\n".join(x for x in (item.speaker_notes(), extra_notes) if x) or item.headline
     if item.kind != "table":
         png = item.slide_png()
-        img = (f'<img class="cb-chart" src="data:image/png;base64,'
-               f'{base64.b64encode(png).decode("ascii")}" alt="{_esc(item.headline)}">'
-               if png else "")
+        img = (
+            f'<img class="cb-chart" src="data:image/png;base64,'
+            f'{base64.b64encode(png).decode("ascii")}" alt="{_esc(item.headline)}">'
+            if png
+            else ""
+        )
         return [_slide(img, notes, item.headline, section, "cb-chart-slide")]
     pages = table_pages_html(item, lang)
     cells = []
     for k, (table, where) in enumerate(pages):
-        headline = item.headline if len(pages) == 1 else t(
-            "deck.continued", lang, headline=item.headline, page=k + 1, pages=len(pages))
-        cells.append(_slide(table, f"{where}\n\n{notes}" if where else notes, headline,
-                            section, "cb-table-slide"))
+        headline = (
+            item.headline
+            if len(pages) == 1
+            else t("deck.continued", lang, headline=item.headline, page=k + 1, pages=len(pages))
+        )
+        cells.append(
+            _slide(
+                table,
+                f"{where}\n\n{notes}" if where else notes,
+                headline,
+                section,
+                "cb-table-slide",
+            )
+        )
     return cells
 
 
 def summary_cells(summary: list[dict[str, str]], lang: str) -> list[NotebookNode]:
     per = SUMMARY_PER_SLIDE
-    chunks = [summary[i:i + per] for i in range(0, len(summary), per)] or [[]]
+    chunks = [summary[i : i + per] for i in range(0, len(summary), per)] or [[]]
     cells = []
     for k, chunk in enumerate(chunks):
         title = t("deck.summary", lang)
@@ -540,29 +642,47 @@ def summary_cells(summary: list[dict[str, str]], lang: str) -> list[NotebookNode
         items, notes = [], []
         for i, it in enumerate(chunk):
             rank = k * per + i + 1
-            ev = f'<div class="cb-evidence">{_esc(it["evidence"])}</div>' if it.get(
-                "evidence") else ""
-            act = f'<div class="cb-action">→ {_esc(it["action"])}</div>' if it.get(
-                "action") else ""
-            items.append(f'<li value="{rank}"><div class="cb-finding">{_esc(it["finding"])}'
-                         f"</div>{ev}{act}</li>")
-            notes.append(" ".join(x for x in (f"{rank}. {it['finding']}", it.get("evidence", ""),
-                                              it.get("action", "")) if x))
-        body = (f'<ol class="cb-summary">{"".join(items)}</ol>' if items
-                else f"<p>{_esc(t('deck.no_findings', lang))}</p>")
+            ev = (
+                f'<div class="cb-evidence">{_esc(it["evidence"])}</div>'
+                if it.get("evidence")
+                else ""
+            )
+            act = f'<div class="cb-action">→ {_esc(it["action"])}</div>' if it.get("action") else ""
+            items.append(
+                f'<li value="{rank}"><div class="cb-finding">{_esc(it["finding"])}'
+                f"</div>{ev}{act}</li>"
+            )
+            notes.append(
+                " ".join(
+                    x
+                    for x in (
+                        f"{rank}. {it['finding']}",
+                        it.get("evidence", ""),
+                        it.get("action", ""),
+                    )
+                    if x
+                )
+            )
+        body = (
+            f'<ol class="cb-summary">{"".join(items)}</ol>'
+            if items
+            else f"<p>{_esc(t('deck.no_findings', lang))}</p>"
+        )
         cells.append(_slide(body, "\n\n".join(notes) or t("deck.no_findings", lang), title))
     return cells
 
 
 def method_cells(methods: list[tuple[str, str]], lang: str, per: int = 3) -> list[NotebookNode]:
-    chunks = [methods[i:i + per] for i in range(0, len(methods), per)]
+    chunks = [methods[i : i + per] for i in range(0, len(methods), per)]
     cells = []
     for k, chunk in enumerate(chunks):
         title = t("deck.method_notes", lang)
         if len(chunks) > 1:
             title = t("deck.continued", lang, headline=title, page=k + 1, pages=len(chunks))
-        body = "".join(f'<div class="cb-method"><b>{_esc(n)}</b><p>{_esc(_clip(x, 420))}</p>'
-                       "</div>" for n, x in chunk)
+        body = "".join(
+            f'<div class="cb-method"><b>{_esc(n)}</b><p>{_esc(_clip(x, 420))}</p></div>'
+            for n, x in chunk
+        )
         cells.append(_slide(body, "\n\n".join(f"{n}: {x}" for n, x in chunk), title))
     return cells
 
@@ -571,22 +691,36 @@ def _clip(text: str, n: int) -> str:
     return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + " …"
 
 
-def slides_notebook(notebooks: list[NotebookNode], *, title: str, subtitle: str, lang: str,
-                    branding: Branding, today: date | None = None,
-                    results: dict[str, Any] | None = None,
-                    currency: str | None = None) -> NotebookNode:
+def slides_notebook(
+    notebooks: list[NotebookNode],
+    *,
+    title: str,
+    subtitle: str,
+    lang: str,
+    branding: Branding,
+    today: date | None = None,
+    results: dict[str, Any] | None = None,
+    currency: str | None = None,
+) -> NotebookNode:
     """One notebook whose cells are exactly the slides, in the order of `story` (the deck's):
     title, executive summary, scorecard, each step's key charts and tables, appendix."""
     today = today or date.today()
     st = story(notebooks, results or {}, lang, currency)
     cells = []
     meta = "".join(f"<div>{_esc(x)}</div>" for x in title_lines(branding, subtitle, lang, today))
-    cells.append(_html_cell(
-        f'<div class="cb-title"><h1>{_esc(title)}</h1>'
-        f'<p class="cb-subtitle">{_esc(subtitle)}</p><div class="cb-meta">{meta}</div></div>'
-        + _notes_html(t("deck.notes.title", lang,
-                        sections=", ".join(p.heading for p in st.steps if p.heading)))
-    ))
+    cells.append(
+        _html_cell(
+            f'<div class="cb-title"><h1>{_esc(title)}</h1>'
+            f'<p class="cb-subtitle">{_esc(subtitle)}</p><div class="cb-meta">{meta}</div></div>'
+            + _notes_html(
+                t(
+                    "deck.notes.title",
+                    lang,
+                    sections=", ".join(p.heading for p in st.steps if p.heading),
+                )
+            )
+        )
+    )
     cells += summary_cells(st.summary, lang)
     if st.figures is not None:
         cells += exhibit_cells(st.figures, lang)
@@ -594,13 +728,19 @@ def slides_notebook(notebooks: list[NotebookNode], *, title: str, subtitle: str,
         cells += exhibit_cells(st.scorecard, lang)
     for part in st.steps:
         for k, item in enumerate(part.items):
-            more = (t("deck.more_in_report", lang, count=part.more)
-                    if part.more and k == len(part.items) - 1 else "")
+            more = (
+                t("deck.more_in_report", lang, count=part.more)
+                if part.more and k == len(part.items) - 1
+                else ""
+            )
             cells += exhibit_cells(item, lang, part.heading, more)
     if st.appendix or st.methods:
-        cells.append(_html_cell(
-            f'<div class="cb-section"><h1>{_esc(t("deck.appendix", lang))}</h1></div>'
-            + _notes_html(t("deck.notes.appendix", lang))))
+        cells.append(
+            _html_cell(
+                f'<div class="cb-section"><h1>{_esc(t("deck.appendix", lang))}</h1></div>'
+                + _notes_html(t("deck.notes.appendix", lang))
+            )
+        )
         for part in st.appendix:
             for item in part.items:
                 cells += exhibit_cells(item, lang, part.heading)
@@ -649,36 +789,56 @@ def _exporter(thread: int) -> SlidesExporter:
     c.SlidesExporter.reveal_transition = "slide"
     c.SlidesExporter.reveal_width = str(CANVAS[0])
     c.SlidesExporter.reveal_height = str(CANVAS[1])
-    exporter = SlidesExporter(config=c, template_name=TEMPLATE_NAME,
-                              extra_template_basedirs=[str(TEMPLATES)])
+    exporter = SlidesExporter(
+        config=c, template_name=TEMPLATE_NAME, extra_template_basedirs=[str(TEMPLATES)]
+    )
     exporter.exclude_input = True  # all code hidden: clients read the narrative, not Python
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     return exporter
 
 
-def render_slides(notebooks: list[NotebookNode], out_path: Path, *, title: str, subtitle: str,
-                  lang: str, branding: Branding, assets_dir: Path,
-                  today: date | None = None, results: dict[str, Any] | None = None,
-                  currency: str | None = None) -> Path:
+def render_slides(
+    notebooks: list[NotebookNode],
+    out_path: Path,
+    *,
+    title: str,
+    subtitle: str,
+    lang: str,
+    branding: Branding,
+    assets_dir: Path,
+    today: date | None = None,
+    results: dict[str, Any] | None = None,
+    currency: str | None = None,
+) -> Path:
     """Write slides.html for one slice; reveal.js/require.js go to the shared `assets_dir`.
     `today` is the date on the title slide (a run passes the audit's report date)."""
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     install_assets(Path(assets_dir))
     rel = Path(os.path.relpath(Path(assets_dir).resolve(), out_path.parent.resolve())).as_posix()
-    nb = slides_notebook(notebooks, title=title, subtitle=subtitle, lang=lang, branding=branding,
-                         today=today, results=results, currency=currency)
+    nb = slides_notebook(
+        notebooks,
+        title=title,
+        subtitle=subtitle,
+        lang=lang,
+        branding=branding,
+        today=today,
+        results=results,
+        currency=currency,
+    )
 
-    resources = {"clientbook": {
-        "assets": rel,
-        "title": title,
-        "html_lang": HTML_LANG.get(lang, lang),
-        "primary": branding.primary_color,
-        "accent": branding.accent_color,
-        "logo": data_uri(branding.logo_file()),
-        "footer": " · ".join(x for x in (branding.client, subtitle) if x),
-    }}
+    resources = {
+        "clientbook": {
+            "assets": rel,
+            "title": title,
+            "html_lang": HTML_LANG.get(lang, lang),
+            "primary": branding.primary_color,
+            "accent": branding.accent_color,
+            "logo": data_uri(branding.logo_file()),
+            "footer": " · ".join(x for x in (branding.client, subtitle) if x),
+        }
+    }
     body, _ = _exporter(threading.get_ident()).from_notebook_node(nb, resources=resources)
     out_path.write_text(body, encoding="utf-8")
     return out_path

@@ -78,8 +78,13 @@ def _width(text: object) -> float:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
 
 
-def _write_sheet(wb: Workbook, name: str, df: pd.DataFrame,
-                 units: dict[str, str] | None = None, currency: str | None = None) -> None:
+def _write_sheet(
+    wb: Workbook,
+    name: str,
+    df: pd.DataFrame,
+    units: dict[str, str] | None = None,
+    currency: str | None = None,
+) -> None:
     ws = wb.create_sheet(name)
     frame = df.reset_index() if not isinstance(df.index, pd.RangeIndex) else df
     headers = [str(c) for c in frame.columns]
@@ -107,9 +112,14 @@ def _write_sheet(wb: Workbook, name: str, df: pd.DataFrame,
     _work_validation(ws, headers)
 
 
-def write_action_lists(path: str | Path, sheets: dict[str, pd.DataFrame], *,
-                       units: dict[str, str] | None = None, currency: str | None = None,
-                       summary: bool = True) -> Path:
+def write_action_lists(
+    path: str | Path,
+    sheets: dict[str, pd.DataFrame],
+    *,
+    units: dict[str, str] | None = None,
+    currency: str | None = None,
+    summary: bool = True,
+) -> Path:
     """Write each DataFrame to its own sheet of the workbook at `path` and return the path.
 
     Sheets of the same name already in the file are replaced; other sheets are kept, a replaced
@@ -161,17 +171,28 @@ def write_action_lists(path: str | Path, sheets: dict[str, pd.DataFrame], *,
 # Catalogue keys of list columns with a known unit (headers are translated, so the unit is found
 # through the header text in either language).
 UNIT_KEYS = {
-    "churn.column.value": "money", "churn.column.risk": "rate",
-    "churn.column.days_since_last": "count", "churn.column.usual_interval": "count",
-    "churn.column.last_purchase": "date", "strategy.col.value": "money",
-    "strategy.col.churn_risk": "rate", "strategy.col.recency_days": "count",
-    "strategy.col.orders": "count", "strategy.col.value_at_stake": "money",
-    "strategy.col.expected_impact": "money", "strategy.col.value_share": "rate",
-    "accounts.column.value": "money", "accounts.column.clv": "money",
-    "accounts.column.p_alive": "rate", "accounts.column.churn_risk": "rate",
-    "accounts.column.orders": "count", "accounts.column.last_order": "date",
-    "accounts.column.open_tickets": "count", "accounts.column.csat": "rate",
-    "xlsx.column.due": "date", "accounts.column.first_order": "date",
+    "churn.column.value": "money",
+    "churn.column.risk": "rate",
+    "churn.column.days_since_last": "count",
+    "churn.column.usual_interval": "count",
+    "churn.column.last_purchase": "date",
+    "strategy.col.value": "money",
+    "strategy.col.churn_risk": "rate",
+    "strategy.col.recency_days": "count",
+    "strategy.col.orders": "count",
+    "strategy.col.value_at_stake": "money",
+    "strategy.col.expected_impact": "money",
+    "strategy.col.value_share": "rate",
+    "accounts.column.value": "money",
+    "accounts.column.clv": "money",
+    "accounts.column.p_alive": "rate",
+    "accounts.column.churn_risk": "rate",
+    "accounts.column.orders": "count",
+    "accounts.column.last_order": "date",
+    "accounts.column.open_tickets": "count",
+    "accounts.column.csat": "rate",
+    "xlsx.column.due": "date",
+    "accounts.column.first_order": "date",
 }
 # Headers that make a sheet a customer list (it gets the working columns).
 ID_KEYS = ("churn.column.customer", "strategy.col.customer_id", "accounts.column.customer")
@@ -197,9 +218,15 @@ def _currency_format(currency: str | None, decimals: int = 0) -> str:
 def excel_format(unit: str, currency: str | None = None) -> str | None:
     """The Excel number format of a unit of `present.numbers` (None: leave General)."""
     return {
-        "money": _currency_format(currency), "rate": "0.0%", "count": "#,##0",
-        "ratio": "#,##0.00", "score": "0", "days": "#,##0.0", "hours": "#,##0.0",
-        "minutes": "#,##0", "date": "yyyy-mm-dd",
+        "money": _currency_format(currency),
+        "rate": "0.0%",
+        "count": "#,##0",
+        "ratio": "#,##0.00",
+        "score": "0",
+        "days": "#,##0.0",
+        "hours": "#,##0.0",
+        "minutes": "#,##0",
+        "date": "yyyy-mm-dd",
     }.get(unit)
 
 
@@ -221,8 +248,9 @@ def column_units(frame: pd.DataFrame, units: dict[str, str] | None = None) -> di
     return out
 
 
-def apply_number_formats(ws, headers: list[str], units: dict[str, str],
-                         currency: str | None) -> None:
+def apply_number_formats(
+    ws, headers: list[str], units: dict[str, str], currency: str | None
+) -> None:
     for i, h in enumerate(headers, start=1):
         fmt = excel_format(units.get(h, ""), currency)
         if fmt is None:
@@ -231,7 +259,8 @@ def apply_number_formats(ws, headers: list[str], units: dict[str, str],
             cell.number_format = fmt
         if units.get(h) == "date":  # a date needs no more than 12 columns
             ws.column_dimensions[get_column_letter(i)].width = max(
-                12, ws.column_dimensions[get_column_letter(i)].width or 0)
+                12, ws.column_dimensions[get_column_letter(i)].width or 0
+            )
 
 
 def is_customer_list(columns: list[str]) -> bool:
@@ -306,8 +335,14 @@ def write_summary(wb: Workbook) -> None:
         rows = max(other.max_row - 1, 0)
         money_headers = set().union(*(_texts(k) for k, u in UNIT_KEYS.items() if u == "money"))
         value_col = next((i for i, h in enumerate(head, start=1) if h in money_headers), None)
-        total = (sum(float(other.cell(row=r, column=value_col).value or 0)
-                     for r in range(2, other.max_row + 1)) if value_col else None)
+        total = (
+            sum(
+                float(other.cell(row=r, column=value_col).value or 0)
+                for r in range(2, other.max_row + 1)
+            )
+            if value_col
+            else None
+        )
         sheet_ref = quote_sheetname(other.title)
         ws.append([other.title, rows, None if total is None else round(total, 2)])
         r = ws.max_row
@@ -316,7 +351,8 @@ def write_summary(wb: Workbook) -> None:
         ws.cell(row=r, column=2).number_format = "#,##0"
         if value_col:
             ws.cell(row=r, column=3).number_format = other.cell(
-                row=2, column=value_col).number_format
+                row=2, column=value_col
+            ).number_format
     ws.append([])
     for key in ("how", "status", "privacy"):
         ws.append([i18n.t(f"xlsx.summary.{key}")])

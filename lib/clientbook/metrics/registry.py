@@ -52,107 +52,334 @@ class Metric:
 
 
 _M = Metric
-METRICS: dict[str, Metric] = {m.key: m for m in (
-    # ---- data audit: the size of the book
-    _M("customers", "count", "as_of", "higher",
-       "Customers known at the window end (customers table plus anyone seen in orders).",
-       "data_audit"),
-    _M("buyers", "count", "period", "higher",
-       "Customers with at least one order of positive net value in the window.", "data_audit"),
-    _M("orders", "count", "period", "higher",
-       "Orders (order lines rolled up to an order) with a positive net amount in the window; "
-       "refund orders are not counted.", "data_audit"),
-    _M("revenue", "money", "period", "higher",
-       "Net revenue of the order lines dated in the window (refunds deducted).", "data_audit"),
-    _M("revenue_to_date", "money", "to_date", "higher",
-       "Net revenue of every order line from the first order to the window end.", "data_audit"),
-    _M("refund_share", "rate", "period", "lower",
-       "Refunded amount as a share of gross sales in the window.", "data_audit"),
-    # ---- classification
-    _M("champions_share", "rate", "as_of", "higher",
-       "Share of buying customers in the RFM segment Champions at the window end.",
-       "classification", 20),
-    _M("a_tier_revenue_share", "rate", "as_of", "neutral",
-       "Share of net revenue to date brought by the A tier (the customers making the first "
-       "80% of revenue).", "classification", 20),
-    _M("one_time_share", "rate", "as_of", "lower",
-       "Share of buying customers who bought on one occasion only, at the window end.",
-       "classification", 20),
-    # ---- value
-    _M("clv_per_customer", "money", "as_of", "higher",
-       "Forecast customer lifetime value (BG/NBD x Gamma-Gamma, discounted) per customer at "
-       "the window end; absent when the forecast is not trusted.", "value", 50),
-    # ---- satisfaction
-    _M("nps", "score", "period", "higher",
-       "Net promoter score of the survey answers in the window: % 9-10 minus % 0-6, in points "
-       "(-100..100).", "satisfaction", 30),
-    _M("csat", "rate", "period", "higher",
-       "Share of CSAT answers of 4 or 5 (1..5 scale) in the window.", "satisfaction", 30),
-    _M("survey_responses", "count", "period", "neutral",
-       "Survey responses with an NPS or CSAT answer in the window.", "satisfaction"),
-    _M("complaint_share_comments", "rate", "period", "lower",
-       "Share of survey comments in the window that are complaints (a complaint cue word of "
-       "the comment's own language, not cancelled by a negation).", "satisfaction", 30),
-    # ---- service
-    _M("tickets", "count", "period", "neutral",
-       "Service tickets opened in the window.", "service"),
-    _M("first_response_sla", "rate", "period", "higher",
-       "Share of the window's tickets first answered within the first-response SLA "
-       "(unanswered tickets count as missed once overdue).", "service", 30),
-    _M("resolved_in_sla", "rate", "period", "higher",
-       "Share of the window's tickets resolved within the resolution SLA (unresolved tickets "
-       "count as missed once overdue).", "service", 30),
-    _M("first_contact_resolution", "rate", "period", "higher",
-       "Share of the window's resolved tickets solved at the first contact.", "service", 30),
-    _M("reopen_rate", "rate", "period", "lower",
-       "Share of the window's resolved tickets that were reopened.", "service", 30),
-    _M("open_tickets", "count", "as_of", "lower",
-       "Tickets still open at the window end.", "service"),
-    _M("complaint_tickets_per_buyer", "rate", "period", "lower",
-       "Complaint tickets opened in the window per customer who bought in the window.",
-       "performance_review", 30),
-    # ---- sales
-    _M("leads_created", "count", "period", "higher",
-       "Leads created in the window.", "sales"),
-    _M("win_rate", "rate", "period", "higher",
-       "Of the leads closed in the window, the share won: won / (won + lost).", "sales", 20),
-    _M("win_rate_to_date", "rate", "to_date", "higher",
-       "Of every lead closed by the window end, the share won: won / (won + lost).", "sales",
-       20),
-    _M("won_amount", "money", "period", "higher",
-       "Deal value of the leads won in the window.", "sales"),
-    _M("pipeline_amount", "money", "as_of", "higher",
-       "Deal value of the leads open at the window end.", "sales"),
-    # ---- retention
-    _M("repeat_rate", "rate", "to_date", "higher",
-       "Of every customer who has bought by the window end, the share who bought on at least "
-       "two different days.", "retention", 30),
-    _M("lapsed_share", "rate", "as_of", "lower",
-       "Share of buying customers with no purchase in the last 180 days (the retention "
-       "step's inactive_days) at the window end.", "retention", 30),
-    _M("value_at_risk", "money", "as_of", "lower",
-       "Value of the customers on the win-back list at the window end.", "retention"),
-    _M("cohort_next_month_retention", "rate", "to_date", "higher",
-       "Average share of a monthly acquisition cohort that buys again in its next month, over "
-       "every cohort to the window end (month-to-month retention).", "retention", 30),
-    # ---- performance review (the scorecard)
-    _M("new_customers", "count", "period", "higher",
-       "Customers acquired in the window (the earlier of signup and first order).",
-       "performance_review"),
-    _M("new_customer_growth", "rate", "period", "higher",
-       "New customers of the window against the previous window, as a change (+0.10 = +10%).",
-       "performance_review", 20),
-    _M("period_retention", "rate", "period", "higher",
-       "Of the customers who bought in the previous window, the share who bought again in this "
-       "one (quarter-to-quarter retention for quarterly periods).", "performance_review", 30),
-    _M("period_churn", "rate", "period", "lower",
-       "1 - period retention: of the previous window's buyers, the share who did not buy in "
-       "this one.", "performance_review", 30),
-    _M("revenue_per_buyer", "money", "period", "higher",
-       "Net revenue of the window per customer who bought in it.", "performance_review", 20),
-    _M("acquisition_cost", "money", "period", "lower",
-       "Marketing spend of the window per new customer.", "performance_review", 20),
-)}
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in (
+        # ---- data audit: the size of the book
+        _M(
+            "customers",
+            "count",
+            "as_of",
+            "higher",
+            "Customers known at the window end (customers table plus anyone seen in orders).",
+            "data_audit",
+        ),
+        _M(
+            "buyers",
+            "count",
+            "period",
+            "higher",
+            "Customers with at least one order of positive net value in the window.",
+            "data_audit",
+        ),
+        _M(
+            "orders",
+            "count",
+            "period",
+            "higher",
+            "Orders (order lines rolled up to an order) with a positive net amount in the window; "
+            "refund orders are not counted.",
+            "data_audit",
+        ),
+        _M(
+            "revenue",
+            "money",
+            "period",
+            "higher",
+            "Net revenue of the order lines dated in the window (refunds deducted).",
+            "data_audit",
+        ),
+        _M(
+            "revenue_to_date",
+            "money",
+            "to_date",
+            "higher",
+            "Net revenue of every order line from the first order to the window end.",
+            "data_audit",
+        ),
+        _M(
+            "refund_share",
+            "rate",
+            "period",
+            "lower",
+            "Refunded amount as a share of gross sales in the window.",
+            "data_audit",
+        ),
+        # ---- classification
+        _M(
+            "champions_share",
+            "rate",
+            "as_of",
+            "higher",
+            "Share of buying customers in the RFM segment Champions at the window end.",
+            "classification",
+            20,
+        ),
+        _M(
+            "a_tier_revenue_share",
+            "rate",
+            "as_of",
+            "neutral",
+            "Share of net revenue to date brought by the A tier (the customers making the first "
+            "80% of revenue).",
+            "classification",
+            20,
+        ),
+        _M(
+            "one_time_share",
+            "rate",
+            "as_of",
+            "lower",
+            "Share of buying customers who bought on one occasion only, at the window end.",
+            "classification",
+            20,
+        ),
+        # ---- value
+        _M(
+            "clv_per_customer",
+            "money",
+            "as_of",
+            "higher",
+            "Forecast customer lifetime value (BG/NBD x Gamma-Gamma, discounted) per customer at "
+            "the window end; absent when the forecast is not trusted.",
+            "value",
+            50,
+        ),
+        # ---- satisfaction
+        _M(
+            "nps",
+            "score",
+            "period",
+            "higher",
+            "Net promoter score of the survey answers in the window: % 9-10 minus % 0-6, in points "
+            "(-100..100).",
+            "satisfaction",
+            30,
+        ),
+        _M(
+            "csat",
+            "rate",
+            "period",
+            "higher",
+            "Share of CSAT answers of 4 or 5 (1..5 scale) in the window.",
+            "satisfaction",
+            30,
+        ),
+        _M(
+            "survey_responses",
+            "count",
+            "period",
+            "neutral",
+            "Survey responses with an NPS or CSAT answer in the window.",
+            "satisfaction",
+        ),
+        _M(
+            "complaint_share_comments",
+            "rate",
+            "period",
+            "lower",
+            "Share of survey comments in the window that are complaints (a complaint cue word of "
+            "the comment's own language, not cancelled by a negation).",
+            "satisfaction",
+            30,
+        ),
+        # ---- service
+        _M(
+            "tickets",
+            "count",
+            "period",
+            "neutral",
+            "Service tickets opened in the window.",
+            "service",
+        ),
+        _M(
+            "first_response_sla",
+            "rate",
+            "period",
+            "higher",
+            "Share of the window's tickets first answered within the first-response SLA "
+            "(unanswered tickets count as missed once overdue).",
+            "service",
+            30,
+        ),
+        _M(
+            "resolved_in_sla",
+            "rate",
+            "period",
+            "higher",
+            "Share of the window's tickets resolved within the resolution SLA (unresolved tickets "
+            "count as missed once overdue).",
+            "service",
+            30,
+        ),
+        _M(
+            "first_contact_resolution",
+            "rate",
+            "period",
+            "higher",
+            "Share of the window's resolved tickets solved at the first contact.",
+            "service",
+            30,
+        ),
+        _M(
+            "reopen_rate",
+            "rate",
+            "period",
+            "lower",
+            "Share of the window's resolved tickets that were reopened.",
+            "service",
+            30,
+        ),
+        _M(
+            "open_tickets",
+            "count",
+            "as_of",
+            "lower",
+            "Tickets still open at the window end.",
+            "service",
+        ),
+        _M(
+            "complaint_tickets_per_buyer",
+            "rate",
+            "period",
+            "lower",
+            "Complaint tickets opened in the window per customer who bought in the window.",
+            "performance_review",
+            30,
+        ),
+        # ---- sales
+        _M("leads_created", "count", "period", "higher", "Leads created in the window.", "sales"),
+        _M(
+            "win_rate",
+            "rate",
+            "period",
+            "higher",
+            "Of the leads closed in the window, the share won: won / (won + lost).",
+            "sales",
+            20,
+        ),
+        _M(
+            "win_rate_to_date",
+            "rate",
+            "to_date",
+            "higher",
+            "Of every lead closed by the window end, the share won: won / (won + lost).",
+            "sales",
+            20,
+        ),
+        _M(
+            "won_amount",
+            "money",
+            "period",
+            "higher",
+            "Deal value of the leads won in the window.",
+            "sales",
+        ),
+        _M(
+            "pipeline_amount",
+            "money",
+            "as_of",
+            "higher",
+            "Deal value of the leads open at the window end.",
+            "sales",
+        ),
+        # ---- retention
+        _M(
+            "repeat_rate",
+            "rate",
+            "to_date",
+            "higher",
+            "Of every customer who has bought by the window end, the share who bought on at least "
+            "two different days.",
+            "retention",
+            30,
+        ),
+        _M(
+            "lapsed_share",
+            "rate",
+            "as_of",
+            "lower",
+            "Share of buying customers with no purchase in the last 180 days (the retention "
+            "step's inactive_days) at the window end.",
+            "retention",
+            30,
+        ),
+        _M(
+            "value_at_risk",
+            "money",
+            "as_of",
+            "lower",
+            "Value of the customers on the win-back list at the window end.",
+            "retention",
+        ),
+        _M(
+            "cohort_next_month_retention",
+            "rate",
+            "to_date",
+            "higher",
+            "Average share of a monthly acquisition cohort that buys again in its next month, over "
+            "every cohort to the window end (month-to-month retention).",
+            "retention",
+            30,
+        ),
+        # ---- performance review (the scorecard)
+        _M(
+            "new_customers",
+            "count",
+            "period",
+            "higher",
+            "Customers acquired in the window (the earlier of signup and first order).",
+            "performance_review",
+        ),
+        _M(
+            "new_customer_growth",
+            "rate",
+            "period",
+            "higher",
+            "New customers of the window against the previous window, as a change (+0.10 = +10%).",
+            "performance_review",
+            20,
+        ),
+        _M(
+            "period_retention",
+            "rate",
+            "period",
+            "higher",
+            "Of the customers who bought in the previous window, the share who bought again "
+            "in this one (quarter-to-quarter retention for quarterly periods).",
+            "performance_review",
+            30,
+        ),
+        _M(
+            "period_churn",
+            "rate",
+            "period",
+            "lower",
+            "1 - period retention: of the previous window's buyers, the share who did not buy in "
+            "this one.",
+            "performance_review",
+            30,
+        ),
+        _M(
+            "revenue_per_buyer",
+            "money",
+            "period",
+            "higher",
+            "Net revenue of the window per customer who bought in it.",
+            "performance_review",
+            20,
+        ),
+        _M(
+            "acquisition_cost",
+            "money",
+            "period",
+            "lower",
+            "Marketing spend of the window per new customer.",
+            "performance_review",
+            20,
+        ),
+    )
+}
 
 # The scorecard's KPI names (targets use them) and the registry key each one reports as.
 SCORECARD_KEYS: dict[str, str] = {
@@ -172,9 +399,20 @@ SCORECARD_KEYS: dict[str, str] = {
 # What the index league tables, the report's key figures and the deck's key-figures slide
 # show, in this order (only those a slice recorded).
 HEADLINE = (
-    "customers", "buyers", "orders", "revenue", "revenue_to_date", "champions_share",
-    "clv_per_customer", "nps", "csat", "resolved_in_sla", "win_rate", "repeat_rate",
-    "lapsed_share", "value_at_risk",
+    "customers",
+    "buyers",
+    "orders",
+    "revenue",
+    "revenue_to_date",
+    "champions_share",
+    "clv_per_customer",
+    "nps",
+    "csat",
+    "resolved_in_sla",
+    "win_rate",
+    "repeat_rate",
+    "lapsed_share",
+    "value_at_risk",
 )
 
 
@@ -183,8 +421,10 @@ def get(key: str) -> Metric:
     try:
         return METRICS[key]
     except KeyError:
-        raise KeyError(f"metric {key!r} is not in the registry (clientbook.metrics.registry); "
-                       f"known: {', '.join(METRICS)}") from None
+        raise KeyError(
+            f"metric {key!r} is not in the registry (clientbook.metrics.registry); "
+            f"known: {', '.join(METRICS)}"
+        ) from None
 
 
 def labels(lang: str = "en") -> dict[str, str]:
@@ -210,14 +450,16 @@ def docs_markdown() -> str:
         "`to_date` = from the first data to the window end; `as_of` = the state at the window",
         "end. In `results.json` each slice has `metrics`: key -> `{value, unit, scope, window:",
         "[start, end], window_label, n}`. A value whose `n` is below the minimum sample is",
-        "shown but judged \"too few to judge\".",
+        'shown but judged "too few to judge".',
         "",
         "| key | label (en / zh) | definition | scope | unit | better | min. sample |",
         "|---|---|---|---|---|---|---|",
     ]
     for m in METRICS.values():
-        lines.append(f"| `{m.key}` | {en.get(m.key, '')} / {zh.get(m.key, '')} | "
-                     f"{m.definition} | {m.scope} | {m.unit} | {m.better} | {m.min_n or ''} |")
+        lines.append(
+            f"| `{m.key}` | {en.get(m.key, '')} / {zh.get(m.key, '')} | "
+            f"{m.definition} | {m.scope} | {m.unit} | {m.better} | {m.min_n or ''} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -60,8 +60,14 @@ def money(x: float, lang: str = "en", currency: str | None = None, exact: bool =
     return f"{sign}{sym}{body}" if sym else f"{sign}{code} {body}"
 
 
-def format_number(value: Any, unit: str, *, lang: str = "en", currency: str | None = None,
-                  digits: int | None = None) -> str:
+def format_number(
+    value: Any,
+    unit: str,
+    *,
+    lang: str = "en",
+    currency: str | None = None,
+    digits: int | None = None,
+) -> str:
     """The one way a figure becomes text in a report, index, slide, deck or spreadsheet label."""
     if unit not in UNITS:
         raise ValueError(f"unknown unit {unit!r}; expected one of {', '.join(UNITS)}")

@@ -66,8 +66,9 @@ def sample_dataset(seed: int = 7) -> Path:
     return sample_dir(seed) / "dataset"
 
 
-def start(dataset_dir: str | Path = "", slice_id: str = "all", lang: str = "",
-          output_dir: str | Path = "") -> Book:
+def start(
+    dataset_dir: str | Path = "", slice_id: str = "all", lang: str = "", output_dir: str | Path = ""
+) -> Book:
     """Open one slice for a playbook: load it, set the language and the house chart style."""
     from clientbook.data.dataset import load_slice
 
@@ -90,8 +91,17 @@ def _display(data: dict[str, Any], metadata: dict[str, Any] | None = None) -> No
 # Markdown syntax a data value must not bring into a catalogue text (links, code spans,
 # emphasis, backslash escapes): written as character references, which Markdown shows as the
 # character and never reads as syntax.
-_MD_SYNTAX = str.maketrans({"[": "&#91;", "]": "&#93;", "`": "&#96;", "*": "&#42;",
-                            "_": "&#95;", "\\": "&#92;", "$": "&#36;"})
+_MD_SYNTAX = str.maketrans(
+    {
+        "[": "&#91;",
+        "]": "&#93;",
+        "`": "&#96;",
+        "*": "&#42;",
+        "_": "&#95;",
+        "\\": "&#92;",
+        "$": "&#36;",
+    }
+)
 
 
 def escape_field(value: Any) -> Any:
@@ -120,8 +130,7 @@ def _markdown(markdown: str, plain: str) -> None:
 def say(key: str, **fields: Any) -> None:
     """Show one catalogue text (narrative or heading) as Markdown; the fields are data and
     are escaped (`escape_field`), the catalogue text is trusted Markdown."""
-    _markdown(i18n.t(key, **{k: escape_field(v) for k, v in fields.items()}),
-              i18n.t(key, **fields))
+    _markdown(i18n.t(key, **{k: escape_field(v) for k, v in fields.items()}), i18n.t(key, **fields))
 
 
 def text(markdown: str) -> None:
@@ -179,14 +188,23 @@ def chart(fig: Any, headline: str, notes: str = "") -> None:
         except Exception:  # noqa: BLE001 - a figure that cannot be redrawn keeps its report image
             slide_png = ""
     plt.close(fig)
-    meta = {"clientbook": {"kind": "chart", "headline": headline,
-                           "notes": escape_markdown(notes),
-                           **({"slide_png": slide_png} if slide_png else {})}}
+    meta = {
+        "clientbook": {
+            "kind": "chart",
+            "headline": headline,
+            "notes": escape_markdown(notes),
+            **({"slide_png": slide_png} if slide_png else {}),
+        }
+    }
     _display({"image/png": png, "text/plain": headline}, meta)
 
 
-def format_table(df: pd.DataFrame, percent: list[str] | None = None,
-                 money: list[str] | None = None, digits: int = 1) -> pd.DataFrame:
+def format_table(
+    df: pd.DataFrame,
+    percent: list[str] | None = None,
+    money: list[str] | None = None,
+    digits: int = 1,
+) -> pd.DataFrame:
     """Numbers as a consultant reads them (text, for display only), through `present.numbers`:
     `percent` columns 12.3%, `money` columns in the run's currency ($1.2M, ¥12.3万), other
     floats 1,234.5, integer counts 1,234, dates 2025-11-06; missing values stay empty."""
@@ -230,8 +248,14 @@ def _dates_as_text(df: pd.DataFrame) -> pd.DataFrame:
             out[c] = col.map(lambda v: "" if pd.isna(v) else _date_text(v))
         elif pd.api.types.is_string_dtype(col) or col.dtype == object:
             out[c] = col.astype(object).map(
-                lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-                else unknown if v == "Unknown" else v)
+                lambda v: (
+                    ""
+                    if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+                    else unknown
+                    if v == "Unknown"
+                    else v
+                )
+            )
     return out
 
 
@@ -239,12 +263,22 @@ def table(df: pd.DataFrame, headline: str, notes: str = "", index: bool = False)
     """Show a key table: HTML in the report, a native table in the PPTX deck."""
     shown = _dates_as_text(df.reset_index() if index else df)
     html = shown.to_html(index=False, classes="cb-table", border=0, na_rep="")
-    meta = {"clientbook": {"kind": "table", "headline": headline,
-                           "notes": escape_markdown(notes),
-                           "columns": [str(c) for c in shown.columns],
-                           "rows": to_jsonable(shown.astype(object).values.tolist())}}
-    _display({"text/html": f"<h4 class='cb-headline'>{escape(headline)}</h4>{html}",
-              "text/plain": headline}, meta)
+    meta = {
+        "clientbook": {
+            "kind": "table",
+            "headline": headline,
+            "notes": escape_markdown(notes),
+            "columns": [str(c) for c in shown.columns],
+            "rows": to_jsonable(shown.astype(object).values.tolist()),
+        }
+    }
+    _display(
+        {
+            "text/html": f"<h4 class='cb-headline'>{escape(headline)}</h4>{html}",
+            "text/plain": headline,
+        },
+        meta,
+    )
 
 
 def missing(table_name: str, step: str) -> None:
@@ -254,15 +288,19 @@ def missing(table_name: str, step: str) -> None:
     cols = ", ".join(f"`{c.name}`" + ("*" if c.required else "") for c in SCHEMAS[table_name])
     fields = {"table": table_name, "step": i18n.t(f"common.step.{step}")}
     # The column list is our own Markdown (code spans), not data: filled in unescaped.
-    _markdown(i18n.t("common.missing", columns=cols,
-                     **{k: escape_field(v) for k, v in fields.items()}),
-              i18n.t("common.missing", columns=cols, **fields))
+    _markdown(
+        i18n.t("common.missing", columns=cols, **{k: escape_field(v) for k, v in fields.items()}),
+        i18n.t("common.missing", columns=cols, **fields),
+    )
 
 
 def labelled(df: pd.DataFrame, topic: str) -> pd.DataFrame:
     """Column headers in the report's language (`<topic>.column.<name>` where it exists)."""
-    return df.rename(columns={c: i18n.t(f"{topic}.column.{c}") for c in df.columns
-                              if i18n.has(f"{topic}.column.{c}")})
+    return df.rename(
+        columns={
+            c: i18n.t(f"{topic}.column.{c}") for c in df.columns if i18n.has(f"{topic}.column.{c}")
+        }
+    )
 
 
 def bullets(lines: list[str]) -> None:

@@ -116,8 +116,9 @@ def collect_metrics(nb: Any) -> dict[str, Any]:
     return collect(nb, metrics=True)
 
 
-def metric_label(key: str, entry: dict[str, Any] | None = None, lang: str | None = None,
-                 scoped: bool = True) -> str:
+def metric_label(
+    key: str, entry: dict[str, Any] | None = None, lang: str | None = None, scoped: bool = True
+) -> str:
     """The KPI's name in the report's language; with `entry` and `scoped`, its scope too:
     "Revenue in 2025-Q3", "Customers at 2025-Q3 end"."""
     from clientbook.metrics.registry import get
@@ -149,8 +150,9 @@ def metrics_of(results: dict[str, Any]) -> dict[str, Any]:
     return m if isinstance(m, dict) else {}
 
 
-def key_figures(results: dict[str, Any], lang: str = "en", currency: str | None = None,
-                keys: Any = None) -> list[dict[str, str]]:
+def key_figures(
+    results: dict[str, Any], lang: str = "en", currency: str | None = None, keys: Any = None
+) -> list[dict[str, str]]:
     """The slice's headline KPIs as every deliverable shows them: [{key, label, value}], the
     label with its scope ("Revenue in 2025-Q3"), the value formatted from the metrics map.
     Keys default to `clientbook.metrics.registry.HEADLINE`; those the slice lacks are left out."""
@@ -162,8 +164,13 @@ def key_figures(results: dict[str, Any], lang: str = "en", currency: str | None 
         entry = metrics.get(key)
         if not isinstance(entry, dict) or entry.get("value") is None:
             continue  # not measured in this slice (e.g. no trusted forecast): not shown
-        out.append({"key": key, "label": metric_label(key, entry, lang),
-                    "value": format_metric(key, entry, lang, currency)})
+        out.append(
+            {
+                "key": key,
+                "label": metric_label(key, entry, lang),
+                "value": format_metric(key, entry, lang, currency),
+            }
+        )
     return out
 
 

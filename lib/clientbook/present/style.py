@@ -107,8 +107,15 @@ def money_axis(ax: Any, axis: str = "y") -> None:
     target.set_major_formatter(lambda v, _pos: money(v))
 
 
-def heatmap(ax: Any, colour: Any, annot: Any = True, fmt: str = ".0f", vmin: float = 0.0,
-            vmax: float = 1.0, mask: Any = None) -> Any:
+def heatmap(
+    ax: Any,
+    colour: Any,
+    annot: Any = True,
+    fmt: str = ".0f",
+    vmin: float = 0.0,
+    vmax: float = 1.0,
+    mask: Any = None,
+) -> Any:
     """A matrix as a seaborn heatmap in the house style: `colour` (a DataFrame) sets each
     cell's shade, `annot` the numbers written in the cells (True: `colour` itself, a DataFrame
     of text: as given). Matrices larger than MAX_ANNOTATED_CELLS get no numbers (fast, and
@@ -117,9 +124,20 @@ def heatmap(ax: Any, colour: Any, annot: Any = True, fmt: str = ".0f", vmin: flo
 
     if getattr(colour, "size", 0) > MAX_ANNOTATED_CELLS:
         annot = False
-    sns.heatmap(colour, ax=ax, cmap=HEATMAP_CMAP, vmin=vmin, vmax=vmax, annot=annot, fmt=fmt,
-                mask=mask, cbar=False, linewidths=0.6, linecolor="white",
-                annot_kws={"fontsize": 7})
+    sns.heatmap(
+        colour,
+        ax=ax,
+        cmap=HEATMAP_CMAP,
+        vmin=vmin,
+        vmax=vmax,
+        annot=annot,
+        fmt=fmt,
+        mask=mask,
+        cbar=False,
+        linewidths=0.6,
+        linecolor="white",
+        annot_kws={"fontsize": 7},
+    )
     ax.grid(False)
     return ax
 

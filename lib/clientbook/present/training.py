@@ -28,13 +28,20 @@ PARAMETER_TAGS = frozenset({"injected-parameters"})
 # Where each step sits in the 5S cycle (screen, satisfy, serve, sell, statistics); the action
 # plan closes the cycle.
 STAGES = {
-    "data_audit": "screen", "classification": "screen", "value": "screen",
-    "satisfaction": "satisfy", "service": "serve", "retention": "serve", "sales": "sell",
-    "performance_review": "statistics", "action_plan": "act",
+    "data_audit": "screen",
+    "classification": "screen",
+    "value": "screen",
+    "satisfaction": "satisfy",
+    "service": "serve",
+    "retention": "serve",
+    "sales": "sell",
+    "performance_review": "statistics",
+    "action_plan": "act",
 }
 
 
 # ---- in the playbook ----------------------------------------------------------------------
+
 
 def _key(key: str) -> str:
     return key if key.startswith("training.") else f"training.{key}"
@@ -95,6 +102,7 @@ def intro(step: str) -> None:
 
 
 # ---- notebooks ----------------------------------------------------------------------------
+
 
 def _tags(cell: Any) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))

@@ -79,8 +79,9 @@ def file_hash(path: Path, h: Any = None) -> str:
     return h.hexdigest()
 
 
-def tree_hash(root: Path, suffixes: tuple[str, ...] | None = None,
-              skip: tuple[str, ...] = ()) -> str:
+def tree_hash(
+    root: Path, suffixes: tuple[str, ...] | None = None, skip: tuple[str, ...] = ()
+) -> str:
     """Hash of every file under `root` (names and contents), caches and `skip` excluded."""
     h = hashlib.sha256()
     if not root.exists():
@@ -111,17 +112,25 @@ def _sources_key(audit: Audit) -> dict[str, Any]:
     out = {}
     for table, source in sorted(audit.sources.items()):
         path = audit.resolve(source.path)
-        out[table] = {"how": source.model_dump(mode="json", exclude={"path"}),
-                      "file": file_hash(path) if path.is_file() else "missing"}
+        out[table] = {
+            "how": source.model_dump(mode="json", exclude={"path"}),
+            "file": file_hash(path) if path.is_file() else "missing",
+        }
     return out
 
 
 def dataset_key(audit: Audit, code: str) -> str:
     from clientbook.data.dataset import default_as_of
 
-    return digest({"format": FORMAT, "code": code, "sources": _sources_key(audit),
-                   "as_of": default_as_of(audit).isoformat(),
-                   "slicing": audit.slicing.model_dump(mode="json")})
+    return digest(
+        {
+            "format": FORMAT,
+            "code": code,
+            "sources": _sources_key(audit),
+            "as_of": default_as_of(audit).isoformat(),
+            "slicing": audit.slicing.model_dump(mode="json"),
+        }
+    )
 
 
 def _scan(slice_dir: Path) -> dict[str, tuple[int, int]]:
@@ -188,22 +197,36 @@ class RunCache:
                     _link_or_copy(p, tmp / p.name)
             manifest = json.loads((prev / MANIFEST).read_text(encoding="utf-8"))
             # The audit-level keys may have changed without the data: take them from the audit.
-            manifest.update({"client": audit.client, "audit": audit.name, "lang": audit.lang,
-                             "currency": audit.currency, "targets": audit.targets,
-                             "settings": audit.settings, "slicing": audit.slicing.by})
+            manifest.update(
+                {
+                    "client": audit.client,
+                    "audit": audit.name,
+                    "lang": audit.lang,
+                    "currency": audit.currency,
+                    "targets": audit.targets,
+                    "settings": audit.settings,
+                    "slicing": audit.slicing.by,
+                }
+            )
             tmp.mkdir(parents=True, exist_ok=True)
-            (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
-                                        encoding="utf-8")
+            (tmp / MANIFEST).write_text(
+                json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
             shutil.rmtree(out_dir, ignore_errors=True)
             tmp.rename(out_dir)
             reused = True
         else:
             manifest = dataset.build(audit, out_dir)
         _write_json(self.root / CACHE_DIR / "dataset.json", {"key": key, "reused": reused})
-        self.base = digest({"dataset": key, "code": self.code,
-                            "manifest": {k: v for k, v in manifest.items()
-                                         if k not in AUDIT_KEYS},
-                            "lang": audit.lang, "mode": audit.mode})
+        self.base = digest(
+            {
+                "dataset": key,
+                "code": self.code,
+                "manifest": {k: v for k, v in manifest.items() if k not in AUDIT_KEYS},
+                "lang": audit.lang,
+                "mode": audit.mode,
+            }
+        )
         self.audit_keys = {k: digest(manifest.get(k)) for k in AUDIT_KEYS}
         return manifest, reused
 
@@ -212,13 +235,16 @@ class RunCache:
         self.playbooks = {pb.name: file_hash(pb) for pb in playbooks}
         tpl = audit.resolve(audit.pptx_template) if audit.pptx_template else None
         logo = audit.resolve(audit.branding.logo) if audit.branding.logo else None
-        self.render = digest({
-            "base": self.base, "outputs": sorted(audit.outputs),
-            "branding": audit.branding.model_dump(mode="json"),
-            "logo": file_hash(logo) if logo and logo.is_file() else None,
-            "pptx_template": file_hash(tpl) if tpl and tpl.is_file() else None,
-            "templates": tree_hash(resources.templates_dir()),
-        })
+        self.render = digest(
+            {
+                "base": self.base,
+                "outputs": sorted(audit.outputs),
+                "branding": audit.branding.model_dump(mode="json"),
+                "logo": file_hash(logo) if logo and logo.is_file() else None,
+                "pptx_template": file_hash(tpl) if tpl and tpl.is_file() else None,
+                "templates": tree_hash(resources.templates_dir()),
+            }
+        )
 
     def reuse_index(self, summary: Any) -> bool:
         """Copy the previous index.html when every slice was reused whole (nothing ran, no
@@ -226,11 +252,11 @@ class RunCache:
         render settings, date)."""
         import datetime as dt
 
-        key = digest({"render": self.render, "slices": summary.slices,
-                      "date": dt.date.today().isoformat()})
+        key = digest(
+            {"render": self.render, "slices": summary.slices, "date": dt.date.today().isoformat()}
+        )
         _write_json(self.root / CACHE_DIR / "index.json", {"key": key})
-        if self.previous is None or not all(s.get("deliverables_reused")
-                                            for s in summary.slices):
+        if self.previous is None or not all(s.get("deliverables_reused") for s in summary.slices):
             return False
         prev = _read_json(self.previous / CACHE_DIR / "index.json")
         if prev.get("key") != key or not (self.previous / "index.html").exists():
@@ -264,16 +290,21 @@ class SliceCache:
 
     def key(self, step: str, playbook: Path, results: dict[str, Any]) -> str:
         r = reads(step)
-        return digest({
-            "base": self.run.base, "slice": self.slice_id, "step": step,
-            "playbook": self.run.playbooks.get(playbook.name) or file_hash(playbook),
-            "audit": {k: self.run.audit_keys.get(k) for k in AUDIT_KEYS if k in r},
-            "results": results if "results" in r else None,
-            "files": dict(sorted(self.producers.items())),
-        })
+        return digest(
+            {
+                "base": self.run.base,
+                "slice": self.slice_id,
+                "step": step,
+                "playbook": self.run.playbooks.get(playbook.name) or file_hash(playbook),
+                "audit": {k: self.run.audit_keys.get(k) for k in AUDIT_KEYS if k in r},
+                "results": results if "results" in r else None,
+                "files": dict(sorted(self.producers.items())),
+            }
+        )
 
-    def reuse(self, step: str, playbook: Path, out: Path, results: dict[str, Any]
-              ) -> dict[str, Any] | None:
+    def reuse(
+        self, step: str, playbook: Path, out: Path, results: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The step's records when its previous run can be reused (notebook and side files
         copied into this run), else None (then `begin` and `end` around running it)."""
         key = self.key(step, playbook, results)
@@ -308,8 +339,13 @@ class SliceCache:
         for f in written:
             _copy(self.slice_dir / f, self.store / step / f)  # the slice's copy may change
             self.producers[f] = key
-        self.record["steps"][step] = {"key": key, "ok": ok, "results": results or {},
-                                      "files": written, "reused": False}
+        self.record["steps"][step] = {
+            "key": key,
+            "ok": ok,
+            "results": results or {},
+            "files": written,
+            "reused": False,
+        }
 
     # ---------------------------------------------------------------- deliverables
     def deliverables_key(self, failed: list[str]) -> str:
@@ -321,8 +357,13 @@ class SliceCache:
         depend on changed."""
         self._before_render = _scan(self.slice_dir)
         old = self.prev.get("deliverables")
-        if (self.executed or not old or self.run.previous is None
-                or old.get("key") != self.deliverables_key(failed) or old.get("errors")):
+        if (
+            self.executed
+            or not old
+            or self.run.previous is None
+            or old.get("key") != self.deliverables_key(failed)
+            or old.get("errors")
+        ):
             return False
         prev_dir = self.run.previous / "slices" / self.slice_id
         files = old.get("files", [])
@@ -343,10 +384,15 @@ class SliceCache:
     def rendered(self, failed: list[str], errors: list[str]) -> None:
         after = _scan(self.slice_dir)
         before = self._before_render
-        files = sorted(f for f, stamp in after.items()
-                       if before.get(f) != stamp and f not in self.producers)
-        self.record["deliverables"] = {"key": self.deliverables_key(failed), "files": files,
-                                       "errors": errors, "reused": False}
+        files = sorted(
+            f for f, stamp in after.items() if before.get(f) != stamp and f not in self.producers
+        )
+        self.record["deliverables"] = {
+            "key": self.deliverables_key(failed),
+            "files": files,
+            "errors": errors,
+            "reused": False,
+        }
 
     def save(self) -> None:
         _write_json(self.run.root / CACHE_DIR / f"{self.slice_id}.json", self.record)

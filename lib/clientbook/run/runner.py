@@ -87,11 +87,12 @@ class RunSummary:
         d = asdict(self)
         d["out_dir"] = str(self.out_dir)
         d["failures"] = [asdict(f) for f in self.failures]
-        d["reused"] = {"dataset": self.dataset_reused,
-                       "notebooks": sum(n.reused for n in self.notebooks),
-                       "executed": sum(not n.reused for n in self.notebooks),
-                       "deliverables": [s["id"] for s in self.slices
-                                        if s.get("deliverables_reused")]}
+        d["reused"] = {
+            "dataset": self.dataset_reused,
+            "notebooks": sum(n.reused for n in self.notebooks),
+            "executed": sum(not n.reused for n in self.notebooks),
+            "deliverables": [s["id"] for s in self.slices if s.get("deliverables_reused")],
+        }
         return d
 
 
@@ -106,14 +107,28 @@ def _register_engine() -> str:
 
     class ReusedKernelEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                     stdout_file: Any = None, stderr_file: Any = None,
-                                     start_timeout: int = 60, execution_timeout: Any = None,
-                                     **kwargs: Any) -> Any:
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: int = 60,
+            execution_timeout: Any = None,
+            **kwargs: Any,
+        ) -> Any:
             client = PapermillNotebookClient(
-                nb_man, km=kwargs["km"], timeout=execution_timeout,
-                startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
-                log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+                nb_man,
+                km=kwargs["km"],
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log=logger,
+                log_output=log_output,
+                stdout_file=stdout_file,
+                stderr_file=stderr_file,
+            )
             client.kc = kwargs["kc"]
             return client.execute()
 
@@ -195,8 +210,12 @@ class KernelWorker:
         # No history database: parallel kernels would contend for one SQLite file, for nothing.
         self.km.start_kernel(
             extra_arguments=["--HistoryManager.enabled=False"],
-            env={**os.environ, "MPLBACKEND": "module://matplotlib_inline.backend_inline",
-                 "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+            env={
+                **os.environ,
+                "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            },
+        )
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=60)
@@ -204,10 +223,10 @@ class KernelWorker:
 
     def reset(self, cwd: Path) -> None:
         """Clear the user namespace and move to the notebook's folder (modules stay loaded)."""
-        code = ("__import__('clientbook.run.kernel').run.kernel.fresh_namespace("
-                f"{str(cwd)!r})")
-        reply = self.kc.execute_interactive(code, timeout=60, store_history=False,
-                                            output_hook=lambda msg: None)
+        code = f"__import__('clientbook.run.kernel').run.kernel.fresh_namespace({str(cwd)!r})"
+        reply = self.kc.execute_interactive(
+            code, timeout=60, store_history=False, output_hook=lambda msg: None
+        )
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue')}")
 
@@ -218,8 +237,13 @@ class KernelWorker:
         self._ensure_kernel()
         self.reset(out_path.parent)
         return papermill.execute_notebook(
-            str(playbook), str(out_path), parameters=parameters, engine_name=self.engine,
-            km=self.km, kc=_WatchedClient(self.kc, self.km), progress_bar=False,
+            str(playbook),
+            str(out_path),
+            parameters=parameters,
+            engine_name=self.engine,
+            km=self.km,
+            kc=_WatchedClient(self.kc, self.km),
+            progress_bar=False,
             request_save_on_cell_execute=False,
             kernel_name=self.kernel_name,
         )
@@ -257,15 +281,23 @@ class OutputError(RuntimeError):
     are intact."""
 
 
-def failed_slice(sl: Slice, playbooks: list[Path], root: Path, error: BaseException | str
-                 ) -> SliceOutcome:
+def failed_slice(
+    sl: Slice, playbooks: list[Path], root: Path, error: BaseException | str
+) -> SliceOutcome:
     """The outcome of a slice whose worker failed outside a notebook (its folder, rendering,
     the worker itself) or that never ran: every playbook of it listed as failed."""
     text = error if isinstance(error, str) else _error_text(error)
-    runs = [NotebookRun(sl.id, step_name(pb), f"slices/{sl.id}/notebooks/{pb.name}", 0.0,
-                        False, text) for pb in playbooks]
-    info = {"id": sl.id, "kind": sl.kind, "label": sl.label,
-            "failed_steps": [step_name(pb) for pb in playbooks], "error": text}
+    runs = [
+        NotebookRun(sl.id, step_name(pb), f"slices/{sl.id}/notebooks/{pb.name}", 0.0, False, text)
+        for pb in playbooks
+    ]
+    info = {
+        "id": sl.id,
+        "kind": sl.kind,
+        "label": sl.label,
+        "failed_steps": [step_name(pb) for pb in playbooks],
+        "error": text,
+    }
     return SliceOutcome(info, runs, [])
 
 
@@ -286,14 +318,20 @@ def stage_playbooks(playbooks: list[Path], mode: str, folder: Path) -> list[Path
     staged = []
     for pb in playbooks:
         nb = nbformat.read(pb, as_version=4)
-        nbformat.write(nb if mode == "training" else training.client_notebook(nb),
-                       folder / pb.name)
+        nbformat.write(nb if mode == "training" else training.client_notebook(nb), folder / pb.name)
         staged.append(folder / pb.name)
     return staged
 
 
-def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
-              advance: Any = None, cache: RunCache | None = None) -> SliceOutcome:
+def run_slice(
+    worker: KernelWorker,
+    sl: Slice,
+    playbooks: list[Path],
+    root: Path,
+    audit: Audit,
+    advance: Any = None,
+    cache: RunCache | None = None,
+) -> SliceOutcome:
     """Every playbook of one slice in step order on one kernel, then the slice's deliverables.
     With a `cache`, unchanged notebooks and deliverables are copied from the previous run."""
     slice_dir = root / "slices" / sl.id
@@ -306,8 +344,12 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
     for pb in playbooks:
         step = step_name(pb)
         out = nb_dir / pb.name
-        params = {"dataset_dir": DATASET_FROM_NOTEBOOK, "slice_id": sl.id, "lang": audit.lang,
-                  "output_dir": SLICE_FROM_NOTEBOOK}
+        params = {
+            "dataset_dir": DATASET_FROM_NOTEBOOK,
+            "slice_id": sl.id,
+            "lang": audit.lang,
+            "output_dir": SLICE_FROM_NOTEBOOK,
+        }
         t0 = time.perf_counter()
         error = None
         hit = memo.reuse(step, pb, out, slice_results) if memo else None
@@ -317,9 +359,18 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
             if kept is not None:
                 _merge_metrics(slice_results, kept)
             (slice_dir / "results.json").write_text(
-                json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")
-            runs.append(NotebookRun(sl.id, step, str(out.relative_to(root)),
-                                    round(time.perf_counter() - t0, 3), True, reused=True))
+                json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            runs.append(
+                NotebookRun(
+                    sl.id,
+                    step,
+                    str(out.relative_to(root)),
+                    round(time.perf_counter() - t0, 3),
+                    True,
+                    reused=True,
+                )
+            )
             if advance:
                 advance(1)
             continue
@@ -337,23 +388,42 @@ def run_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path
             memo.end(step, error is None, slice_results.get(step))
         # Written after every step: later steps of the slice read what earlier ones found.
         (slice_dir / "results.json").write_text(
-            json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8")
-        runs.append(NotebookRun(sl.id, step, str(out.relative_to(root)),
-                                round(time.perf_counter() - t0, 3), error is None, error))
+            json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8"
+        )
+        runs.append(
+            NotebookRun(
+                sl.id,
+                step,
+                str(out.relative_to(root)),
+                round(time.perf_counter() - t0, 3),
+                error is None,
+                error,
+            )
+        )
         if advance:
             advance(1)
     reused = memo.reuse_deliverables(failed, audit) if memo else False
     try:
-        errors = [] if reused else render.render_slice(
-            root, sl, [nb_dir / pb.name for pb in playbooks], audit, failed)
+        errors = (
+            []
+            if reused
+            else render.render_slice(
+                root, sl, [nb_dir / pb.name for pb in playbooks], audit, failed
+            )
+        )
     except Exception as exc:  # noqa: BLE001 - a report that fails to render is reported
         errors = [f"{sl.id} report: {_error_text(exc)}"]
     if memo:
         if not reused:
             memo.rendered(failed, errors)
         memo.save()
-    info = {"id": sl.id, "kind": sl.kind, "label": sl.label, "failed_steps": failed,
-            "deliverables_reused": reused}
+    info = {
+        "id": sl.id,
+        "kind": sl.kind,
+        "label": sl.label,
+        "failed_steps": failed,
+        "deliverables_reused": reused,
+    }
     return SliceOutcome(info, runs, errors)
 
 
@@ -364,9 +434,15 @@ def _merge_metrics(slice_results: dict[str, Any], nb: Any) -> None:
     slice_results[results.METRICS] = metrics
 
 
-def _guarded_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root: Path,
-                   audit: Audit, advance: Any = None, cache: RunCache | None = None
-                   ) -> SliceOutcome:
+def _guarded_slice(
+    worker: KernelWorker,
+    sl: Slice,
+    playbooks: list[Path],
+    root: Path,
+    audit: Audit,
+    advance: Any = None,
+    cache: RunCache | None = None,
+) -> SliceOutcome:
     """`run_slice`, with any exception outside a notebook (a folder name the system refuses,
     a full disk, rendering) recorded as the failure of this slice; the worker goes on."""
     done = [0]
@@ -384,8 +460,15 @@ def _guarded_slice(worker: KernelWorker, sl: Slice, playbooks: list[Path], root:
         return failed_slice(sl, playbooks, root, exc)
 
 
-def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
-                 advance: Any, cache: RunCache | None = None) -> list[SliceOutcome]:
+def _run_threads(
+    plan: list[Slice],
+    playbooks: list[Path],
+    root: Path,
+    audit: Audit,
+    jobs: int,
+    advance: Any,
+    cache: RunCache | None = None,
+) -> list[SliceOutcome]:
     """`jobs` workers on this machine, each a thread driving its own kernel process."""
     todo: queue.Queue[Slice] = queue.Queue()
     for sl in plan:
@@ -421,8 +504,9 @@ def _run_threads(plan: list[Slice], playbooks: list[Path], root: Path, audit: Au
 _DASK_WORKER: KernelWorker | None = None
 
 
-def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
-                cache: RunCache | None = None) -> SliceOutcome:
+def _dask_slice(
+    sl: Slice, playbooks: list[Path], root: Path, audit: Audit, cache: RunCache | None = None
+) -> SliceOutcome:
     """A Dask task: one slice, on the kernel this Dask worker process keeps for the run."""
     global _DASK_WORKER
     if _DASK_WORKER is None:
@@ -433,8 +517,16 @@ def _dask_slice(sl: Slice, playbooks: list[Path], root: Path, audit: Audit,
     return _guarded_slice(_DASK_WORKER, sl, playbooks, root, audit, cache=cache)
 
 
-def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit, jobs: int,
-              address: str, advance: Any, cache: RunCache | None = None) -> list[SliceOutcome]:
+def _run_dask(
+    plan: list[Slice],
+    playbooks: list[Path],
+    root: Path,
+    audit: Audit,
+    jobs: int,
+    address: str,
+    advance: Any,
+    cache: RunCache | None = None,
+) -> list[SliceOutcome]:
     """One Dask task per slice. `address` "local" starts a LocalCluster of `jobs` single-thread
     worker processes; any other value is a scheduler address (workers need the clientbook
     environment and must see the outputs folder at the same path)."""
@@ -444,12 +536,17 @@ def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit
         raise RuntimeError("--dask needs the dask extra: pip install 'clientbook[dask]'") from None
     cluster = None
     if address == "local":
-        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(
+            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
+        )
     client = Client(cluster or address)
     try:
-        futures = [client.submit(_dask_slice, sl, playbooks, root, audit, cache,
-                                 key=f"slice-{sl.id}", pure=False) for sl in plan]
+        futures = [
+            client.submit(
+                _dask_slice, sl, playbooks, root, audit, cache, key=f"slice-{sl.id}", pure=False
+            )
+            for sl in plan
+        ]
         by_key = {fut.key: sl for fut, sl in zip(futures, plan, strict=True)}
         outcomes = []
         for fut in as_completed(futures):
@@ -466,9 +563,15 @@ def _run_dask(plan: list[Slice], playbooks: list[Path], root: Path, audit: Audit
             cluster.close()
 
 
-def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
-        mode: str | None = None, show_progress: bool = True, dask: str | None = None,
-        force: bool = False) -> RunSummary:
+def run(
+    audit: Audit,
+    outputs: Path = Path("outputs"),
+    jobs: int | None = None,
+    mode: str | None = None,
+    show_progress: bool = True,
+    dask: str | None = None,
+    force: bool = False,
+) -> RunSummary:
     """Run the whole audit; returns the summary (also written to run.json).
 
     Slices run on `jobs` local workers, or on Dask when `dask` is "local" or a scheduler
@@ -485,19 +588,32 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
     _fresh_run_folder(root, outputs, final)
     audit = audit.model_copy(deep=True, update={"mode": mode or audit.mode})
     jobs = max(1, jobs or os.cpu_count() or 1)
-    summary = RunSummary(audit.slug, final, time.strftime("%Y-%m-%dT%H:%M:%S"), jobs=jobs,
-                         mode=audit.mode, force=force)
+    summary = RunSummary(
+        audit.slug,
+        final,
+        time.strftime("%Y-%m-%dT%H:%M:%S"),
+        jobs=jobs,
+        mode=audit.mode,
+        force=force,
+    )
     try:
         cache = RunCache.open(audit, root, final, force)
         manifest, summary.dataset_reused = cache.build_dataset(audit, root / "dataset")
         plan = dataset.slices(manifest)
         playbooks = stage_playbooks(audit.playbooks(), audit.mode, root / "playbooks")
         cache.staged(playbooks, audit)
-        progress = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                            MofNCompleteColumn(), TimeElapsedColumn(), disable=not show_progress)
+        progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            disable=not show_progress,
+        )
         with progress:
-            task = progress.add_task(f"{audit.slug}: {len(plan)} slices x {len(playbooks)} "
-                                     "playbooks", total=len(plan) * len(playbooks))
+            task = progress.add_task(
+                f"{audit.slug}: {len(plan)} slices x {len(playbooks)} playbooks",
+                total=len(plan) * len(playbooks),
+            )
 
             def advance(n: int) -> None:
                 progress.advance(task, n)
@@ -519,8 +635,13 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
         if "pdf" in audit.outputs:
             from clientbook.deliver import pdf
 
-            reports = [(root / "slices" / s["id"] / "report.html",
-                        root / "slices" / s["id"] / "report.pdf") for s in summary.slices]
+            reports = [
+                (
+                    root / "slices" / s["id"] / "report.html",
+                    root / "slices" / s["id"] / "report.pdf",
+                )
+                for s in summary.slices
+            ]
             # A reused report brought its PDF along.
             skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists() and not p.exists()])
             if skipped:
@@ -529,7 +650,8 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
             render.render_index(root, audit, manifest, summary)
         summary.seconds = round(time.perf_counter() - t_start, 2)
         (root / "run.json").write_text(
-            json.dumps(summary.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+            json.dumps(summary.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     except BaseException as exc:
         shutil.rmtree(root, ignore_errors=True)  # nothing half-done replaces earlier outputs
         if isinstance(exc, OSError) and (problem := output_problem(exc, outputs, final)):
@@ -543,22 +665,30 @@ def run(audit: Audit, outputs: Path = Path("outputs"), jobs: int | None = None,
 
 
 def _previous(final: Path) -> str:
-    return (f"the previous outputs in {final} are unchanged" if final.exists()
-            else "nothing was changed")
+    return (
+        f"the previous outputs in {final} are unchanged"
+        if final.exists()
+        else "nothing was changed"
+    )
 
 
 def output_problem(exc: OSError, outputs: Path, final: Path) -> OutputError | None:
     """A consultant's one-line message for an error writing the outputs folder (disk full,
     not writable), or None when the error is about something else (e.g. a source file)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return OutputError(f"the disk is full (no space left on device) while writing "
-                           f"{outputs}; this run was discarded and {_previous(final)}")
+        return OutputError(
+            f"the disk is full (no space left on device) while writing "
+            f"{outputs}; this run was discarded and {_previous(final)}"
+        )
     where = Path(exc.filename) if exc.filename else None
-    if where is not None and (where == outputs or outputs in where.parents
-                              or where in outputs.parents):
-        return OutputError(f"the outputs folder {outputs} is not writable "
-                           f"({exc.strerror or type(exc).__name__}: {where}); "
-                           f"{_previous(final)}")
+    if where is not None and (
+        where == outputs or outputs in where.parents or where in outputs.parents
+    ):
+        return OutputError(
+            f"the outputs folder {outputs} is not writable "
+            f"({exc.strerror or type(exc).__name__}: {where}); "
+            f"{_previous(final)}"
+        )
     return None
 
 
@@ -579,13 +709,17 @@ def _check_disk(outcomes: list[SliceOutcome]) -> None:
                 raise OSError(errno.ENOSPC, "No space left on device")
 
 
-def with_unfinished(plan: list[Slice], outcomes: list[SliceOutcome], playbooks: list[Path],
-                    root: Path) -> list[SliceOutcome]:
+def with_unfinished(
+    plan: list[Slice], outcomes: list[SliceOutcome], playbooks: list[Path], root: Path
+) -> list[SliceOutcome]:
     """Every planned slice has an outcome: one that none reported is listed as failed, so a
     run never passes for complete while a slice is missing."""
     got = {o.info["id"] for o in outcomes}
-    return outcomes + [failed_slice(sl, playbooks, root, "did not run: its worker stopped")
-                       for sl in plan if sl.id not in got]
+    return outcomes + [
+        failed_slice(sl, playbooks, root, "did not run: its worker stopped")
+        for sl in plan
+        if sl.id not in got
+    ]
 
 
 def swap_in(root: Path, final: Path, old: Path) -> None:
@@ -600,7 +734,8 @@ def swap_in(root: Path, final: Path, old: Path) -> None:
         raise OutputError(
             f"the previous outputs in {final} could not be moved aside "
             f"({exc.strerror or type(exc).__name__}; is a file in it open?); they are unchanged "
-            f"and this run's complete outputs are in {root}") from exc
+            f"and this run's complete outputs are in {root}"
+        ) from exc
     try:
         root.rename(final)
     except OSError as exc:
@@ -608,5 +743,6 @@ def swap_in(root: Path, final: Path, old: Path) -> None:
             old.rename(final)
         raise OutputError(
             f"this run could not be moved into {final} ({exc.strerror or type(exc).__name__}); "
-            f"{_previous(final)} and this run's complete outputs are in {root}") from exc
+            f"{_previous(final)} and this run's complete outputs are in {root}"
+        ) from exc
     shutil.rmtree(old, ignore_errors=True)

@@ -249,11 +249,22 @@ def risk_chart(risk: pd.DataFrame, min_risk: float | None = None) -> Any:
     from clientbook.present import style
 
     fig, ax = style.fig(8.0, 3.4)
-    sns.histplot(x=risk["risk"].astype(float), ax=ax, bins=20, binrange=(0, 1),
-                 color=style.PRIMARY, edgecolor="white")
+    sns.histplot(
+        x=risk["risk"].astype(float),
+        ax=ax,
+        bins=20,
+        binrange=(0, 1),
+        color=style.PRIMARY,
+        edgecolor="white",
+    )
     if min_risk is not None:
-        ax.axvline(min_risk, color=style.BAD, ls="--", lw=1.2,
-                   label=t("distributions.churn.threshold", value=style.pct(min_risk)))
+        ax.axvline(
+            min_risk,
+            color=style.BAD,
+            ls="--",
+            lw=1.2,
+            label=t("distributions.churn.threshold", value=style.pct(min_risk)),
+        )
         ax.legend(loc="upper center")
     ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))
     ax.set_xlim(0, 1)

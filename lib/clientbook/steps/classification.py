@@ -53,8 +53,9 @@ BEHAVIOURS = ["high_frequency", "low_frequency", "one_time"]
 
 def customer_orders(orders: pd.DataFrame) -> pd.DataFrame:
     """Order lines rolled up to orders (net of refunds within the order)."""
-    return (orders.groupby(["customer_id", "order_id"], observed=True, as_index=False)
-            .agg(order_date=("order_date", "min"), amount=("amount", "sum")))
+    return orders.groupby(["customer_id", "order_id"], observed=True, as_index=False).agg(
+        order_date=("order_date", "min"), amount=("amount", "sum")
+    )
 
 
 def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -63,19 +64,22 @@ def rfm_table(orders: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     net = o.groupby("customer_id", observed=True)["amount"].sum()
     bought = o[o["amount"] > 0]
     g = bought.groupby("customer_id", observed=True)
-    out = pd.DataFrame({
-        "first_order": g["order_date"].min(),
-        "last_order": g["order_date"].max(),
-        "frequency": g.size().astype("int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "first_order": g["order_date"].min(),
+            "last_order": g["order_date"].max(),
+            "frequency": g.size().astype("int64"),
+        }
+    )
     out["monetary"] = net.reindex(out.index).astype("float64")
     out["recency_days"] = (as_of - out["last_order"]).dt.days.astype("int64")
     out.index = out.index.astype("string")
     return out.rename_axis("customer_id").reset_index()
 
 
-def quintile_score(values: pd.Series, ids: pd.Series | None = None,
-                   higher_is_better: bool = True, bins: int = 5) -> pd.Series:
+def quintile_score(
+    values: pd.Series, ids: pd.Series | None = None, higher_is_better: bool = True, bins: int = 5
+) -> pd.Series:
     """Scores 1..bins by rank, tie-aware: customers with equal values share a score.
 
     Each customer's percentile is its average rank (ties: the mean of the ranks they span)
@@ -86,8 +90,11 @@ def quintile_score(values: pd.Series, ids: pd.Series | None = None,
     n = len(values)
     if n == 0:
         return pd.Series([], index=values.index, dtype="int64")
-    rank = pd.Series(values.to_numpy(dtype="float64")).rank(
-        method="average", ascending=higher_is_better).to_numpy()
+    rank = (
+        pd.Series(values.to_numpy(dtype="float64"))
+        .rank(method="average", ascending=higher_is_better)
+        .to_numpy()
+    )
     score = np.floor((rank - 0.5) * bins / n).astype("int64") + 1
     return pd.Series(np.clip(score, 1, bins), index=values.index, dtype="int64")
 
@@ -100,7 +107,7 @@ def rfm_scores(rfm: pd.DataFrame, bins: int = 5) -> pd.DataFrame:
         m=quintile_score(rfm["monetary"], ids, bins=bins),
     )
     out["fm"] = np.floor((out["f"] + out["m"]) / 2 + 0.5).astype("int64")
-    out["rfm"] = (out["r"].astype(str) + out["f"].astype(str) + out["m"].astype(str))
+    out["rfm"] = out["r"].astype(str) + out["f"].astype(str) + out["m"].astype(str)
     return out
 
 
@@ -110,15 +117,18 @@ def _in(values: pd.Series, bounds: Sequence[int] | None) -> pd.Series:
     return values.between(bounds[0], bounds[1])
 
 
-def assign_segments(scored: pd.DataFrame, rules: list[dict[str, Any]] | None = None
-                    ) -> pd.Series:
+def assign_segments(scored: pd.DataFrame, rules: list[dict[str, Any]] | None = None) -> pd.Series:
     """Segment key per customer: the first rule whose every range matches."""
     rules = rules or DEFAULT_RULES
     seg = pd.Series(pd.NA, index=scored.index, dtype="string")
     for rule in rules:
-        m = (_in(scored["r"], rule.get("r")) & _in(scored["fm"], rule.get("fm"))
-             & _in(scored["f"], rule.get("f")) & _in(scored["m"], rule.get("m"))
-             & _in(scored["frequency"], rule.get("f_orders")))
+        m = (
+            _in(scored["r"], rule.get("r"))
+            & _in(scored["fm"], rule.get("fm"))
+            & _in(scored["f"], rule.get("f"))
+            & _in(scored["m"], rule.get("m"))
+            & _in(scored["frequency"], rule.get("f_orders"))
+        )
         seg = seg.mask(seg.isna() & m, rule["segment"])
     return seg.fillna("hibernating")
 
@@ -143,13 +153,18 @@ def behaviour_classes(rfm: pd.DataFrame, high_frequency_days: float = 60) -> pd.
     span = (rfm["last_order"] - rfm["first_order"]).dt.days
     gap = span / (rfm["frequency"] - 1).where(rfm["frequency"] > 1)
     high = (rfm["frequency"] >= 3) & (gap <= high_frequency_days)
-    out = np.where(rfm["frequency"] <= 1, "one_time",
-                   np.where(high, "high_frequency", "low_frequency"))
+    out = np.where(
+        rfm["frequency"] <= 1, "one_time", np.where(high, "high_frequency", "low_frequency")
+    )
     return pd.Series(out, index=rfm.index, dtype="string")
 
 
-def classify(orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp,
-             settings: dict[str, Any] | None = None) -> pd.DataFrame:
+def classify(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    as_of: pd.Timestamp,
+    settings: dict[str, Any] | None = None,
+) -> pd.DataFrame:
     """One row per buying customer: RFM, segment, ABC tier, behaviour, region, channel."""
     from clientbook.config.settings import for_step
 
@@ -165,20 +180,35 @@ def classify(orders: pd.DataFrame, customers: pd.DataFrame, as_of: pd.Timestamp,
 def segment_summary(classified: pd.DataFrame) -> pd.DataFrame:
     """Per segment: customers, share, revenue, revenue share, average R/F/M (rule order)."""
     g = classified.groupby("segment", observed=True)
-    out = pd.DataFrame({
-        "customers": g.size(),
-        "revenue": g["monetary"].sum(),
-        "avg_recency_days": g["recency_days"].mean(),
-        "avg_orders": g["frequency"].mean(),
-        "avg_value": g["monetary"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "customers": g.size(),
+            "revenue": g["monetary"].sum(),
+            "avg_recency_days": g["recency_days"].mean(),
+            "avg_orders": g["frequency"].mean(),
+            "avg_value": g["monetary"].mean(),
+        }
+    )
     out["customer_share"] = out["customers"] / out["customers"].sum()
     total = out["revenue"].clip(lower=0).sum()
     out["revenue_share"] = out["revenue"] / total if total > 0 else 0.0
     order = [s for s in SEGMENTS if s in out.index] + [s for s in out.index if s not in SEGMENTS]
     out = out.reindex(order)
-    return out[["customers", "customer_share", "revenue", "revenue_share", "avg_recency_days",
-                "avg_orders", "avg_value"]].rename_axis("segment").reset_index()
+    return (
+        out[
+            [
+                "customers",
+                "customer_share",
+                "revenue",
+                "revenue_share",
+                "avg_recency_days",
+                "avg_orders",
+                "avg_value",
+            ]
+        ]
+        .rename_axis("segment")
+        .reset_index()
+    )
 
 
 def tier_summary(classified: pd.DataFrame) -> pd.DataFrame:
@@ -201,20 +231,30 @@ def personas(classified: pd.DataFrame, top: int = 6) -> pd.DataFrame:
     channel, named in plain words, ranked by the revenue they bring."""
     by = ["tier", "behaviour", "channel"] if "channel" in classified else ["tier", "behaviour"]
     g = classified.groupby(by, observed=True)
-    out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum(),
-                        "avg_value": g["monetary"].mean(),
-                        "avg_orders": g["frequency"].mean()}).reset_index()
+    out = pd.DataFrame(
+        {
+            "customers": g.size(),
+            "revenue": g["monetary"].sum(),
+            "avg_value": g["monetary"].mean(),
+            "avg_orders": g["frequency"].mean(),
+        }
+    ).reset_index()
     out["customer_share"] = out["customers"] / max(len(classified), 1)
     total = classified["monetary"].clip(lower=0).sum()
     out["revenue_share"] = out["revenue"] / total if total > 0 else 0.0
     out["persona"] = [
-        i18n.t("classification.persona", tier=r.tier,
-               behaviour=i18n.t(f"classification.behaviour.{r.behaviour}"),
-               channel=i18n.value_label("channel", getattr(r, "channel", "") or ""))
-        for r in out.itertuples()]
+        i18n.t(
+            "classification.persona",
+            tier=r.tier,
+            behaviour=i18n.t(f"classification.behaviour.{r.behaviour}"),
+            channel=i18n.value_label("channel", getattr(r, "channel", "") or ""),
+        )
+        for r in out.itertuples()
+    ]
     out = out.sort_values("revenue", ascending=False, kind="mergesort").head(top)
-    return out[["persona", "customers", "customer_share", "revenue_share", "avg_value",
-                "avg_orders"]].reset_index(drop=True)
+    return out[
+        ["persona", "customers", "customer_share", "revenue_share", "avg_value", "avg_orders"]
+    ].reset_index(drop=True)
 
 
 def segment_names(keys: pd.Series | Sequence[str]) -> list[str]:
@@ -230,17 +270,32 @@ def findings(classified: pd.DataFrame) -> list[str]:
     out = []
     if "champions" in seg.index:
         c = seg.loc["champions"]
-        out.append(i18n.t("classification.finding.champions", share=style.pct(c.customer_share),
-                          revenue=style.pct(c.revenue_share)))
+        out.append(
+            i18n.t(
+                "classification.finding.champions",
+                share=style.pct(c.customer_share),
+                revenue=style.pct(c.revenue_share),
+            )
+        )
     a = tiers.loc["A"]
-    out.append(i18n.t("classification.finding.pareto", share=style.pct(a.customer_share),
-                      revenue=style.pct(a.revenue_share)))
+    out.append(
+        i18n.t(
+            "classification.finding.pareto",
+            share=style.pct(a.customer_share),
+            revenue=style.pct(a.revenue_share),
+        )
+    )
     one = (classified["behaviour"] == "one_time").mean()
     out.append(i18n.t("classification.finding.one_time", share=style.pct(one)))
     risk = seg.reindex(["at_risk", "cant_lose"]).dropna(how="all")
     if not risk.empty and risk["customers"].sum() > 0:
-        out.append(i18n.t("classification.finding.at_risk", n=int(risk["customers"].sum()),
-                          revenue=style.money(risk["revenue"].sum())))
+        out.append(
+            i18n.t(
+                "classification.finding.at_risk",
+                n=int(risk["customers"].sum()),
+                revenue=style.money(risk["revenue"].sum()),
+            )
+        )
     return out
 
 
@@ -259,15 +314,21 @@ def kpis(classified: pd.DataFrame) -> dict[str, Any]:
 
 # ---- charts -------------------------------------------------------------------------------
 
+
 def segment_chart(summary: pd.DataFrame) -> Any:
     """Share of customers vs share of revenue per segment (horizontal bars)."""
     fig, ax = style.fig(8, 4.6)
     names = segment_names(summary["segment"])
     y = np.arange(len(summary))
-    ax.barh(y - 0.2, summary["customer_share"], 0.4, label=i18n.t("classification.column."
-                                                                  "customer_share"))
-    ax.barh(y + 0.2, summary["revenue_share"], 0.4, label=i18n.t("classification.column."
-                                                                 "revenue_share"))
+    ax.barh(
+        y - 0.2,
+        summary["customer_share"],
+        0.4,
+        label=i18n.t("classification.column.customer_share"),
+    )
+    ax.barh(
+        y + 0.2, summary["revenue_share"], 0.4, label=i18n.t("classification.column.revenue_share")
+    )
     ax.set_yticks(y, names)
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))
@@ -281,10 +342,12 @@ def segment_chart(summary: pd.DataFrame) -> Any:
 def tier_chart(tiers: pd.DataFrame) -> Any:
     fig, ax = style.fig(6, 3.6)
     x = np.arange(len(tiers))
-    ax.bar(x - 0.2, tiers["customer_share"], 0.4,
-           label=i18n.t("classification.column.customer_share"))
-    ax.bar(x + 0.2, tiers["revenue_share"], 0.4,
-           label=i18n.t("classification.column.revenue_share"))
+    ax.bar(
+        x - 0.2, tiers["customer_share"], 0.4, label=i18n.t("classification.column.customer_share")
+    )
+    ax.bar(
+        x + 0.2, tiers["revenue_share"], 0.4, label=i18n.t("classification.column.revenue_share")
+    )
     ax.set_xticks(x, [i18n.t(f"classification.tier.{t}") for t in tiers["tier"]])
     ax.yaxis.set_major_formatter(lambda v, _: style.pct(v))
     ax.set_title(i18n.t("classification.chart.tiers"))
@@ -304,12 +367,15 @@ def profile_chart(share: pd.DataFrame, title: str) -> Any:
     """Stacked bars: the segment mix of each region (or channel)."""
     fig, ax = style.fig(8, 0.5 * len(share) + 1.8)
     left = np.zeros(len(share))
-    colors = {s: c for s, c in zip(SEGMENTS, [*style.PALETTE, "#5b7083", "#b5838d"],
-                                   strict=False)}
+    colors = {s: c for s, c in zip(SEGMENTS, [*style.PALETTE, "#5b7083", "#b5838d"], strict=False)}
     for seg in share.columns:
-        ax.barh([i18n.value_label("region", v) for v in share.index.astype(str)], share[seg],
-                left=left, color=colors.get(seg),
-                label=i18n.t(f"classification.segment.{seg}"))
+        ax.barh(
+            [i18n.value_label("region", v) for v in share.index.astype(str)],
+            share[seg],
+            left=left,
+            color=colors.get(seg),
+            label=i18n.t(f"classification.segment.{seg}"),
+        )
         left += share[seg].to_numpy()
     ax.xaxis.set_major_formatter(lambda v, _: style.pct(v))
     ax.set_xlim(0, 1)
@@ -324,9 +390,13 @@ def metrics(classified: pd.DataFrame, tiers: pd.DataFrame) -> dict[str, tuple[fl
     n = len(classified)
     a = tiers.set_index("tier")["revenue_share"]
     return {
-        "champions_share": (float((classified["segment"] == "champions").mean()) if n
-                            else float("nan"), n),
+        "champions_share": (
+            float((classified["segment"] == "champions").mean()) if n else float("nan"),
+            n,
+        ),
         "a_tier_revenue_share": (float(a.get("A", float("nan"))), n),
-        "one_time_share": (float((classified["behaviour"] == "one_time").mean()) if n
-                           else float("nan"), n),
+        "one_time_share": (
+            float((classified["behaviour"] == "one_time").mean()) if n else float("nan"),
+            n,
+        ),
     }

@@ -62,8 +62,17 @@ CLASSIFICATION = ["first_order", "last_order", "frequency", "monetary", "recency
                   "r", "f", "m", "fm", "rfm", "segment", "tier", "behaviour"]  # fmt: skip
 # classification's first / last order count positive orders only; the value table's every line
 RFM_DATES = {"first_order": "rfm_first_order", "last_order": "rfm_last_order"}
-RISK_COLUMNS = ["purchases", "last_purchase", "days_since_last", "usual_interval_days",
-                "overdue_ratio", "spend_trend", "p_alive", "risk", "reasons"]  # churn.scores'
+RISK_COLUMNS = [
+    "purchases",
+    "last_purchase",
+    "days_since_last",
+    "usual_interval_days",
+    "overdue_ratio",
+    "spend_trend",
+    "p_alive",
+    "risk",
+    "reasons",
+]  # churn.scores'
 FORECAST = ["p_alive", "expected_purchases", "expected_spend", "clv"]
 
 
@@ -87,8 +96,13 @@ class CustomerTable:
         """The classification as `classification.classify` returns it (buying customers)."""
         c = self.customers[self.customers["segment"].notna()]
         attrs = [a for a in ("region", "channel") if a in c]
-        c = c.rename(columns={**{v: k for k, v in RFM_DATES.items()}, "first_order": "_f",
-                              "last_order": "_l"})
+        c = c.rename(
+            columns={
+                **{v: k for k, v in RFM_DATES.items()},
+                "first_order": "_f",
+                "last_order": "_l",
+            }
+        )
         out = c[["customer_id", *CLASSIFICATION, *attrs]]
         return out.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
 
@@ -122,7 +136,7 @@ class CustomerTable:
         """Churn risk per customer as `churn.scores` returns it (index customer_id)."""
         cols = [c for c in self.customers if c.startswith(RISK)]
         out = self.customers.set_index("customer_id")[cols]
-        out = out.rename(columns={c: c[len(RISK):] for c in cols})
+        out = out.rename(columns={c: c[len(RISK) :] for c in cols})
         return out[out["risk"].notna()].sort_values("risk", ascending=False)
 
     def series(self, column: str) -> pd.Series:
@@ -186,10 +200,12 @@ def table_key(book: Book) -> dict[str, Any]:
         "slice_id": book.slice_id,
         "as_of": pd.Timestamp(book.as_of).isoformat(),
         "period_end": period_end,
-        "orders": _frame_hash(book.orders, ["customer_id", "order_id", "order_date", "amount",
-                                            "cost"]),
-        "customers": _frame_hash(book.customers, ["customer_id", "region", "channel",
-                                                  "segment", "signup_date"]),
+        "orders": _frame_hash(
+            book.orders, ["customer_id", "order_id", "order_date", "amount", "cost"]
+        ),
+        "customers": _frame_hash(
+            book.customers, ["customer_id", "region", "channel", "segment", "signup_date"]
+        ),
         "settings": hashlib.sha256(
             json.dumps(settings_used(book), sort_keys=True, default=str).encode()
         ).hexdigest()[:16],
@@ -217,8 +233,7 @@ def _write(folder: Path, table: pd.DataFrame, models: dict[str, Any]) -> None:
     table.to_parquet(tmp, index=False)
     tmp.replace(folder / TABLE)
     tmp = folder / f".{MODELS}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(to_jsonable(models), ensure_ascii=False, indent=1),
-                   encoding="utf-8")
+    tmp.write_text(json.dumps(to_jsonable(models), ensure_ascii=False, indent=1), encoding="utf-8")
     tmp.replace(folder / MODELS)
 
 
@@ -293,14 +308,21 @@ def compute(book: Book) -> tuple[pd.DataFrame, dict[str, Any]]:
         table["churn_reasons"] = table[RISK + "reasons"]
     else:
         for c in RISK_COLUMNS:
-            table[RISK + c] = pd.Series(pd.NA if c == "reasons" else np.nan, index=table.index,
-                                        dtype="string" if c == "reasons" else "float64")
+            table[RISK + c] = pd.Series(
+                pd.NA if c == "reasons" else np.nan,
+                index=table.index,
+                dtype="string" if c == "reasons" else "float64",
+            )
         table["churn_risk"] = np.nan
         table["churn_reasons"] = pd.Series(pd.NA, index=table.index, dtype="string")
     table["value_at_risk"] = value_at_risk(table["churn_risk"], table["revenue"])
     table = table.rename_axis("customer_id").reset_index()
-    return table, {"forecast": _forecast_record(pv, cfg), "holdout": _holdout_record(hc),
-                   "customers": n_buyers, "classified": int(table["segment"].notna().sum())}
+    return table, {
+        "forecast": _forecast_record(pv, cfg),
+        "holdout": _holdout_record(hc),
+        "customers": n_buyers,
+        "classified": int(table["segment"].notna().sum()),
+    }
 
 
 def _forecast_record(pv: Any, cfg: Any) -> dict[str, Any]:
@@ -346,8 +368,14 @@ def _holdout_record(hc: Any) -> dict[str, Any]:
             "error": hc.error,
             "by_frequency": hc.by_frequency.reset_index().to_dict("list"),
         }
-    return {"ok": False, "reason": hc.reason, "n_customers": hc.n_customers,
-            "n_repeat": hc.n_repeat, "needed": hc.needed, "reasons": list(hc.reasons)}
+    return {
+        "ok": False,
+        "reason": hc.reason,
+        "n_customers": hc.n_customers,
+        "n_repeat": hc.n_repeat,
+        "needed": hc.needed,
+        "reasons": list(hc.reasons),
+    }
 
 
 # ---------------------------------------------------------------- reading it back
@@ -357,6 +385,7 @@ def _forecast_from(table: CustomerTable) -> Any:
     from clientbook.clv import BetaGeoModel, GammaGammaModel
     from clientbook.clv.diagnostics import Trust
     from clientbook.clv.utils import FitInfo
+
     rec = table.models.get("forecast") or {}
     if not rec.get("trusted"):
         return value.TooLittleData(
@@ -373,12 +402,16 @@ def _forecast_from(table: CustomerTable) -> Any:
         m = cls_()
         r = rec["models"][name]
         m.params_ = {k: float(v) for k, v in r["params"].items()}
-        m.fit_info_ = FitInfo(bool(r["converged"]), float(r["log_likelihood"]),
-                              int(r["iterations"]), str(r["message"]))
+        m.fit_info_ = FitInfo(
+            bool(r["converged"]),
+            float(r["log_likelihood"]),
+            int(r["iterations"]),
+            str(r["message"]),
+        )
         models.append(m)
     cols = [c for c in table.customers if c.startswith(PV)]
     c = table.customers.set_index("customer_id")
-    c = c[c[PV + "clv"].notna()][cols].rename(columns={k: k[len(PV):] for k in cols})
+    c = c[c[PV + "clv"].notna()][cols].rename(columns={k: k[len(PV) :] for k in cols})
     corr = rec.get("spend_frequency_corr")
     return value.PredictiveValue(
         customers=c.sort_values("clv", ascending=False),

@@ -15,8 +15,13 @@ from clientbook.steps.classification import customer_orders
 
 def overview(book: Book) -> pd.DataFrame:
     """Per table present: rows and the dates it covers."""
-    date_cols = {"orders": "order_date", "surveys": "survey_date", "tickets": "opened_at",
-                 "leads": "created_date", "customers": "signup_date"}
+    date_cols = {
+        "orders": "order_date",
+        "surveys": "survey_date",
+        "tickets": "opened_at",
+        "leads": "created_date",
+        "customers": "signup_date",
+    }
     rows = []
     for t in TABLES:
         df = getattr(book, t)
@@ -25,9 +30,14 @@ def overview(book: Book) -> pd.DataFrame:
         col = date_cols.get(t)
         first = df[col].min() if col and col in df and len(df) else pd.NaT
         last = df[col].max() if col and col in df and len(df) else pd.NaT
-        rows.append({"table": i18n.value_label("table", t), "rows": len(df),
-                     "from": "" if pd.isna(first) else first.date().isoformat(),
-                     "to": "" if pd.isna(last) else last.date().isoformat()})
+        rows.append(
+            {
+                "table": i18n.value_label("table", t),
+                "rows": len(df),
+                "from": "" if pd.isna(first) else first.date().isoformat(),
+                "to": "" if pd.isna(last) else last.date().isoformat(),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -52,8 +62,9 @@ def headline_numbers(book: Book) -> dict[str, float]:
         "buying_customers": int(o["customer_id"].nunique()),
         "orders": int(len(o)),
         "revenue": float(book.orders["amount"].sum()),
-        "refund_share": float(-book.orders.loc[book.orders["amount"] < 0, "amount"].sum()
-                              / max(gross, 1e-9)),
+        "refund_share": float(
+            -book.orders.loc[book.orders["amount"] < 0, "amount"].sum() / max(gross, 1e-9)
+        ),
     }
 
 
@@ -93,18 +104,22 @@ def findings_table(manifest: dict[str, Any]) -> pd.DataFrame:
         action = i18n.t(f"data_audit.action.{f['action'].split(' ')[0]}")
         if i18n.has(f"data_audit.note.{f['check']}"):
             action += f" ({i18n.t('data_audit.note.' + f['check'])})"
-        rows.append({
-            "table": f["table"],
-            "check": i18n.t(f"data_audit.check.{f['check']}"),
-            "column": f["column"] or "",
-            "count": f["count"],
-            "action": action,
-            "rows": ", ".join(str(r) for r in f["rows"][:8]) + (" ..." if f["count"] > 8 else ""),
-            "examples": ", ".join(f["samples"][:3]),
-            "file": f["file"].rsplit("/", 1)[-1],
-        })
-    return pd.DataFrame(rows, columns=["table", "check", "column", "count", "action", "rows",
-                                       "examples", "file"])
+        rows.append(
+            {
+                "table": f["table"],
+                "check": i18n.t(f"data_audit.check.{f['check']}"),
+                "column": f["column"] or "",
+                "count": f["count"],
+                "action": action,
+                "rows": ", ".join(str(r) for r in f["rows"][:8])
+                + (" ..." if f["count"] > 8 else ""),
+                "examples": ", ".join(f["samples"][:3]),
+                "file": f["file"].rsplit("/", 1)[-1],
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["table", "check", "column", "count", "action", "rows", "examples", "file"]
+    )
 
 
 def region_note(book: Book) -> str | None:
@@ -114,8 +129,12 @@ def region_note(book: Book) -> str | None:
     info = next((r for r in book.manifest.get("regions", []) if r["name"] == book.region), None)
     if info is None:
         return None
-    return i18n.t("data_audit.region_from_order", region=html.escape(book.region),
-                  customers=f"{info['customers']:,}", shared=f"{info.get('shared', 0):,}")
+    return i18n.t(
+        "data_audit.region_from_order",
+        region=html.escape(book.region),
+        customers=f"{info['customers']:,}",
+        shared=f"{info.get('shared', 0):,}",
+    )
 
 
 def completeness(df: pd.DataFrame) -> pd.DataFrame:
@@ -131,8 +150,9 @@ def monthly_activity(orders: pd.DataFrame) -> pd.DataFrame:
     month = o["order_date"].dt.to_period("M").dt.to_timestamp()
     bought = o["amount"] > 0
     g, b = o.groupby(month), o[bought].groupby(month[bought])
-    out = pd.DataFrame({"orders": b.size(), "revenue": g["amount"].sum(),
-                        "customers": b["customer_id"].nunique()})
+    out = pd.DataFrame(
+        {"orders": b.size(), "revenue": g["amount"].sum(), "customers": b["customer_id"].nunique()}
+    )
     out[["orders", "customers"]] = out[["orders", "customers"]].fillna(0).astype("int64")
     return out.rename_axis("month")
 
@@ -158,17 +178,26 @@ def findings(book: Book, currency: str | None = None) -> list[str]:
     currency = currency or book.manifest.get("currency")
     n = headline_numbers(book)
     m = window_metrics(book)
-    out = [i18n.t("data_audit.finding.size", customers=format_number(n["customers"], "count"),
-                  orders=format_number(n["orders"], "count"),
-                  revenue=format_metric("revenue_to_date", m["revenue_to_date"][0], lang,
-                                        currency),
-                  start=book.orders["order_date"].min().date().isoformat(),
-                  end=book.orders["order_date"].max().date().isoformat())]
+    out = [
+        i18n.t(
+            "data_audit.finding.size",
+            customers=format_number(n["customers"], "count"),
+            orders=format_number(n["orders"], "count"),
+            revenue=format_metric("revenue_to_date", m["revenue_to_date"][0], lang, currency),
+            start=book.orders["order_date"].min().date().isoformat(),
+            end=book.orders["order_date"].max().date().isoformat(),
+        )
+    ]
     if book.period is not None:
-        out.append(i18n.t("metrics.finding.window", window=book.period.label,
-                          buyers=format_metric("buyers", m["buyers"][0], lang),
-                          orders=format_metric("orders", m["orders"][0], lang),
-                          revenue=format_metric("revenue", m["revenue"][0], lang, currency)))
+        out.append(
+            i18n.t(
+                "metrics.finding.window",
+                window=book.period.label,
+                buyers=format_metric("buyers", m["buyers"][0], lang),
+                orders=format_metric("orders", m["orders"][0], lang),
+                revenue=format_metric("revenue", m["revenue"][0], lang, currency),
+            )
+        )
     issues = book.manifest.get("findings", [])
     if issues:
         excluded = sum(f["count"] for f in issues if f["action"] == "excluded")

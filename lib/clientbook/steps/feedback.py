@@ -156,7 +156,7 @@ def themes_of(text: str | None) -> list[str]:
 
 
 def comment_language(text: str) -> str:
-    """"zh" when the comment holds Chinese characters, else "en": the comment's own language,
+    """ "zh" when the comment holds Chinese characters, else "en": the comment's own language,
     never the report's, decides which cue list applies."""
     return "zh" if _CJK.search(str(text)) else "en"
 

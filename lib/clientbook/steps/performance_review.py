@@ -484,8 +484,9 @@ def _z(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2) if confidence else math.nan
 
 
-def change_significant(unit: str, now: Actual, before: Actual,
-                       confidence: float = DEFAULT_CONFIDENCE) -> bool | None:
+def change_significant(
+    unit: str, now: Actual, before: Actual, confidence: float = DEFAULT_CONFIDENCE
+) -> bool | None:
     """Whether the change from `before` to `now` is beyond chance at `confidence`: for
     shares and scores with intervals, |difference| > z x sqrt(se_now^2 + se_before^2) (each se
     read off its interval); for counts, a Poisson test; None when it cannot be tested."""
@@ -573,14 +574,16 @@ def metrics(card: pd.DataFrame) -> dict[str, tuple[float, int | None]]:
 _UNIT = {"points": "score"}  # the scorecard's old unit name
 
 
-def format_value(unit: str, value: float, lang: str | None = None,
-                 currency: str | None = None) -> str:
+def format_value(
+    unit: str, value: float, lang: str | None = None, currency: str | None = None
+) -> str:
     """A KPI value as every deliverable shows it (`present.numbers.format_number`)."""
     return format_number(value, _UNIT.get(unit, unit), lang=lang or _lang(), currency=currency)
 
 
-def format_change(unit: str, change: float, lang: str | None = None,
-                  currency: str | None = None) -> str:
+def format_change(
+    unit: str, change: float, lang: str | None = None, currency: str | None = None
+) -> str:
     """A change as the reader expects it: percentage points for rates, +/- otherwise."""
     unit = _UNIT.get(unit, unit)
     if unit == "score" and not pd.isna(change):
@@ -608,8 +611,7 @@ def _status_text(r: Any, lang_args: tuple[str, ...]) -> str:
     return t(f"performance.status.{r.status}", *lang_args)
 
 
-def _change_text(r: Any, lang: str | None, currency: str | None, lang_args: tuple[str, ...]
-                 ) -> str:
+def _change_text(r: Any, lang: str | None, currency: str | None, lang_args: tuple[str, ...]) -> str:
     text = format_change(r.unit, r.change, lang, currency)
     if pd.isna(r.change):
         return text
@@ -622,8 +624,9 @@ def _bool(v: Any) -> bool | None:
     return bool(v) if isinstance(v, bool | np.bool_) else None
 
 
-def scorecard_table(card: pd.DataFrame, lang: str | None = None,
-                    currency: str | None = None) -> pd.DataFrame:
+def scorecard_table(
+    card: pd.DataFrame, lang: str | None = None, currency: str | None = None
+) -> pd.DataFrame:
     """The scorecard as the client reads it: localized names and formatted numbers (the
     registry's unit, `present.numbers`); a change that is within chance says so."""
     lang_args = (lang,) if lang else ()
@@ -632,14 +635,16 @@ def scorecard_table(card: pd.DataFrame, lang: str | None = None,
         rows.append(
             {
                 t("performance.col.kpi", *lang_args): t(f"performance.kpi.{r.kpi}", *lang_args),
-                t("performance.col.actual", *lang_args): format_value(r.unit, r.actual, lang,
-                                                                      currency),
-                t("performance.col.target", *lang_args): format_value(r.unit, r.target, lang,
-                                                                      currency),
-                t("performance.col.previous", *lang_args): format_value(r.unit, r.previous, lang,
-                                                                        currency),
-                t("performance.col.change", *lang_args): _change_text(r, lang, currency,
-                                                                      lang_args),
+                t("performance.col.actual", *lang_args): format_value(
+                    r.unit, r.actual, lang, currency
+                ),
+                t("performance.col.target", *lang_args): format_value(
+                    r.unit, r.target, lang, currency
+                ),
+                t("performance.col.previous", *lang_args): format_value(
+                    r.unit, r.previous, lang, currency
+                ),
+                t("performance.col.change", *lang_args): _change_text(r, lang, currency, lang_args),
                 t("performance.col.status", *lang_args): _status_text(r, lang_args),
             }
         )
@@ -715,8 +720,7 @@ def kpi_history(book: Book, periods: int = 6) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def findings(card: pd.DataFrame, lang: str | None = None, currency: str | None = None
-             ) -> list[str]:
+def findings(card: pd.DataFrame, lang: str | None = None, currency: str | None = None) -> list[str]:
     """Plain-language headlines: how many targets are met, the worst miss, the best move."""
     lang_args = (lang,) if lang else ()
     out: list[str] = []
@@ -772,8 +776,11 @@ def biggest_move(card: pd.DataFrame, lang: str | None = None) -> str | None:
     kpi = t(f"performance.kpi.{r.kpi}", *lang_args)
     sig = _bool(r.get("significant")) if hasattr(r, "get") else None
     key = {True: "significant", False: "not_significant"}.get(sig, "untested")
-    return t("performance.finding.biggest_move", *lang_args, kpi=kpi, change=change) + " " + t(
-        f"performance.change.{key}", *lang_args)
+    return (
+        t("performance.finding.biggest_move", *lang_args, kpi=kpi, change=change)
+        + " "
+        + t(f"performance.change.{key}", *lang_args)
+    )
 
 
 def near_band(settings: Mapping[str, Any]) -> float:

@@ -285,8 +285,7 @@ def cohort_chart(c: Cohorts, max_periods: int = 12, max_cohorts: int = 24) -> An
     shown = rate.astype(float) * 100
     style.heatmap(ax, shown, annot=True, fmt=".0f", vmin=0, vmax=100, mask=shown.isna())
     ax.set_xticks(np.arange(rate.shape[1]) + 0.5, [str(x) for x in rate.columns], rotation=0)
-    ax.set_yticks(np.arange(len(rate)) + 0.5, [f"{i} ({n})" for i, n in sizes.items()],
-                  rotation=0)
+    ax.set_yticks(np.arange(len(rate)) + 0.5, [f"{i} ({n})" for i, n in sizes.items()], rotation=0)
     ax.set_xlabel(t(f"retention.axis.periods_since_{c.freq}"))
     ax.set_ylabel(t("retention.axis.cohort"))
     ax.grid(False)
@@ -299,12 +298,14 @@ def migration_chart(m: Migration) -> Any:
     counts = m.counts
     fig, ax = style.fig(min(11, 2.5 + 0.9 * counts.shape[1]), 1.6 + 0.42 * len(counts))
     data = counts.to_numpy(dtype=float)
-    share = pd.DataFrame(data / np.maximum(data.sum(axis=1, keepdims=True), 1),
-                         index=counts.index, columns=counts.columns)
+    share = pd.DataFrame(
+        data / np.maximum(data.sum(axis=1, keepdims=True), 1),
+        index=counts.index,
+        columns=counts.columns,
+    )
     text = counts.astype(float).map(lambda v: f"{v:.0f}" if v > 0 else "")
     style.heatmap(ax, share, annot=text.to_numpy(), fmt="", vmin=0, vmax=1)
-    ax.set_xticks(np.arange(counts.shape[1]) + 0.5, list(counts.columns), rotation=35,
-                  ha="right")
+    ax.set_xticks(np.arange(counts.shape[1]) + 0.5, list(counts.columns), rotation=35, ha="right")
     ax.set_yticks(np.arange(len(counts)) + 0.5, list(counts.index), rotation=0)
     ax.set_xlabel(t("retention.axis.segment_now"))
     ax.set_ylabel(t("retention.axis.segment_before"))
@@ -497,8 +498,13 @@ def kpis(
     return out
 
 
-def metrics(repeat: RepeatRate, churn: ChurnRate, cohorts: Cohorts, cfg: dict[str, Any],
-            value_at_risk: float) -> dict[str, tuple[Any, int | None]]:
+def metrics(
+    repeat: RepeatRate,
+    churn: ChurnRate,
+    cohorts: Cohorts,
+    cfg: dict[str, Any],
+    value_at_risk: float,
+) -> dict[str, tuple[Any, int | None]]:
     """The step's registered KPIs (``clientbook.metrics``), key -> (value, sample size).
 
     `lapsed_share` is the inactive-days rule (a state at the window end), never called

@@ -378,10 +378,17 @@ def upsell(orders: pd.DataFrame, top: int = 10) -> pd.DataFrame:
     if not {"product", "category", "quantity"} <= set(orders.columns):
         return pd.DataFrame(columns=cols)
     lines = orders[(orders["amount"] > 0) & (orders["quantity"] > 0)].dropna(
-        subset=["product", "category", "customer_id"])
-    products = lines.groupby(["category", "product"], observed=True).agg(
-        amount=("amount", "sum"), quantity=("quantity", "sum"),
-        customers=("customer_id", "nunique")).reset_index()
+        subset=["product", "category", "customer_id"]
+    )
+    products = (
+        lines.groupby(["category", "product"], observed=True)
+        .agg(
+            amount=("amount", "sum"),
+            quantity=("quantity", "sum"),
+            customers=("customer_id", "nunique"),
+        )
+        .reset_index()
+    )
     products["price"] = products["amount"] / products["quantity"]
     products["median"] = products.groupby("category", observed=True)["price"].transform("median")
     products["entry"] = products["price"] < products["median"]
@@ -399,29 +406,45 @@ def upsell(orders: pd.DataFrame, top: int = 10) -> pd.DataFrame:
         if len(who) == 0:
             continue
         offer = premium.iloc[0]
-        rows.append({
-            "category": category, "entry_customers": len(who),
-            "entry_revenue": float(bought["amount"].sum()), "offer": offer["product"],
-            "price_ratio": float(offer["price"] / (bought["amount"].sum()
-                                                   / bought["quantity"].sum())),
-        })
+        rows.append(
+            {
+                "category": category,
+                "entry_customers": len(who),
+                "entry_revenue": float(bought["amount"].sum()),
+                "offer": offer["product"],
+                "price_ratio": float(
+                    offer["price"] / (bought["amount"].sum() / bought["quantity"].sum())
+                ),
+            }
+        )
     out = pd.DataFrame(rows, columns=cols)
     out = out.sort_values("entry_customers", ascending=False, kind="mergesort")
     return out.head(top).reset_index(drop=True)
 
 
 def upsell_sentences(table: pd.DataFrame, top: int = 3) -> list[str]:
-    return [t("sales.upsell_sentence", n=int(r.entry_customers), category=r.category,
-              offer=r.offer, ratio=f"{r.price_ratio:.1f}")
-            for r in table.head(top).itertuples()]
+    return [
+        t(
+            "sales.upsell_sentence",
+            n=int(r.entry_customers),
+            category=r.category,
+            offer=r.offer,
+            ratio=f"{r.price_ratio:.1f}",
+        )
+        for r in table.head(top).itertuples()
+    ]
 
 
 def upsell_table(table: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "category": table["category"], "entry_customers": table["entry_customers"].astype(int),
-        "entry_revenue": table["entry_revenue"].map(money_text), "offer": table["offer"],
-        "price_ratio": table["price_ratio"].map(lambda x: f"{x:.1f}x"),
-    })
+    out = pd.DataFrame(
+        {
+            "category": table["category"],
+            "entry_customers": table["entry_customers"].astype(int),
+            "entry_revenue": table["entry_revenue"].map(money_text),
+            "offer": table["offer"],
+            "price_ratio": table["price_ratio"].map(lambda x: f"{x:.1f}x"),
+        }
+    )
     return out.rename(columns={c: t(f"sales.column.{c}") for c in out.columns})
 
 
@@ -432,7 +455,10 @@ def _pct(x: float) -> str:
 def summary_fields(summary: SalesSummary) -> dict[str, str | int]:
     """The funnel summary sentence's figures as the reader sees them (`sales.summary`)."""
     return {
-        "leads": summary.leads, "won": summary.won, "lost": summary.lost, "open": summary.open,
+        "leads": summary.leads,
+        "won": summary.won,
+        "lost": summary.lost,
+        "open": summary.open,
         "win_rate": format_number(summary.win_rate, "rate"),
         "cycle": format_number(summary.cycle_days_median, "ratio", digits=0),
         "won_amount": money_text(summary.won_amount),
@@ -442,17 +468,23 @@ def summary_fields(summary: SalesSummary) -> dict[str, str | int]:
 
 def window_fields(window: dict[str, tuple[float, int | None]]) -> dict[str, str]:
     """The window sentence's figures (`sales.window`): leads created, closed, win rate."""
-    return {"created": format_number(window["leads_created"][0], "count"),
-            "closed": format_number(window["win_rate"][1], "count"),
-            "win_rate": format_number(window["win_rate"][0], "rate")}
+    return {
+        "created": format_number(window["leads_created"][0], "count"),
+        "closed": format_number(window["win_rate"][1], "count"),
+        "win_rate": format_number(window["win_rate"][0], "rate"),
+    }
 
 
 def kpis(summary: SalesSummary) -> dict[str, float | int]:
     """The funnel's headline numbers for results.json."""
-    return {"leads": summary.leads, "win_rate": summary.win_rate,
-            "lead_to_won_rate": summary.won / summary.leads if summary.leads else None,
-            "cycle_days_median": summary.cycle_days_median, "won_amount": summary.won_amount,
-            "pipeline_amount": summary.pipeline_amount}
+    return {
+        "leads": summary.leads,
+        "win_rate": summary.win_rate,
+        "lead_to_won_rate": summary.won / summary.leads if summary.leads else None,
+        "cycle_days_median": summary.cycle_days_median,
+        "won_amount": summary.won_amount,
+        "pipeline_amount": summary.pipeline_amount,
+    }
 
 
 def money_text(x: float) -> str:
@@ -592,8 +624,12 @@ def findings(
         worst = conv.loc[conv["conversion"].idxmin()]
         prev = funnel_table_["stage"].iloc[int(conv["conversion"].idxmin()) - 1]
         out.append(
-            t("sales.finding.leak", frm=value_label("stage", prev),
-              to=value_label("stage", worst["stage"]), conv=_pct(worst["conversion"]))
+            t(
+                "sales.finding.leak",
+                frm=value_label("stage", prev),
+                to=value_label("stage", worst["stage"]),
+                conv=_pct(worst["conversion"]),
+            )
         )
     if owners is not None and len(owners):
         ok = owners[(owners["won"] + owners["lost"]) >= 10].dropna(subset=["win_rate"])
@@ -613,17 +649,24 @@ def findings(
     return out
 
 
-def window_metrics(leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
-                   ) -> dict[str, tuple[float, int | None]]:
+def window_metrics(
+    leads: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> dict[str, tuple[float, int | None]]:
     """The step's registered KPIs (``clientbook.metrics``) of the window [start, end]: leads
     created in it, the win rate and won value of the leads *closed* in it, and the open
     pipeline at its end: key -> (value, sample)."""
     st = _status(leads)
     created = pd.to_datetime(leads["created_date"])
-    closed = (pd.to_datetime(leads["closed_date"]) if "closed_date" in leads
-              else pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]"))
-    amount = (pd.to_numeric(leads["amount"], errors="coerce") if "amount" in leads
-              else pd.Series(np.nan, index=leads.index))
+    closed = (
+        pd.to_datetime(leads["closed_date"])
+        if "closed_date" in leads
+        else pd.Series(pd.NaT, index=leads.index, dtype="datetime64[ns]")
+    )
+    amount = (
+        pd.to_numeric(leads["amount"], errors="coerce")
+        if "amount" in leads
+        else pd.Series(np.nan, index=leads.index)
+    )
     made = (created >= start) & (created <= end)
     shut = (closed >= start) & (closed <= end) & st.isin(["won", "lost"]).fillna(False)
     won = shut & (st == "won").fillna(False)

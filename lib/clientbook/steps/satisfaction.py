@@ -205,8 +205,9 @@ def trend(
     return out.sort_values("period", ignore_index=True) if len(out) else out
 
 
-def change_significant(trend_table: pd.DataFrame, metric: str = "nps",
-                       confidence: float = CONFIDENCE) -> bool | None:
+def change_significant(
+    trend_table: pd.DataFrame, metric: str = "nps", confidence: float = CONFIDENCE
+) -> bool | None:
     """Whether the change between the last two periods of a trend table is beyond chance:
     |difference| > z x sqrt(se_last^2 + se_before^2), each se read off its interval
     (`<metric>_low` / `<metric>_high`); None when it cannot be tested."""
@@ -277,9 +278,16 @@ def nps_chart(surveys: pd.DataFrame) -> Any:
     names = {g: t(f"satisfaction.voice.{g}") for g in ("detractor", "passive", "promoter")}
     df = pd.DataFrame({"score": s.to_numpy(), "group": groups.map(names).to_numpy()})
     fig, ax = style.fig(8.0, 3.4)
-    sns.countplot(data=df, x="score", hue="group", order=list(range(11)),
-                  hue_order=list(names.values()), dodge=False, ax=ax,
-                  palette=[style.BAD, style.NEAR, style.GOOD])
+    sns.countplot(
+        data=df,
+        x="score",
+        hue="group",
+        order=list(range(11)),
+        hue_order=list(names.values()),
+        dodge=False,
+        ax=ax,
+        palette=[style.BAD, style.NEAR, style.GOOD],
+    )
     ax.set_xlabel(t("distributions.satisfaction.score_axis"))
     ax.set_ylabel(t("distributions.satisfaction.answers_axis"))
     ax.legend(title=None, loc="upper left")
@@ -376,11 +384,13 @@ def findings(
         sig = change_significant(trend_table, "nps")
         moved = ""
         if not math.isnan(ch):
-            moved = t("satisfaction.scores.sep") + t("satisfaction.finding.nps_change",
-                                                     change=f"{ch:+.0f}")
+            moved = t("satisfaction.scores.sep") + t(
+                "satisfaction.finding.nps_change", change=f"{ch:+.0f}"
+            )
             if sig is not None:
-                moved += " " + t("satisfaction.finding." + ("significant" if sig
-                                                             else "not_significant"))
+                moved += " " + t(
+                    "satisfaction.finding." + ("significant" if sig else "not_significant")
+                )
         out.append(
             t("satisfaction.finding.nps", nps=f"{current.value:+.0f}", period=period, n=current.n)
             + moved
@@ -390,15 +400,24 @@ def findings(
     # against a target: judged only on enough answers, and "within uncertainty" when the
     # target lies inside the interval (as the performance review's lights)
     for score, kind, shown, target_text in (
-        (current_csat, "csat", f"{current_csat.value * 100:.1f}%",
-         f"{targets.get('csat', 0) * 100:.1f}%"),
+        (
+            current_csat,
+            "csat",
+            f"{current_csat.value * 100:.1f}%",
+            f"{targets.get('csat', 0) * 100:.1f}%",
+        ),
         (current, "nps", f"{current.value:+.0f}", f"{targets.get('nps', 0):+.0f}"),
     ):
         if not score.n or kind not in targets or score.low_sample:
             continue
         target = targets[kind]
-        key = ("met" if score.value >= target
-               else "uncertain" if score.low <= target <= score.high else "missed")
+        key = (
+            "met"
+            if score.value >= target
+            else "uncertain"
+            if score.low <= target <= score.high
+            else "missed"
+        )
         out.append(t(f"satisfaction.finding.{kind}_{key}", csat=shown, target=target_text))
     if groups is not None and group_by and len(groups) >= 2:
         ok = groups[~groups["low_sample"]].dropna(subset=["nps"])
@@ -417,13 +436,15 @@ def findings(
               pro="–" if pd.isna(r["promoters"]) else f"{r['promoters'] * 100:.0f}%")
         )  # fmt: skip
     if not math.isnan(complaint_rate):
-        out.append(t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.1f}%",
-                     period=period))
+        out.append(
+            t("satisfaction.finding.complaints", rate=f"{complaint_rate * 100:.1f}%", period=period)
+        )
     return out
 
 
-def window_metrics(now: tuple[Score, Score], current: pd.DataFrame, complaints: Any
-                   ) -> dict[str, tuple[float, int | None]]:
+def window_metrics(
+    now: tuple[Score, Score], current: pd.DataFrame, complaints: Any
+) -> dict[str, tuple[float, int | None]]:
     """The step's registered KPIs (``clientbook.metrics``) of the window's surveys `current`:
     NPS and CSAT with their answers, responses, and the complaint share of comments
     (`complaints`: ``feedback.complaint_rate(current)``)."""

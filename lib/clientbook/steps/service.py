@@ -346,9 +346,14 @@ def summary_fields(now: ServiceSummary) -> dict[str, str]:
 
 def kpis(now: ServiceSummary, open_now: int) -> dict[str, float | int]:
     """The step's headline numbers for results.json."""
-    return {"tickets": now.tickets, "first_response_attainment": now.first_response_sla,
-            "resolution_attainment": now.resolution_sla, "fcr_rate": now.fcr,
-            "reopen_rate": now.reopen_rate, "open_tickets": open_now}
+    return {
+        "tickets": now.tickets,
+        "first_response_attainment": now.first_response_sla,
+        "resolution_attainment": now.resolution_sla,
+        "fcr_rate": now.fcr,
+        "reopen_rate": now.reopen_rate,
+        "open_tickets": open_now,
+    }
 
 
 def hours_text(h: float) -> str:
@@ -434,21 +439,43 @@ def time_chart(tickets: pd.DataFrame, as_of: pd.Timestamp | None = None) -> Any:
     from clientbook.present.i18n import t
 
     times = ticket_times(tickets, as_of)
-    long = pd.concat([
-        pd.DataFrame({"channel": times["channel"], "hours": times["first_response_hours"],
-                      "measure": t("distributions.service.first_response")}),
-        pd.DataFrame({"channel": times["channel"], "hours": times["resolution_hours"],
-                      "measure": t("distributions.service.resolution")}),
-    ], ignore_index=True)
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "channel": times["channel"],
+                    "hours": times["first_response_hours"],
+                    "measure": t("distributions.service.first_response"),
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "channel": times["channel"],
+                    "hours": times["resolution_hours"],
+                    "measure": t("distributions.service.resolution"),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     long = long[long["hours"] > 0].dropna(subset=["hours"])
     long["channel"] = [value_label("channel", v) for v in long["channel"]]
     order = long["channel"].value_counts().index.tolist()
     fig, ax = style.fig(8.0, max(2.6, 0.6 * len(order) + 1.4))
     with warnings.catch_warnings():  # seaborn 0.13 passes matplotlib 3.11 a deprecated `vert`
         warnings.simplefilter("ignore", category=DeprecationWarning)
-        sns.boxplot(data=long, x="hours", y="channel", hue="measure", order=order, ax=ax,
-                    log_scale=True, fliersize=1.5, linewidth=0.8,
-                    palette=[style.PRIMARY, style.PALETTE[1]])
+        sns.boxplot(
+            data=long,
+            x="hours",
+            y="channel",
+            hue="measure",
+            order=order,
+            ax=ax,
+            log_scale=True,
+            fliersize=1.5,
+            linewidth=0.8,
+            palette=[style.PRIMARY, style.PALETTE[1]],
+        )
     ax.xaxis.set_major_formatter(lambda v, _: hours_text(v))
     ax.set_xlabel(t("distributions.service.time_axis"))
     ax.set_ylabel("")
@@ -552,8 +579,13 @@ def findings(
             # judged as the scorecard judges it: on enough tickets, and a shortfall whose
             # interval holds the target is within uncertainty
             low, high = wilson(round(now.first_response_sla * now.tickets), now.tickets)
-            key = ("sla_met" if now.first_response_sla >= target
-                   else "sla_uncertain" if low <= target <= high else "sla_missed")
+            key = (
+                "sla_met"
+                if now.first_response_sla >= target
+                else "sla_uncertain"
+                if low <= target <= high
+                else "sla_missed"
+            )
         out.append(
             t(f"service.finding.{key}", fr=pct(now.first_response_sla),
               res="–" if math.isnan(now.resolution_sla) else pct(now.resolution_sla),

@@ -489,7 +489,6 @@ def distribution_chart(pv: PredictiveValue) -> Any:
     spans more than two orders of magnitude) and the cumulative share of customers by P(alive)."""
     import seaborn as sns
 
-
     c = pv.customers
     fig, (left, right) = style.fig(9.0, 3.6, ncols=2)
     clv = c["clv"].astype(float)
