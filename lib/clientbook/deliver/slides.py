@@ -342,7 +342,10 @@ def _fit_at(
         nat.append(min(n, width * 0.45) + pad_x)
         low.append(min(m, n, width * 0.3) + pad_x)
     if sum(nat) <= width:
-        widths = nat
+        # Room to spare: up to 30% more per column, so a viewer whose font runs wider than
+        # the estimate (LibreOffice, a fallback font) still sets "Actual" and "$12.4M" on one line.
+        extra = min(width - sum(nat), 0.3 * sum(nat))
+        widths = [n + extra * n / sum(nat) for n in nat]
     elif sum(low) <= width or last:
         spare = width - sum(low)
         give = [n - lo for n, lo in zip(nat, low, strict=True)]
