@@ -358,10 +358,11 @@ def run_slice(
             kept = _read_kept(out)  # the reused notebook, copied in by the cache
             if kept is not None:
                 _merge_metrics(slice_results, kept)
-            (slice_dir / "results.json").write_text(
-                json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8"
-            )
-            runs.append(
+            _step_done(
+                slice_dir,
+                slice_results,
+                runs,
+                advance,
                 NotebookRun(
                     sl.id,
                     step,
@@ -369,10 +370,8 @@ def run_slice(
                     round(time.perf_counter() - t0, 3),
                     True,
                     reused=True,
-                )
+                ),
             )
-            if advance:
-                advance(1)
             continue
         try:
             nb = worker.execute(pb, out, params)
@@ -386,11 +385,11 @@ def run_slice(
             _merge_metrics(slice_results, nb)
         if memo:
             memo.end(step, error is None, slice_results.get(step))
-        # Written after every step: later steps of the slice read what earlier ones found.
-        (slice_dir / "results.json").write_text(
-            json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        runs.append(
+        _step_done(
+            slice_dir,
+            slice_results,
+            runs,
+            advance,
             NotebookRun(
                 sl.id,
                 step,
@@ -398,10 +397,8 @@ def run_slice(
                 round(time.perf_counter() - t0, 3),
                 error is None,
                 error,
-            )
+            ),
         )
-        if advance:
-            advance(1)
     reused = memo.reuse_deliverables(failed, audit) if memo else False
     try:
         errors = (
@@ -425,6 +422,23 @@ def run_slice(
         "deliverables_reused": reused,
     }
     return SliceOutcome(info, runs, errors)
+
+
+def _step_done(
+    slice_dir: Path,
+    slice_results: dict[str, Any],
+    runs: list[NotebookRun],
+    advance: Any,
+    run: NotebookRun,
+) -> None:
+    """After each step, run or reused: results.json written (later steps of the slice read
+    what earlier ones found), the run noted, the progress bar moved."""
+    (slice_dir / "results.json").write_text(
+        json.dumps(slice_results, ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    runs.append(run)
+    if advance:
+        advance(1)
 
 
 def _merge_metrics(slice_results: dict[str, Any], nb: Any) -> None:
