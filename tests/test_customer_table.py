@@ -280,3 +280,36 @@ def test_a_degenerate_forecast_reaches_no_deliverable(tmp_path):
     assert "not a CLV forecast" in report  # 08 says why
     index = (root / "index.html").read_text()
     assert "CLV per customer" not in index
+
+
+def test_a_loaded_slice_is_keyed_on_its_dataset_files_not_rehashed(tmp_path):
+    """A slice loaded from a built dataset is keyed on the digests of the dataset's files (no
+    1.5 s frame hash per notebook at 3.4M lines), so the key follows the files' content: a copy
+    of the same dataset keeps the key, a changed orders file or another slice changes it."""
+    import shutil
+
+    from clientbook.data.dataset import load_slice
+    from clientbook.present.playbook import sample_dataset
+    from clientbook.steps.customer_table import table_key
+
+    src = sample_dataset()
+    copy = tmp_path / "copy"
+    shutil.copytree(src, copy)
+    key = table_key(load_slice(src, "all", tmp_path / "a"))
+    assert table_key(load_slice(copy, "all", tmp_path / "b")) == key
+    region = load_slice(copy, "all", tmp_path / "b").manifest["regions"][0]["slug"]
+    assert (
+        table_key(load_slice(copy, f"region-{region}", tmp_path / "c"))["orders"] != key["orders"]
+    )
+    orders = pd.read_parquet(copy / "orders.parquet")
+    orders.loc[0, "amount"] = float(orders.loc[0, "amount"]) + 1.0
+    orders.to_parquet(copy / "orders.parquet", index=False)
+    changed = table_key(load_slice(copy, "all", tmp_path / "d"))
+    assert changed["orders"] != key["orders"] and changed["customers"] == key["customers"]
+    # A Book made in memory has no files: its frames are hashed, and an edit shows.
+    book = load_slice(copy, "all", tmp_path / "e")
+    mem = Book(customers=book.customers, orders=book.orders, as_of=book.as_of, output_dir=tmp_path)
+    edited = book.orders.copy()
+    edited.loc[1, "amount"] = float(edited.loc[1, "amount"]) + 1.0
+    mem2 = Book(customers=book.customers, orders=edited, as_of=book.as_of, output_dir=tmp_path)
+    assert table_key(mem)["orders"] != table_key(mem2)["orders"]

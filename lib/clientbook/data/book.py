@@ -90,6 +90,9 @@ class Book:
     settings: dict[str, Any] = field(default_factory=dict)  # the audit's analysis settings
     output_dir: Path = field(default_factory=lambda: Path("outputs/lab/all"))
     lang: str = "en"
+    # {table: digest of the dataset file the slice was cut from, "slice": how it was cut};
+    # empty for a Book made in memory (then derived tables hash the frames themselves).
+    data_digests: dict[str, str] = field(default_factory=dict)
 
     @property
     def previous_period(self) -> Period | None:

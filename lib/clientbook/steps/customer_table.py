@@ -158,9 +158,16 @@ def _plain(cfg: Any) -> Any:
     return cfg if isinstance(cfg, str | int | float | bool) or cfg is None else str(cfg)
 
 
-def _frame_hash(df: pd.DataFrame | None, columns: list[str]) -> str:
+def _frame_hash(
+    df: pd.DataFrame | None, columns: list[str], book: Book | None = None, table: str = ""
+) -> str:
+    """What a table of the slice holds: the digest of the dataset file it was cut from and how
+    (plus its length, so a notebook that filtered `book.orders` in place is not served a stale
+    table), or for a Book made in memory a hash of the frame's columns."""
     if df is None:
         return "none"
+    if book is not None and table in book.data_digests and "slice" in book.data_digests:
+        return f"{book.data_digests[table]}:{book.data_digests['slice']}:{len(df)}"
     cols = [c for c in columns if c in df]
     h = pd.util.hash_pandas_object(df[cols], index=False).to_numpy()
     return hashlib.sha256(h.tobytes() + ",".join(cols).encode()).hexdigest()[:16]
@@ -201,10 +208,13 @@ def table_key(book: Book) -> dict[str, Any]:
         "as_of": pd.Timestamp(book.as_of).isoformat(),
         "period_end": period_end,
         "orders": _frame_hash(
-            book.orders, ["customer_id", "order_id", "order_date", "amount", "cost"]
+            book.orders, ["customer_id", "order_id", "order_date", "amount", "cost"], book, "orders"
         ),
         "customers": _frame_hash(
-            book.customers, ["customer_id", "region", "channel", "segment", "signup_date"]
+            book.customers,
+            ["customer_id", "region", "channel", "segment", "signup_date"],
+            book,
+            "customers",
         ),
         "settings": hashlib.sha256(
             json.dumps(settings_used(book), sort_keys=True, default=str).encode()
