@@ -148,6 +148,7 @@ def run_audit(audit: Path, outputs: Path, jobs: int, dask: str | None = None) ->
         "failures": len(run["failures"]),
         "render_errors": len(run["render_errors"]),
         "per_step": per_step,
+        "phases": run.get("phases", {}),
         "rc": p.returncode,
         "load": load(),
     }
@@ -179,6 +180,8 @@ def part_lines(work: Path, sizes: list[int]) -> None:
             flush=True,
         )
         print(f"    kernel seconds per playbook: {steps}", flush=True)
+        phases = ", ".join(f"{k} {v:.1f}" for k, v in r["phases"].items())
+        print(f"    seconds outside the notebooks: {phases}", flush=True)
     if len(results) > 1:
         a, b = results[0], results[-1]
         print(

@@ -27,6 +27,9 @@ def test_small_audit_end_to_end(small_audit, tmp_path):
     run = json.loads((root / "run.json").read_text())
     assert {s["id"] for s in run["slices"]} == SLICES
     assert len(run["notebooks"]) == 8 and run["failures"] == []
+    # where the time went outside the notebooks (bench/scale.py prints it)
+    assert set(run["phases"]) == {"dataset", "render", "pdf", "index"}
+    assert run["phases"]["render"] > 0 and run["phases"]["dataset"] > 0
     index = (root / "index.html").read_text()
     for sid in SLICES:
         assert f'href="slices/{sid}/report.html"' in index

@@ -78,6 +78,9 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
     force: bool = False
     dataset_reused: bool = False
+    # Seconds outside the notebooks: building the dataset, rendering each slice's
+    # deliverables (summed over slices), the PDFs and the index page.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[NotebookRun]:
@@ -273,6 +276,7 @@ class SliceOutcome:
     info: dict[str, Any]
     notebooks: list[NotebookRun]
     render_errors: list[str]
+    render_seconds: float = 0.0
 
 
 class OutputError(RuntimeError):
@@ -400,6 +404,7 @@ def run_slice(
             ),
         )
     reused = memo.reuse_deliverables(failed, audit) if memo else False
+    t_render = time.perf_counter()
     try:
         errors = (
             []
@@ -421,7 +426,7 @@ def run_slice(
         "failed_steps": failed,
         "deliverables_reused": reused,
     }
-    return SliceOutcome(info, runs, errors)
+    return SliceOutcome(info, runs, errors, round(time.perf_counter() - t_render, 3))
 
 
 def _step_done(
@@ -612,7 +617,9 @@ def run(
     )
     try:
         cache = RunCache.open(audit, root, final, force)
+        t_phase = time.perf_counter()
         manifest, summary.dataset_reused = cache.build_dataset(audit, root / "dataset")
+        summary.phases["dataset"] = round(time.perf_counter() - t_phase, 2)
         plan = dataset.slices(manifest)
         playbooks = stage_playbooks(audit.playbooks(), audit.mode, root / "playbooks")
         cache.staged(playbooks, audit)
@@ -644,6 +651,8 @@ def run(
             summary.slices.append(o.info)
             summary.notebooks.extend(o.notebooks)
             summary.render_errors.extend(o.render_errors)
+        summary.phases["render"] = round(sum(o.render_seconds for o in outcomes), 2)
+        t_phase = time.perf_counter()
         if audit.mode == "training":
             handbook.render_training_index(root, audit, manifest, summary)
         if "pdf" in audit.outputs:
@@ -660,8 +669,11 @@ def run(
             skipped = pdf.print_pdfs([(h, p) for h, p in reports if h.exists() and not p.exists()])
             if skipped:
                 summary.notes.append(skipped)
+        summary.phases["pdf"] = round(time.perf_counter() - t_phase, 2)
+        t_phase = time.perf_counter()
         if not cache.reuse_index(summary):  # last: it links every deliverable
             render.render_index(root, audit, manifest, summary)
+        summary.phases["index"] = round(time.perf_counter() - t_phase, 2)
         summary.seconds = round(time.perf_counter() - t_start, 2)
         (root / "run.json").write_text(
             json.dumps(summary.as_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
