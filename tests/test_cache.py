@@ -190,3 +190,34 @@ def test_a_reused_step_brings_the_files_it_wrote_and_deliverables_follow(tmp_pat
     sc2 = _fake_run(tmp_path / "run3", run1).for_slice("all")
     sc2.reuse("retention", pb, tmp_path / "run3/slices/all/notebooks" / nb_name, {})
     assert not sc2.reuse_deliverables(["value"], audit)
+
+
+def _slide_charts(nb_path: Path) -> tuple[int, int]:
+    """(charts, charts with a slide version) in an executed notebook."""
+    nb = nbformat.read(nb_path, as_version=4)
+    charts = [
+        o.get("metadata", {}).get("clientbook", {})
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("metadata", {}).get("clientbook", {}).get("kind") == "chart"
+    ]
+    return len(charts), sum(bool(m.get("slide_png")) for m in charts)
+
+
+@pytest.mark.slow
+def test_slide_charts_only_when_slides_are_delivered_and_a_switch_reruns(small_audit, tmp_path):
+    """A run of reports only does not draw every chart a second time for slides; asking for
+    slides later re-runs the notebooks (their charts lacked the slide version)."""
+    out = tmp_path / "outputs"
+    small_audit.write_text(small_audit.read_text() + "outputs: [html]\n")
+    first = _run(small_audit, out)
+    nb = out / "small/slices/all/notebooks/01_classification.ipynb"
+    charts, slide = _slide_charts(nb)
+    assert charts > 0 and slide == 0 and first["failures"] == []
+    small_audit.write_text(
+        small_audit.read_text().replace("outputs: [html]", "outputs: [html, slides]")
+    )
+    second = _run(small_audit, out)
+    assert second["reused"]["dataset"] is True and second["reused"]["notebooks"] == 0
+    assert _slide_charts(nb) == (charts, charts)
+    assert (out / "small/slices/all/slides.html").exists()

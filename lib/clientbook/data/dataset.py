@@ -45,6 +45,13 @@ class Slice:
     region: str | None = None  # region_period: the region name
 
 
+def slide_charts(audit: Audit) -> bool:
+    """Whether the playbooks draw each chart a second time for slides (no title, 16:9, 150+ dpi):
+    only when the audit delivers slides or a deck. About half of a small slice's notebook time
+    goes into drawing charts, so a run of reports only skips it."""
+    return bool({"slides", "pptx"} & set(audit.outputs))
+
+
 def default_as_of(audit: Audit) -> pd.Timestamp:
     return pd.Timestamp(audit.as_of) if audit.as_of else pd.Timestamp.now().normalize()
 
@@ -288,6 +295,7 @@ def build(audit: Audit, out_dir: Path) -> dict[str, Any]:
         "audit": audit.name,
         "lang": audit.lang,
         "currency": audit.currency,
+        "slide_charts": slide_charts(audit),
         "as_of": as_of.isoformat(),
         "period_freq": freq,
         "periods": labels,

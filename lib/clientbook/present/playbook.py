@@ -77,6 +77,8 @@ def start(
     book.lang = lang or book.lang
     i18n.use(book.lang)
     style.apply(book.lang, currency=(book.manifest or {}).get("currency"))
+    # A dataset built before the flag existed (or opened in JupyterLab) draws slide charts.
+    _options["slide_charts"] = bool((book.manifest or {}).get("slide_charts", True))
     book.output_dir.mkdir(parents=True, exist_ok=True)
     pd.set_option("display.max_rows", 30)
     return book
@@ -144,6 +146,7 @@ def text(markdown: str) -> None:
 SLIDE_BOX_IN = (12.3, 5.3)
 SLIDE_SCALE = 1.4
 SLIDE_DPI = 150
+_options: dict[str, bool] = {"slide_charts": True}  # set by `start` from the run's formats
 
 
 def _slide_png(fig: Any) -> str:
@@ -184,7 +187,7 @@ def chart(fig: Any, headline: str, notes: str = "") -> None:
         fig.savefig(buf, format="png")
         png = base64.b64encode(buf.getvalue()).decode("ascii")
         try:
-            slide_png = _slide_png(fig)
+            slide_png = _slide_png(fig) if _options["slide_charts"] else ""
         except Exception:  # noqa: BLE001 - a figure that cannot be redrawn keeps its report image
             slide_png = ""
     plt.close(fig)

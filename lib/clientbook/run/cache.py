@@ -203,6 +203,7 @@ class RunCache:
                     "audit": audit.name,
                     "lang": audit.lang,
                     "currency": audit.currency,
+                    "slide_charts": dataset.slide_charts(audit),
                     "targets": audit.targets,
                     "settings": audit.settings,
                     "slicing": audit.slicing.by,
