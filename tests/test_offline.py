@@ -153,3 +153,25 @@ def test_everything_a_run_renders_is_offline(rendered_run):
     assert (rendered_run / "index.html").is_file()
     assert list(rendered_run.glob("slices/*/slides.html"))
     assert scan(rendered_run) == {}
+
+
+def test_report_charts_have_their_headline_as_alternative_text(rendered_run):
+    """The report's images carry the chart's headline as alt text (written by our template;
+    nbconvert's generic text and its whole-page HTML re-parse are not used)."""
+    import json
+
+    from bs4 import BeautifulSoup
+
+    report = rendered_run / "slices" / "all" / "report.html"
+    soup = BeautifulSoup(report.read_text(encoding="utf-8"), "html.parser")
+    imgs = [i for i in soup.select("img") if "cb-logo" not in (i.get("class") or [])]
+    assert imgs, "the small run's report has charts"
+    headlines = set()
+    for nb in (rendered_run / "slices" / "all" / "notebooks").glob("*.ipynb"):
+        for cell in json.loads(nb.read_text(encoding="utf-8"))["cells"]:
+            for out in cell.get("outputs", []):
+                meta = out.get("metadata", {}).get("clientbook", {})
+                if meta.get("kind") == "chart":
+                    headlines.add(meta["headline"])
+    assert {i["alt"] for i in imgs} <= headlines and all(i["alt"] for i in imgs)
+    assert "No description has been provided" not in report.read_text(encoding="utf-8")
